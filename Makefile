@@ -1,0 +1,52 @@
+# The two commands a new user needs:  make run   and   make test
+# Both create .venv, install the pinned requirements and, unless DATABASE_URL /
+# REDIS_URL are set, start an embedded PostgreSQL and Redis with data under var/.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+WITH_SERVICES := $(PY) -m crm.devservices exec --
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench messages makemessages migrate clean help
+
+help:
+	@echo "make run    - start the CRM at http://$(HOST):$(PORT) with a Celery worker and beat (Ctrl-C stops all)"
+	@echo "make test   - lint, then the whole test suite against real PostgreSQL and Redis"
+	@echo "make bench  - the benchmark suite (bench/README.md)"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -d locale -D django
+
+run: $(VENV)/.installed messages
+	HOST=$(HOST) PORT=$(PORT) $(WITH_SERVICES) sh -c '\
+		$(PY) manage.py migrate --noinput && \
+		$(PY) manage.py seed_demo && \
+		exec $(VENV)/bin/honcho -f Procfile.dev start'
+
+test: $(VENV)/.installed messages lint
+	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(VENV)/.installed messages
+	$(WITH_SERVICES) $(PY) -m bench $(BENCH_ARGS)
+
+makemessages: $(VENV)/.installed
+	$(WITH_SERVICES) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+
+clean:
+	rm -rf $(VENV) var/static

@@ -1,0 +1,11 @@
+"""The Celery app. Tasks set their own tenant context (crm.tenancy.context)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+app = Celery("crm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

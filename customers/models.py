@@ -1,0 +1,255 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.tenancy.models import TenantModel
+from customers.querysets import (
+    CustomerChildManager,
+    CustomerChildQuerySet,
+    CustomerManager,
+    CustomerQuerySet,
+    TicketManager,
+    TicketQuerySet,
+)
+
+
+class Customer(TenantModel):
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
+
+    class Tier(models.TextChoices):
+        A = "A", _("Tier A")
+        B = "B", _("Tier B")
+        C = "C", _("Tier C")
+
+    class Status(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        ACTIVE = "active", _("Active")
+        CHURNED = "churned", _("Churned")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    address = models.TextField(_("address"), max_length=1000, blank=True)
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.C)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LEAD)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+        db_index=False,
+    )
+    tags = ArrayField(models.CharField(max_length=50), blank=True, default=list, verbose_name=_("tags"))
+    notes = models.TextField(_("notes"), max_length=10000, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CustomerManager()
+    unscoped = models.Manager.from_queryset(CustomerQuerySet)()
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="customer_tenant_email_ci_uniq",
+                violation_error_message=_("Another customer already uses this email address."),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "name", "id"], name="customer_tenant_name"),
+            models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
+            models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
+            GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin,
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.pk])
+
+
+class CustomerShare(TenantModel):
+    """A customer shared with a user who does not own it (reps see shared customers)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("customer share")
+        verbose_name_plural = _("customer shares")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "user"], name="customershare_uniq"),
+        ]
+        indexes = [models.Index(fields=["tenant", "user"], name="customershare_tenant_user")]
+
+
+class CustomerChild(TenantModel):
+    """A record that hangs off a customer and lives in the customer's tenant."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"), db_index=False)
+
+    objects = CustomerChildManager()
+    unscoped = models.Manager.from_queryset(CustomerChildQuerySet)()
+
+    class Meta(TenantModel.Meta):
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.customer_id and self.tenant_id and self.customer.tenant_id != self.tenant_id:
+            raise ValidationError({"customer": _("The customer belongs to another tenant.")})
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None and self.customer_id:
+            self.tenant_id = self.customer.tenant_id
+        if self.customer.tenant_id != self.tenant_id:
+            raise ValueError("A record and its customer must belong to the same tenant.")
+        super().save(*args, **kwargs)
+
+
+class Contact(CustomerChild):
+    name = models.CharField(_("name"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta(CustomerChild.Meta):
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name", "id"]
+        default_related_name = "contacts"
+        indexes = [models.Index(fields=["tenant", "customer", "name"], name="contact_tenant_customer")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.customer_id]) + "#contacts"
+
+
+class Interaction(CustomerChild):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        MEETING = "meeting", _("Meeting")
+        NOTE = "note", _("Note")
+
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        verbose_name=_("contact"),
+        db_index=False,
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    summary = models.TextField(_("summary"), max_length=5000)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta(CustomerChild.Meta):
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        default_related_name = "interactions"
+        indexes = [
+            models.Index(fields=["tenant", "customer", "-occurred_at"], name="interaction_tenant_timeline"),
+            models.Index(fields=["tenant", "-occurred_at"], name="interaction_tenant_recent"),
+            models.Index(fields=["tenant", "contact"], name="interaction_tenant_contact"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary[:60]}"
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.customer_id]) + "#timeline"
+
+
+class Ticket(CustomerChild):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), max_length=10000, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignee"),
+        db_index=False,
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = TicketManager()
+    unscoped = models.Manager.from_queryset(TicketQuerySet)()
+
+    class Meta(CustomerChild.Meta):
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        default_related_name = "tickets"
+        indexes = [
+            models.Index(fields=["tenant", "status", "due_at"], name="ticket_tenant_status_due"),
+            models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
+            models.Index(fields=["tenant", "customer"], name="ticket_tenant_customer"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("tickets:detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES

@@ -1,0 +1,77 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import CustomerChild
+
+CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))
+
+
+class Opportunity(CustomerChild):
+    class Stage(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        QUALIFIED = "qualified", _("Qualified")
+        PROPOSAL = "proposal", _("Proposal")
+        NEGOTIATION = "negotiation", _("Negotiation")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    CLOSED_STAGES = (Stage.WON, Stage.LOST)
+    OPEN_STAGES = (Stage.LEAD, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION)
+    # Probability suggested when a deal enters a stage (the user may override it).
+    STAGE_PROBABILITY = {"lead": 10, "qualified": 25, "proposal": 50, "negotiation": 75, "won": 100, "lost": 0}
+
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[CURRENCY_VALIDATOR])
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.LEAD)
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+        db_index=False,
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta(CustomerChild.Meta):
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["expected_close_date", "id"]
+        default_related_name = "opportunities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0, probability__lte=100), name="opportunity_probability_range"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "stage", "owner"], name="opportunity_tenant_stage"),
+            models.Index(fields=["tenant", "customer"], name="opportunity_tenant_customer"),
+            models.Index(fields=["tenant", "owner", "stage"], name="opportunity_tenant_owner"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("sales:detail", args=[self.pk])
+
+    @property
+    def is_closed(self):
+        return self.stage in self.CLOSED_STAGES

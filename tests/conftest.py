@@ -1,0 +1,64 @@
+import pytest
+from django.test import Client
+
+from crm.tenancy.context import activate
+from tests.factories import PASSWORD, RecordMaker, make_member, make_tenant
+
+
+@pytest.fixture
+def tenant(db):
+    return make_tenant("alpha", name="Alpha Ltd")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return make_tenant("beta", name="Beta GmbH")
+
+
+@pytest.fixture
+def admin_user(tenant):
+    return make_member(tenant, "alice", role="admin")
+
+
+@pytest.fixture
+def records(tenant, admin_user):
+    return RecordMaker(tenant, admin_user)
+
+
+@pytest.fixture
+def other_records(other_tenant):
+    return RecordMaker(other_tenant, make_member(other_tenant, "bob", role="admin"))
+
+
+@pytest.fixture
+def in_tenant(tenant, admin_user):
+    """Run the test body with `tenant` active, as its admin."""
+    with activate(tenant, user=admin_user, process="tests"):
+        yield tenant
+
+
+def login(user, language=None) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    if language:
+        client.post("/accounts/language/", {"language": language})
+    return client
+
+
+@pytest.fixture
+def member_client(tenant):
+    """client = member_client(role): a logged-in browser session of a new member."""
+
+    def make(role="admin", username=None):
+        user = make_member(tenant, username, role=role)
+        client = login(user)
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; production hashing is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,77 @@
+"""Small builders for test data; every record is created through the actions."""
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from crm.tenancy.actions import add_member
+from crm.tenancy.context import activate
+from crm.tenancy.models import Tenant
+from customers import actions as customer_actions
+from sales import actions as sales_actions
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def make_tenant(slug=None, **values) -> Tenant:
+    slug = slug or f"tenant-{next(_sequence)}"
+    return Tenant.objects.create(slug=slug, name=values.pop("name", slug.title()), **values)
+
+
+def make_member(tenant, username=None, role="admin"):
+    username = username or f"user{next(_sequence)}"
+    return add_member(tenant, username, role=role, password=PASSWORD).user
+
+
+def make_user(username=None):
+    return get_user_model().objects.create_user(username or f"loner{next(_sequence)}", password=PASSWORD)
+
+
+class RecordMaker:
+    """Creates records in one tenant (activating it), e.g. maker.customer(name="X")."""
+
+    def __init__(self, tenant, actor=None):
+        self.tenant = tenant
+        self.actor = actor
+
+    def _run(self, function, *args, **values):
+        with activate(self.tenant, user=self.actor, process="tests"):
+            return function(*args, **values)
+
+    def customer(self, **values):
+        n = next(_sequence)
+        values.setdefault("name", f"Customer {n}")
+        values.setdefault("email", f"customer{n}@example.com")
+        values.setdefault("owner", self.actor)
+        return self._run(customer_actions.create_customer, **values)
+
+    def contact(self, customer=None, **values):
+        values.setdefault("name", f"Contact {next(_sequence)}")
+        return self._run(customer_actions.create_contact, customer or self.customer(), **values)
+
+    def interaction(self, customer=None, **values):
+        values.setdefault("summary", "Talked about the renewal.")
+        values.setdefault("kind", "call")
+        values.setdefault("author", self.actor)
+        return self._run(customer_actions.log_interaction, customer or self.customer(), **values)
+
+    def ticket(self, customer=None, **values):
+        values.setdefault("subject", f"Ticket {next(_sequence)}")
+        values.setdefault("due_at", timezone.now() + timedelta(days=1))
+        return self._run(customer_actions.create_ticket, customer or self.customer(), **values)
+
+    def opportunity(self, customer=None, **values):
+        values.setdefault("name", f"Deal {next(_sequence)}")
+        values.setdefault("amount", Decimal("1000.00"))
+        values.setdefault("owner", self.actor)
+        return self._run(sales_actions.create_opportunity, customer or self.customer(), **values)
+
+    def any(self, model_name, **values):
+        return getattr(self, model_name)(**values)
+
+
+RECORD_TYPES = ["customer", "contact", "interaction", "ticket", "opportunity"]
