@@ -1,6 +1,26 @@
-"""View mixins shared by every tenant-owned page: the restricting queryset, nothing else."""
+"""View mixins shared by every tenant-owned page.
 
+Reads go through `Model.objects.for_user(user, action)`; writes through the
+app's actions, passed in as `perform_create` / `perform_update`. A record the
+user cannot see is a 404; one they can see but not act on is a 403.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, FormView, ListView
+
+from crm.permissions import role_may
+
+MAX_PAGE_SIZE = 100
+
+
+def may(request, action: str, model) -> bool:
+    """Whether the signed-in member's role allows `action` on some `model` records."""
+    membership = getattr(request, "membership", None)
+    return bool(membership) and role_may(membership.role, action, model._meta.model_name)
 
 
 class RestrictedQuerysetMixin(LoginRequiredMixin):
@@ -11,3 +31,123 @@ class RestrictedQuerysetMixin(LoginRequiredMixin):
 
     def get_queryset(self):
         return self.model.objects.for_user(self.request.user, self.action)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = may(self.request, "add", self.model)
+        return context
+
+
+class RecordObjectMixin(RestrictedQuerysetMixin):
+    """Fetch one visible record, then require `action` on it (403 if visible but not allowed)."""
+
+    def get_object(self, queryset=None):
+        record = get_object_or_404(self.model.objects.for_user(self.request.user, "view"), pk=self.kwargs["pk"])
+        if self.action != "view" and not self.model.objects.for_user(self.request.user, self.action).filter(pk=record.pk).exists():
+            raise PermissionDenied
+        return record
+
+    def may_on_object(self, action: str) -> bool:
+        return self.model.objects.for_user(self.request.user, action).filter(pk=self.object.pk).exists()
+
+
+class RecordListView(RestrictedQuerysetMixin, ListView):
+    """A list with a django-filter FilterSet, whitelisted sorting and bounded page sizes."""
+
+    filterset_class = None
+    sort_fields: dict[str, str] = {}  # ?sort=key (or -key) -> ORM field
+    default_sort = None
+    paginate_by = 25
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.filterset_class:
+            self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+        return queryset.order_by(*self.ordering_fields())
+
+    def ordering_fields(self):
+        sort = self.request.GET.get("sort") or self.default_sort or ""
+        descending = sort.startswith("-")
+        field = self.sort_fields.get(sort.lstrip("-"))
+        if field is None:
+            return self.model._meta.ordering
+        self.current_sort = sort
+        return [f"-{field}" if descending else field, "-pk" if descending else "pk"]
+
+    def get_paginate_by(self, queryset):
+        try:
+            size = int(self.request.GET.get("page_size", self.paginate_by))
+        except ValueError:
+            size = self.paginate_by
+        return min(max(size, 1), MAX_PAGE_SIZE)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = getattr(self, "filterset", None)
+        context["current_sort"] = getattr(self, "current_sort", "")
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class RecordDetailView(RecordObjectMixin, DetailView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change"] = self.may_on_object("change")
+        context["can_delete"] = self.may_on_object("delete")
+        return context
+
+
+class RecordFormView(RestrictedQuerysetMixin, FormView):
+    """Create or edit through an action; an action's ValidationError becomes form errors."""
+
+    success_message = ""
+
+    def form_valid(self, form):
+        try:
+            self.object = self.perform(form)
+        except ValidationError as error:
+            add_errors(form, error)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message % {"name": self.object})
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class RecordCreateView(RecordFormView):
+    action = "add"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request, "add", self.model):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RecordUpdateView(RecordObjectMixin, RecordFormView):
+    action = "change"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "object": self.object}
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Attach a model/action ValidationError to the form, field by field where possible."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,145 @@
+"""Generic page contracts: every record type gets the same browser cases.
+
+A test class declares its record type, URLs and form data, and inherits:
+list, query counts, detail, create, edit, bad input, permissions and
+cross-tenant cases. (The soft-delete issue adds delete/restore/purge here.)
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import login
+from tests.factories import make_member
+
+
+class RecordPagesContract:
+    record_type = ""  # "customer", "contact", ...
+    list_url = ""  # URL name of the list page
+    detail_url = ""  # URL name taking the record's pk
+    create_url = ""  # URL name of the create page
+    edit_url = ""  # URL name taking the record's pk
+    text_field = "name"  # a required text field of the form
+    kept_field = ""  # another free-text field of the form: its input must survive a failed submit
+    roles_that_add = ("admin", "manager", "rep")
+    roles_that_change = ("admin", "manager")
+
+    # -- what a test class provides -------------------------------------------
+    def create_url_args(self, records):
+        return []
+
+    def valid_data(self, records) -> dict:
+        raise AssertionError("declare valid_data()")
+
+    def make(self, records, **values):
+        return records.any(self.record_type, **values)
+
+    def model(self, records):
+        return type(self.make(records))
+
+    # -- list ---------------------------------------------------------------
+    def test_list_shows_the_records(self, records, admin_user):
+        record = self.make(records)
+        page = login(admin_user).get(reverse(self.list_url)).content.decode()
+        assert str(record) in page
+
+    def test_list_runs_a_constant_number_of_queries(self, records, admin_user):
+        client = login(admin_user)
+        self.make(records)
+        client.get(reverse(self.list_url))  # warm caches (session, content types)
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(reverse(self.list_url)).status_code == 200
+        for _ in range(12):
+            self.make(records)
+        with CaptureQueriesContext(connection) as many:
+            assert client.get(reverse(self.list_url)).status_code == 200
+        assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+    def test_list_survives_nonsense_parameters(self, records, admin_user):
+        self.make(records)
+        client = login(admin_user)
+        response = client.get(reverse(self.list_url), {"page": "x", "page_size": "-5", "sort": "nope; drop", "q": "\x00"})
+        assert response.status_code in (200, 404)
+
+    # -- detail ---------------------------------------------------------------
+    def test_detail_shows_the_record(self, records, admin_user):
+        record = self.make(records)
+        response = login(admin_user).get(reverse(self.detail_url, args=[record.pk]))
+        assert response.status_code == 200
+        assert str(record) in response.content.decode()
+
+    def test_another_tenants_record_is_not_found(self, records, other_records, admin_user):
+        theirs = self.make(other_records)
+        client = login(admin_user)
+        assert client.get(reverse(self.detail_url, args=[theirs.pk])).status_code == 404
+        assert client.get(reverse(self.edit_url, args=[theirs.pk])).status_code == 404
+        assert client.post(reverse(self.edit_url, args=[theirs.pk]), {}).status_code == 404
+
+    def test_a_missing_record_is_not_found(self, admin_user):
+        assert login(admin_user).get(reverse(self.detail_url, args=[987654321])).status_code == 404
+
+    # -- create ---------------------------------------------------------------
+    def test_create_through_the_form(self, records, admin_user):
+        model = self.model(records)
+        data = self.valid_data(records)
+        client = login(admin_user)
+        url = reverse(self.create_url, args=self.create_url_args(records))
+        assert client.get(url).status_code == 200
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert model.unscoped.filter(**{self.text_field: data[self.text_field]}, tenant=records.tenant).exists()
+
+    def test_invalid_input_keeps_what_was_typed_and_says_why(self, records, admin_user):
+        model = self.model(records)
+        before = model.unscoped.count()
+        data = {**self.valid_data(records), self.text_field: "", self.kept_field: "Typed-and-kept-123"}
+        url = reverse(self.create_url, args=self.create_url_args(records))
+        response = login(admin_user).post(url, data)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "is-invalid" in page and "This field is required" in page
+        assert "Typed-and-kept-123" in page
+        assert model.unscoped.count() == before
+
+    def test_nul_bytes_are_a_form_error_not_a_server_error(self, records, admin_user):
+        data = {**self.valid_data(records), self.text_field: "bad\x00name"}
+        url = reverse(self.create_url, args=self.create_url_args(records))
+        response = login(admin_user).post(url, data)
+        assert response.status_code == 200
+        assert "Null characters are not allowed" in response.content.decode()
+
+    @pytest.mark.parametrize("role", ["admin", "manager", "rep", "support", "viewer"])
+    def test_create_is_allowed_by_role(self, role, records):
+        client = login(make_member(records.tenant, role=role))
+        url = reverse(self.create_url, args=self.create_url_args(records))
+        expected = 200 if role in self.roles_that_add else 403
+        response = client.get(url)
+        assert response.status_code in ((expected,) if expected == 200 else (403, 404))
+
+    # -- edit -----------------------------------------------------------------
+    def test_edit_through_the_form(self, records, admin_user):
+        record = self.make(records)
+        data = {**self.valid_data(records), self.text_field: "Renamed by the edit form"}
+        client = login(admin_user)
+        url = reverse(self.edit_url, args=[record.pk])
+        assert client.get(url).status_code == 200
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        record.refresh_from_db()
+        assert getattr(record, self.text_field) == "Renamed by the edit form"
+
+    @pytest.mark.parametrize("role", ["admin", "manager", "support", "viewer"])
+    def test_edit_is_allowed_by_role(self, role, records):
+        record = self.make(records)
+        client = login(make_member(records.tenant, role=role))
+        url = reverse(self.edit_url, args=[record.pk])
+        response = client.get(url)
+        if role in self.roles_that_change:
+            assert response.status_code == 200
+        else:
+            assert response.status_code in (403, 404)
+            before = getattr(record, self.text_field)
+            client.post(url, {**self.valid_data(records), self.text_field: "Should not stick"})
+            record.refresh_from_db()
+            assert getattr(record, self.text_field) == before
