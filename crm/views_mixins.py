@@ -43,7 +43,10 @@ class RecordObjectMixin(RestrictedQuerysetMixin):
 
     def get_object(self, queryset=None):
         record = get_object_or_404(self.model.objects.for_user(self.request.user, "view"), pk=self.kwargs["pk"])
-        if self.action != "view" and not self.model.objects.for_user(self.request.user, self.action).filter(pk=record.pk).exists():
+        if (
+            self.action != "view"
+            and not self.model.objects.for_user(self.request.user, self.action).filter(pk=record.pk).exists()
+        ):
             raise PermissionDenied
         return record
 

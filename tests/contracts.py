@@ -59,7 +59,9 @@ class RecordPagesContract:
     def test_list_survives_nonsense_parameters(self, records, admin_user):
         self.make(records)
         client = login(admin_user)
-        response = client.get(reverse(self.list_url), {"page": "x", "page_size": "-5", "sort": "nope; drop", "q": "\x00"})
+        response = client.get(
+            reverse(self.list_url), {"page": "x", "page_size": "-5", "sort": "nope; drop", "q": "\x00"}
+        )
         assert response.status_code in (200, 404)
 
     # -- detail ---------------------------------------------------------------

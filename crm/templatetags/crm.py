@@ -13,7 +13,9 @@ def sort_link(context, key, label):
     query.pop("page", None)
     query["sort"] = f"-{key}" if current == key else key
     arrow = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
-    return format_html('<a href="?{}" class="link-body-emphasis text-decoration-none">{}{}</a>', query.urlencode(), label, arrow)
+    return format_html(
+        '<a href="?{}" class="link-body-emphasis text-decoration-none">{}{}</a>', query.urlencode(), label, arrow
+    )
 
 
 @register.simple_tag(takes_context=True)
