@@ -1,18 +1,453 @@
-from django.views.generic import DetailView, ListView
+"""Browser pages of customers, contacts and interactions.
 
-from crm.views_mixins import RestrictedQuerysetMixin
-from customers.models import Customer
+Reads go through `Model.objects.for_user(user, action)`, writes through
+`customers.actions`. Lists and the detail page's related lists run a fixed
+number of queries whatever the number of rows: related rows are fetched with
+select_related, and "may the user change this row?" is answered for a whole
+page at once (`changeable_ids`), never per row in a template.
+"""
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
+
+from crm.filters import tenant_members
+from crm.tenancy.views import safe_next
+from crm.views_mixins import (
+    RecordCreateView,
+    RecordDetailView,
+    RecordListView,
+    RecordUpdateView,
+    may,
+)
+from customers import actions
+from customers.filters import ContactFilter, CustomerFilter, InteractionFilter
+from customers.forms import ContactForm, CustomerBulkForm, CustomerForm, InteractionForm, changeable_customers
+from customers.models import Contact, Customer, Interaction, Ticket
+from sales.models import Opportunity
+
+# How many related rows the detail pages show before linking to the full list.
+CONTACTS_SHOWN = 25
+TIMELINE_SHOWN = 20
+RELATED_SHOWN = 10
 
 
-class CustomerListView(RestrictedQuerysetMixin, ListView):
-    model = Customer
-    paginate_by = 25
-    template_name = "customers/customer_list.html"
+def changeable_ids(user, model, rows) -> set:
+    """The pks among `rows` that `user` may change: one query for the whole list."""
+    pks = [row.pk for row in rows]
+    if not pks:
+        return set()
+    return set(model.objects.for_user(user, "change").filter(pk__in=pks).values_list("pk", flat=True))
+
+
+def first_rows(queryset, limit):
+    """(rows, more): up to `limit` rows, and whether there are more (one query, no COUNT)."""
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def member_name(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+# -- lists -------------------------------------------------------------------------------------------
+
+
+class FilteredListView(RecordListView):
+    """A RecordListView whose FilterSet is always bound.
+
+    `RecordListView` binds `request.GET or None`; an unbound FilterSet never
+    validates, so a list opened without parameters would come out empty.
+    """
+
+    related = ()  # select_related: what each row shows
 
     def get_queryset(self):
-        return super().get_queryset().select_related("owner")
+        queryset = self.model.objects.for_user(self.request.user, self.action).select_related(*self.related)
+        self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
+        queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+        return queryset.order_by(*self.ordering_fields())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change_any"] = may(self.request, "change", self.model)
+        context["changeable_ids"] = (
+            changeable_ids(self.request.user, self.model, context["object_list"])
+            if context["can_change_any"]
+            else set()
+        )
+        context["is_filtered"] = any(
+            self.request.GET.get(name) for name in self.filterset.filters if name in self.request.GET
+        )
+        return context
 
 
-class CustomerDetailView(RestrictedQuerysetMixin, DetailView):
+class ChildListView(FilteredListView):
+    """Contacts and interactions: may be narrowed to one customer (`?customer=`)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = self.filterset.form
+        context["filter_customer"] = form.cleaned_data.get("customer") if self.filterset.is_valid() else None
+        query = self.request.GET.copy()
+        for name in ("customer", "page"):
+            query.pop(name, None)
+        context["query_without_customer"] = query.urlencode()
+        return context
+
+
+class CustomerListView(FilteredListView):
+    model = Customer
+    filterset_class = CustomerFilter
+    template_name = "customers/customer_list.html"
+    related = ("owner",)
+    sort_fields = {
+        "name": "name",
+        "tier": "tier",
+        "status": "status",
+        "owner": "owner__username",
+        "created": "created_at",
+    }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["members"] = list(tenant_members()) if context["can_change_any"] else []
+        context["bulk_actions"] = CustomerBulkForm.ACTIONS
+        return context
+
+
+class ContactListView(ChildListView):
+    model = Contact
+    filterset_class = ContactFilter
+    template_name = "customers/contact_list.html"
+    related = ("customer",)
+    sort_fields = {"name": "name", "customer": "customer__name", "created": "created_at"}
+
+
+class InteractionListView(ChildListView):
+    model = Interaction
+    filterset_class = InteractionFilter
+    template_name = "customers/interaction_list.html"
+    related = ("customer", "contact", "author")
+    sort_fields = {"occurred": "occurred_at", "kind": "kind", "customer": "customer__name"}
+    default_sort = "-occurred"
+
+
+# -- the sections of the customer page (also returned alone to htmx) --------------------------------
+
+
+def contacts_section(request, customer, *, can_add, form=None):
+    contacts, more = first_rows(
+        Contact.objects.for_user(request.user).filter(customer=customer).order_by("name", "id"), CONTACTS_SHOWN
+    )
+    if can_add and form is None:
+        form = ContactForm(user=request.user, customer=customer)
+    return {
+        "customer": customer,
+        "contacts": contacts,
+        "more_contacts": more,
+        "changeable_contact_ids": changeable_ids(request.user, Contact, contacts),
+        "can_add_contact": can_add,
+        "contact_form": form,
+    }
+
+
+def timeline_section(request, customer, *, can_log, form=None):
+    interactions, more = first_rows(
+        Interaction.objects.for_user(request.user)
+        .filter(customer=customer)
+        .select_related("author", "contact")
+        .order_by("-occurred_at", "-id"),
+        TIMELINE_SHOWN,
+    )
+    if can_log and form is None:
+        form = InteractionForm(user=request.user, customer=customer)
+    return {
+        "customer": customer,
+        "interactions": interactions,
+        "more_interactions": more,
+        "changeable_interaction_ids": changeable_ids(request.user, Interaction, interactions),
+        "can_log_interaction": can_log,
+        "interaction_form": form,
+    }
+
+
+# -- customers -------------------------------------------------------------------------------------------
+
+
+class CustomerDetailView(RecordDetailView):
     model = Customer
     template_name = "customers/customer_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(self.get_queryset().select_related("owner"), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customer, request = self.object, self.request
+        can_change = context["can_change"]
+        context.update(contacts_section(request, customer, can_add=can_change and may(request, "add", Contact)))
+        context.update(timeline_section(request, customer, can_log=can_change and may(request, "add", Interaction)))
+        context["can_view_opportunities"] = may(request, "view", Opportunity)
+        if context["can_view_opportunities"]:
+            context["opportunities"], context["more_opportunities"] = first_rows(
+                Opportunity.objects.for_user(request.user)
+                .filter(customer=customer)
+                .select_related("owner")
+                .order_by(F("closed_at").desc(nulls_first=True), "expected_close_date", "id"),
+                RELATED_SHOWN,
+            )
+        context["tickets"], context["more_tickets"] = first_rows(
+            Ticket.objects.for_user(request.user)
+            .filter(customer=customer)
+            .select_related("assignee")
+            .order_by("-created_at", "-id"),
+            RELATED_SHOWN,
+        )
+        return context
+
+
+class CustomerFormMixin:
+    model = Customer
+    form_class = CustomerForm
+    template_name = "customers/customer_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_success_url(self):
+        if Customer.objects.for_user(self.request.user).filter(pk=self.object.pk).exists():
+            return self.object.get_absolute_url()
+        # The user gave the customer away (a rep choosing another owner): back to the list.
+        messages.info(self.request, _("%(name)s now belongs to someone else.") % {"name": self.object})
+        return reverse("customers:list")
+
+
+class CustomerCreateView(CustomerFormMixin, RecordCreateView):
+    success_message = gettext_lazy("Created customer %(name)s.")
+
+    def perform(self, form):
+        return actions.create_customer(**form.cleaned_data)
+
+
+class CustomerUpdateView(CustomerFormMixin, RecordUpdateView):
+    success_message = gettext_lazy("Saved %(name)s.")
+
+    def get_form_kwargs(self):
+        # The form edits a copy, so the page keeps showing the saved record if the input is rejected.
+        return {**super().get_form_kwargs(), "instance": copy.copy(self.object)}
+
+    def perform(self, form):
+        return actions.update_customer(self.object, **form.cleaned_data)
+
+
+class CustomerBulkView(LoginRequiredMixin, View):
+    """The list's bulk actions: one set-based UPDATE over the selected rows the user may change."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not may(request, "change", Customer):
+            raise PermissionDenied
+        back = safe_next(request, fallback="customers:list")
+        form = CustomerBulkForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(back)
+        ids, action = form.cleaned_data["ids"], form.cleaned_data["action"]
+        customers = Customer.objects.for_user(request.user, "change").filter(pk__in=ids)
+        try:
+            if action == CustomerBulkForm.ASSIGN_OWNER:
+                owner = form.cleaned_data["owner"]
+                changed = actions.bulk_assign_owner(customers, owner)
+                message = ngettext(
+                    "Assigned %(count)d customer to %(owner)s.", "Assigned %(count)d customers to %(owner)s.", changed
+                ) % {"count": changed, "owner": member_name(owner)}
+            else:
+                tag = form.cleaned_data["tag"]
+                changed = actions.bulk_add_tag(customers, tag)
+                message = ngettext(
+                    "Tagged %(count)d customer “%(tag)s”.", "Tagged %(count)d customers “%(tag)s”.", changed
+                ) % {"count": changed, "tag": tag}
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect(back)
+        unchanged = len(ids) - changed
+        if not changed:
+            messages.info(
+                request,
+                _("Nothing changed: the selected customers already had that value, or you may not change them."),
+            )
+            return redirect(back)
+        messages.success(request, message)
+        if unchanged > 0:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d selected customer was left as it was: it already had that value, or you may not change it.",
+                    "%(count)d selected customers were left as they were: they already had that value, or you may not change them.",
+                    unchanged,
+                )
+                % {"count": unchanged},
+            )
+        return redirect(back)
+
+
+# -- contacts and interactions ---------------------------------------------------------------------------
+
+
+class ChildCreateView(RecordCreateView):
+    """Create a contact or interaction of the customer in the URL.
+
+    The customer must be one the user may change (the same rule as the
+    forms' customer choices): 404 when not visible, 403 when only visible.
+    A normal POST redirects to the customer page; an htmx POST gets the
+    updated section back (or the section with the form's errors).
+    """
+
+    section_template = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and may(request, "add", self.model):
+            self.customer = get_object_or_404(Customer.objects.for_user(request.user), pk=kwargs["customer_pk"])
+            if not changeable_customers(request.user).filter(pk=self.customer.pk).exists():
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "customer": self.customer}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "customer": self.customer}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if self.request.htmx and response.status_code == 302:
+            return self.render_section(form=None)
+        return response
+
+    def form_invalid(self, form):
+        if self.request.htmx:
+            return self.render_section(form=form)
+        return super().form_invalid(form)
+
+    def render_section(self, form):
+        return render(self.request, self.section_template, self.section_context(form))
+
+
+class ContactCreateView(ChildCreateView):
+    model = Contact
+    form_class = ContactForm
+    template_name = "customers/contact_form.html"
+    section_template = "customers/_contacts_section.html"
+    success_message = gettext_lazy("Added contact %(name)s.")
+
+    def perform(self, form):
+        return actions.create_contact(self.customer, **form.cleaned_data)
+
+    def section_context(self, form):
+        return contacts_section(self.request, self.customer, can_add=True, form=form)
+
+
+class InteractionCreateView(ChildCreateView):
+    model = Interaction
+    form_class = InteractionForm
+    template_name = "customers/interaction_form.html"
+    section_template = "customers/_timeline.html"
+    success_message = gettext_lazy("Logged: %(name)s")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("contact", "").isdigit():
+            initial["contact"] = self.request.GET["contact"]
+        return initial
+
+    def perform(self, form):
+        return actions.log_interaction(self.customer, author=self.request.user, **form.cleaned_data)
+
+    def section_context(self, form):
+        return timeline_section(self.request, self.customer, can_log=True, form=form)
+
+
+class ChildUpdateView(RecordUpdateView):
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": copy.copy(self.object), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "customer": self.object.customer}
+
+
+class ContactDetailView(RecordDetailView):
+    model = Contact
+    template_name = "customers/contact_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(self.get_queryset().select_related("customer"), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        contact = self.object
+        context["customer"] = contact.customer
+        context["interactions"], context["more_interactions"] = first_rows(
+            Interaction.objects.for_user(self.request.user)
+            .filter(contact=contact)
+            .select_related("author", "customer")
+            .order_by("-occurred_at", "-id"),
+            TIMELINE_SHOWN,
+        )
+        context["changeable_interaction_ids"] = changeable_ids(self.request.user, Interaction, context["interactions"])
+        context["can_log_interaction"] = (
+            may(self.request, "add", Interaction)
+            and changeable_customers(self.request.user).filter(pk=contact.customer_id).exists()
+        )
+        return context
+
+
+class ContactUpdateView(ChildUpdateView):
+    model = Contact
+    form_class = ContactForm
+    template_name = "customers/contact_form.html"
+    success_message = gettext_lazy("Saved contact %(name)s.")
+
+    def perform(self, form):
+        return actions.update_contact(self.object, **form.cleaned_data)
+
+    def get_success_url(self):
+        return reverse("customers:contact_detail", args=[self.object.pk])
+
+
+class InteractionDetailView(RecordDetailView):
+    model = Interaction
+    template_name = "customers/interaction_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            self.get_queryset().select_related("customer", "contact", "author"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "customer": self.object.customer}
+
+
+class InteractionUpdateView(ChildUpdateView):
+    model = Interaction
+    form_class = InteractionForm
+    template_name = "customers/interaction_form.html"
+    success_message = gettext_lazy("Saved: %(name)s")
+
+    def perform(self, form):
+        return actions.update_interaction(self.object, **form.cleaned_data)
+
+    def get_success_url(self):
+        return reverse("customers:interaction_detail", args=[self.object.pk])

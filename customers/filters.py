@@ -1,0 +1,87 @@
+"""List filters of the customer pages (django-filter, Bootstrap widgets)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.filters import BootstrapFilterSet, TenantMemberFilter
+from crm.forms import DateInput
+from customers.models import Contact, Customer, Interaction
+
+
+def search(fields):
+    """A filter method: `value` icontains any of `fields`."""
+
+    def method(queryset, name, value):
+        query = Q()
+        for field in fields:
+            query |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(query)
+
+    return method
+
+
+def visible_customers(request):
+    return Customer.objects.for_user(request.user)
+
+
+class CustomerFilter(BootstrapFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=search(["name", "email", "phone"]),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email or phone")}),
+    )
+    owner = TenantMemberFilter(label=_("owner"), empty_label=_("Any owner"), null_label=_("No owner"))
+    tier = django_filters.ChoiceFilter(label=_("tier"), choices=Customer.Tier.choices, empty_label=_("Any tier"))
+    status = django_filters.ChoiceFilter(
+        label=_("status"), choices=Customer.Status.choices, empty_label=_("Any status")
+    )
+    tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
+
+    class Meta:
+        model = Customer
+        fields = ["q", "owner", "tier", "status", "tag"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value.strip()])
+
+
+class CustomerChildFilter(BootstrapFilterSet):
+    """Contacts and interactions: narrowed to one customer by `?customer=` (links from its page)."""
+
+    customer = django_filters.ModelChoiceFilter(
+        label=_("customer"), queryset=visible_customers, widget=forms.HiddenInput
+    )
+
+
+class ContactFilter(CustomerChildFilter):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=search(["name", "title", "email", "phone", "customer__name"]),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, title, email, phone or customer")}),
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["q", "customer"]
+
+
+class InteractionFilter(CustomerChildFilter):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=search(["summary", "customer__name", "contact__name"]),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Summary, customer or contact")}),
+    )
+    kind = django_filters.ChoiceFilter(label=_("kind"), choices=Interaction.Kind.choices, empty_label=_("Any kind"))
+    author = TenantMemberFilter(label=_("author"), empty_label=_("Anyone"))
+    occurred_after = django_filters.DateFilter(
+        label=_("from"), field_name="occurred_at", lookup_expr="date__gte", widget=DateInput()
+    )
+    occurred_before = django_filters.DateFilter(
+        label=_("until"), field_name="occurred_at", lookup_expr="date__lte", widget=DateInput()
+    )
+
+    class Meta:
+        model = Interaction
+        fields = ["q", "kind", "author", "occurred_after", "occurred_before", "customer"]

@@ -1,0 +1,205 @@
+"""Browser forms for customers, contacts and interactions.
+
+Forms validate input; the views hand `cleaned_data` to `customers.actions`,
+which do the writes. Choices of related records always come from the
+restricting querysets, so a form can never point at a record the user may
+not touch.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField
+from customers.models import Contact, Customer, Interaction
+
+
+def changeable_customers(user):
+    """The customers a user may attach contacts and interactions to."""
+    return Customer.objects.for_user(user, "change").order_by("name", "id")
+
+
+def customer_email_taken(email: str, *, exclude_pk=None) -> bool:
+    """Whether another customer of the active tenant uses `email` (case-insensitive).
+
+    Checked against the whole tenant, not just what the user sees: the
+    constraint is per tenant.
+    """
+    return bool(email) and Customer.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+class MemberFieldsMixin:
+    """Adds MemberChoiceFields per form instance.
+
+    MemberChoiceField reads the active tenant when it is built, so it cannot be
+    declared on the class (built at import time, with no tenant). Listed
+    before the Django form class and after BootstrapFormMixin, so the fields
+    still get their Bootstrap classes.
+    """
+
+    member_fields: dict = {}  # field name -> label
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in self.member_fields.items():
+            self.fields[name] = MemberChoiceField(label=label)
+
+
+class CustomerForm(BootstrapFormMixin, MemberFieldsMixin, forms.ModelForm):
+    member_fields = {"owner": _("owner")}
+    website = forms.URLField(label=_("website"), max_length=300, required=False, assume_scheme="https")
+    tags = TagsField(label=_("tags"), help_text=_("Separate tags with commas."))
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name",
+            "email",
+            "phone",
+            "website",
+            "industry",
+            "tier",
+            "status",
+            "owner",
+            "tags",
+            "address",
+            "notes",
+        ]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if self.instance.pk is None and user is not None:
+            self.fields["owner"].initial = user.pk
+
+    def clean_tags(self):
+        tags = self.cleaned_data.get("tags") or []
+        for tag in tags:
+            ProhibitNullCharactersValidator()(tag)
+        return tags
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if customer_email_taken(email, exclude_pk=self.instance.pk):
+            raise ValidationError(_("Another customer already uses this email address."), code="unique")
+        return email
+
+
+class CustomerChildForm(BootstrapFormMixin, forms.ModelForm):
+    """A contact or interaction: `customer` is fixed by the URL when creating, a choice when editing.
+
+    Choice fields of tenant records are declared with an empty placeholder
+    queryset (a model form would otherwise read the tenant-scoped default
+    manager at import time) and get their restricted queryset per instance.
+    """
+
+    customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.unscoped.none())
+
+    def __init__(self, *args, user, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fixed_customer = customer
+        if customer is not None:
+            del self.fields["customer"]
+        else:
+            self.fields["customer"].queryset = changeable_customers(user)
+
+    def chosen_customer(self):
+        return self.fixed_customer or self.cleaned_data.get("customer") or self.instance_customer()
+
+    def instance_customer(self):
+        return self.instance.customer if self.instance.customer_id else None
+
+
+class ContactForm(CustomerChildForm):
+    class Meta:
+        model = Contact
+        fields = ["customer", "name", "title", "email", "phone"]
+
+
+class InteractionForm(CustomerChildForm):
+    contact = forms.ModelChoiceField(label=_("contact"), queryset=Contact.unscoped.none(), required=False)
+
+    class Meta:
+        model = Interaction
+        fields = ["customer", "kind", "occurred_at", "contact", "summary"]
+        widgets = {"occurred_at": DateTimeInput(), "summary": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        customer = self.fixed_customer or self.instance_customer()
+        contacts = Contact.objects.for_user(self.user).order_by("name", "id")
+        if customer is not None:
+            # This customer's contacts, plus the one already recorded (it may have moved since).
+            current = self.instance.contact_id
+            by_customer = contacts.filter(customer=customer)
+            contacts = (by_customer | contacts.filter(pk=current)) if current else by_customer
+        self.fields["contact"].queryset = contacts
+        if self.instance.pk is None:
+            # Logging usually happens right after the call: default to now, empty means now.
+            self.fields["occurred_at"].required = False
+            self.fields["occurred_at"].initial = timezone.now
+
+    def clean(self):
+        cleaned = super().clean()
+        contact = cleaned.get("contact")
+        customer = self.chosen_customer()
+        if contact is not None and customer is not None and contact.customer_id != customer.pk:
+            # A contact who has since moved to another customer may stay on this customer's old interaction.
+            unchanged = contact.pk == self.instance.contact_id and customer.pk == self.instance.customer_id
+            if not unchanged:
+                self.add_error("contact", _("This contact belongs to another customer."))
+        return cleaned
+
+
+class IdListField(forms.Field):
+    """Several `ids` values -> a list of distinct positive integers."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": _("Select records from the list."),
+        "required": _("Select at least one record."),
+    }
+    max_ids = 1000
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        try:
+            ids = sorted({int(item) for item in value})
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(pk < 1 for pk in ids) or len(ids) > self.max_ids:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class CustomerBulkForm(MemberFieldsMixin, forms.Form):
+    """The list's bulk-action bar: selected `ids`, an `action` and its argument."""
+
+    ASSIGN_OWNER = "assign_owner"
+    ADD_TAG = "add_tag"
+    ACTIONS = [(ASSIGN_OWNER, _("Assign owner")), (ADD_TAG, _("Add tag"))]
+
+    member_fields = {"owner": _("owner")}
+    ids = IdListField()
+    action = forms.ChoiceField(choices=ACTIONS)
+    tag = forms.CharField(label=_("tag"), max_length=50, required=False, strip=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == self.ASSIGN_OWNER and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        if action == self.ADD_TAG and not cleaned.get("tag"):
+            self.add_error("tag", _("Type the tag to add."))
+        return cleaned
