@@ -507,3 +507,22 @@ def test_detail_caps_long_related_lists_and_links_to_the_full_list(records, admi
     page = login(admin_user).get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert page.count('data-testid="timeline-item"') == TIMELINE_SHOWN
     assert f"{reverse('customers:interaction_list')}?customer={customer.pk}" in page
+
+
+def test_the_pages_render_in_chinese(records, admin_user):
+    customer = records.customer(name="上海星辰科技有限公司", tags=["重点客户"])
+    contact = records.contact(customer, name="王伟")
+    interaction = records.interaction(customer, contact=contact, summary="现场拜访")
+    client = login(admin_user, language="zh-hans")
+    for url in (
+        reverse("customers:list"),
+        reverse("customers:detail", args=[customer.pk]),
+        reverse("customers:edit", args=[customer.pk]),
+        reverse("customers:contact_list"),
+        reverse("customers:contact_detail", args=[contact.pk]),
+        reverse("customers:interaction_list"),
+        reverse("customers:interaction_detail", args=[interaction.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="zh-hans">' in response.content.decode()
