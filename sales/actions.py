@@ -36,3 +36,11 @@ def update_opportunity(opportunity: Opportunity, **values) -> Opportunity:
 def move_opportunity(opportunity: Opportunity, stage: str) -> Opportunity:
     """The pipeline board's drag and drop."""
     return update_opportunity(opportunity, stage=stage)
+
+
+def lose_opportunity(opportunity: Opportunity, lost_reason: str = "") -> Opportunity:
+    """Move a deal to "lost", recording why when a reason is given (an empty one keeps the old reason)."""
+    values = {"stage": Opportunity.Stage.LOST}
+    if lost_reason:
+        values["lost_reason"] = lost_reason
+    return update_opportunity(opportunity, **values)

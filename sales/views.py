@@ -1,23 +1,246 @@
-from django.views.generic import DetailView, ListView
+"""Opportunity pages: list, pipeline board, detail, create, edit and "move to stage"."""
 
-from crm.views_mixins import RestrictedQuerysetMixin
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import ListView
+
+from crm.views_mixins import (
+    RecordCreateView,
+    RecordDetailView,
+    RecordListView,
+    RecordUpdateView,
+    RestrictedQuerysetMixin,
+    add_errors,
+    may,
+)
+from customers.models import Customer
+from sales import actions
+from sales.filters import BoardFilter, OpportunityFilter
+from sales.forms import MoveForm, OpportunityForm
 from sales.models import Opportunity
 
+# The board shows the newest cards of each stage; the list has the rest.
+BOARD_CARDS_PER_STAGE = 50
 
-class OpportunityListView(RestrictedQuerysetMixin, ListView):
+STAGE_ORDER = Case(
+    *[When(stage=stage, then=Value(position)) for position, stage in enumerate(Opportunity.Stage.values)],
+    output_field=IntegerField(),
+)
+
+
+def safe_next(request, fallback: str) -> str:
+    """The `next` URL of a form if it points back into this site, else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+class OpportunityPermissionMixin:
+    """Roles that may not read opportunities at all (support) get a 403 on every page."""
+
     model = Opportunity
-    paginate_by = 25
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may(request, "view", Opportunity):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class OpportunityListView(OpportunityPermissionMixin, RecordListView):
     template_name = "sales/opportunity_list.html"
+    filterset_class = OpportunityFilter
+    sort_fields = {
+        "name": "name",
+        "amount": "amount",
+        "stage": "stage",
+        "expected_close_date": "expected_close_date",
+        "owner": "owner__username",
+        "customer": "customer__name",
+    }
 
     def get_queryset(self):
         return super().get_queryset().select_related("customer", "owner")
 
+    def ordering_fields(self):
+        """Stages sort in pipeline order, not alphabetically."""
+        fields = []
+        for field in super().ordering_fields():
+            if field == "stage":
+                fields.append(STAGE_ORDER.asc())
+            elif field == "-stage":
+                fields.append(STAGE_ORDER.desc())
+            else:
+                fields.append(field)
+        return fields
 
-class PipelineBoardView(OpportunityListView):
-    paginate_by = None
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["is_filtered"] = bool(self.filterset.is_bound and self.filterset.form.has_changed())
+        context["today"] = timezone.localdate()
+        return context
+
+
+class PipelineBoardView(OpportunityPermissionMixin, RestrictedQuerysetMixin, ListView):
+    """One column per stage: count and totals per currency over all deals, the newest cards."""
+
     template_name = "sales/pipeline_board.html"
+    cards_per_stage = BOARD_CARDS_PER_STAGE
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        self.filterset = BoardFilter(self.request.GET or None, queryset=queryset, request=self.request)
+        return self.filterset.qs if self.filterset.is_valid() else queryset.none()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        opportunities = self.object_list
+        cards = list(
+            opportunities.annotate(
+                stage_rank=Window(
+                    RowNumber(), partition_by=[F("stage")], order_by=[F("created_at").desc(), F("id").desc()]
+                )
+            )
+            .filter(stage_rank__lte=self.cards_per_stage)
+            .select_related("customer", "owner")
+            .order_by("-created_at", "-id")
+        )
+        changeable = set(
+            Opportunity.objects.for_user(self.request.user, "change")
+            .filter(pk__in=[card.pk for card in cards])
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        totals = opportunities.order_by().values("stage", "currency").annotate(count=Count("id"), total=Sum("amount"))
+        columns = {
+            stage: {"stage": stage, "label": label, "count": 0, "totals": [], "cards": []}
+            for stage, label in Opportunity.Stage.choices
+        }
+        for row in sorted(totals, key=lambda row: row["currency"]):
+            column = columns[row["stage"]]
+            column["count"] += row["count"]
+            column["totals"].append({"currency": row["currency"], "amount": row["total"]})
+        for card in cards:
+            card.can_change = card.pk in changeable
+            columns[card.stage]["cards"].append(card)
+        for column in columns.values():
+            column["hidden"] = column["count"] - len(column["cards"])
+        context.update(
+            columns=list(columns.values()),
+            stages=Opportunity.Stage.choices,
+            filter=self.filterset,
+            board_query=self.request.GET.urlencode(),
+            can_change_any=may(self.request, "change", Opportunity),
+            today=timezone.localdate(),
+        )
+        return context
 
 
-class OpportunityDetailView(RestrictedQuerysetMixin, DetailView):
-    model = Opportunity
+class OpportunityDetailView(OpportunityPermissionMixin, RecordDetailView):
     template_name = "sales/opportunity_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("move_form", MoveForm(initial={"stage": self.object.stage}, prefix="move"))
+        context["stages"] = Opportunity.Stage.choices
+        context["stage_position"] = Opportunity.Stage.values.index(self.object.stage)
+        return context
+
+
+class OpportunityMoveView(OpportunityDetailView):
+    """POST stage (and lost_reason): the board's drag and drop, its "Move to…" forms, the detail page."""
+
+    action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        # The board posts unprefixed fields; the detail page's form is prefixed "move".
+        form = MoveForm(request.POST, prefix="move" if "move-stage" in request.POST else None)
+        if form.is_valid():
+            try:
+                if form.cleaned_data["stage"] == Opportunity.Stage.LOST:
+                    actions.lose_opportunity(self.object, lost_reason=form.cleaned_data["lost_reason"])
+                else:
+                    actions.move_opportunity(self.object, form.cleaned_data["stage"])
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("“%(name)s” moved to %(stage)s.")
+                    % {"name": self.object.name, "stage": self.object.get_stage_display()},
+                )
+                return HttpResponseRedirect(safe_next(request, self.object.get_absolute_url()))
+        self.object.refresh_from_db()
+        context = self.get_context_data(object=self.object, move_form=form)
+        return self.render_to_response(context, status=400)
+
+
+class OpportunityFormMixin(OpportunityPermissionMixin):
+    form_class = OpportunityForm
+    template_name = "sales/opportunity_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+
+class OpportunityCreateView(OpportunityFormMixin, RecordCreateView):
+    success_message = gettext_lazy("Opportunity “%(name)s” created.")
+
+    def get_initial(self):
+        # No probability: an empty one follows the chosen stage.
+        initial = {
+            "owner": self.request.user.pk,
+            "stage": Opportunity.Stage.LEAD,
+            "currency": "CNY",
+            "probability": None,
+        }
+        customer = preselected_customer(self.request, "change")
+        if customer is not None:
+            initial["customer"] = customer.pk
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["preselected_customer"] = preselected_customer(self.request, "change")
+        return context
+
+    def perform(self, form):
+        values = form.action_values(only_changed=False)
+        customer = values.pop("customer")
+        return actions.create_opportunity(customer, **values)
+
+
+class OpportunityUpdateView(OpportunityFormMixin, RecordUpdateView):
+    success_message = gettext_lazy("Opportunity “%(name)s” saved.")
+
+    def get_form_kwargs(self):
+        # The form validates a copy: the action compares against the record as stored.
+        return {**super().get_form_kwargs(), "instance": copy.copy(self.object)}
+
+    def perform(self, form):
+        return actions.update_opportunity(self.object, **form.action_values(only_changed=True))
+
+
+def preselected_customer(request, action: str):
+    """The customer named by ?customer=<pk>, if the user may use it; garbage is ignored."""
+    if not hasattr(request, "_preselected_customer"):
+        raw = request.GET.get("customer", "")
+        customer = None
+        if raw.isdigit() and len(raw) < 19:
+            customer = Customer.objects.for_user(request.user, action).filter(pk=int(raw)).first()
+        request._preselected_customer = customer
+    return request._preselected_customer

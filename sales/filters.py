@@ -1,0 +1,67 @@
+"""Filters of the opportunity list and the pipeline board."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.filters import BootstrapFilterSet, TenantMemberFilter
+from crm.forms import DateInput
+from sales.models import Opportunity
+
+
+class UnboundIsValidMixin:
+    """An unbound FilterSet (a page opened without parameters) filters nothing out.
+
+    django-filter's `is_valid()` is False for an unbound FilterSet, which would
+    make `RecordListView` show an empty list on a plain visit.
+    """
+
+    def is_valid(self):
+        return not self.is_bound or super().is_valid()
+
+
+class BoardFilter(UnboundIsValidMixin, BootstrapFilterSet):
+    """Who and which customer: the board shows every stage, so it filters by these only."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
+    owner = TenantMemberFilter(label=_("Owner"), empty_label=_("Anyone"), null_label=_("No owner"))
+
+    class Meta:
+        model = Opportunity
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["q"].widget.attrs.update(
+            placeholder=_("Deal or customer"), type="search", **{"data-testid": "filter-search"}
+        )
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))
+
+
+class OpportunityFilter(BoardFilter):
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Opportunity.Stage.choices, empty_label=_("Any stage"))
+    close_from = django_filters.DateFilter(
+        label=_("Closes from"), field_name="expected_close_date", lookup_expr="gte", widget=DateInput()
+    )
+    close_to = django_filters.DateFilter(
+        label=_("Closes until"), field_name="expected_close_date", lookup_expr="lte", widget=DateInput()
+    )
+    amount_min = django_filters.NumberFilter(
+        label=_("Amount from"), field_name="amount", lookup_expr="gte", min_value=0
+    )
+    amount_max = django_filters.NumberFilter(
+        label=_("Amount up to"), field_name="amount", lookup_expr="lte", min_value=0
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.order_fields(["q", "stage", "owner", "close_from", "close_to", "amount_min", "amount_max"])

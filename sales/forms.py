@@ -1,0 +1,87 @@
+"""Forms of the opportunity pages: create/edit and the pipeline's "move to stage"."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import BootstrapFormMixin, DateInput, MemberChoiceField
+from customers.models import Customer
+from sales.models import Opportunity
+
+
+class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
+    # The choices are set per user in __init__ (the default would query without a tenant).
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.unscoped.none())
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "customer",
+            "name",
+            "amount",
+            "currency",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "owner",
+            "lost_reason",
+        ]
+        widgets = {
+            "expected_close_date": DateInput(),
+            "lost_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "probability": _("Leave empty to use the stage's usual probability."),
+            "lost_reason": _("Only kept when the stage is Lost."),
+            "currency": _("Three-letter ISO 4217 code, such as CNY or USD."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per request: the choices are the active tenant's members.
+        self.fields["owner"] = member_field(label=_("Owner"), empty_label=_("No owner"))
+        customer = self.fields["customer"]
+        customer.queryset = Customer.objects.for_user(user, "change").order_by("name", "id")
+        customer.empty_label = _("Choose a customer")
+        self.fields["probability"].required = False
+        self.fields["amount"].widget.attrs.update(min="0", step="0.01", inputmode="decimal")
+        self.fields["currency"].widget.attrs.update(
+            maxlength="3", autocapitalize="characters", style="text-transform: uppercase", size="4"
+        )
+        self.fields["name"].widget.attrs.setdefault("autofocus", True)
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("stage") != Opportunity.Stage.LOST:
+            cleaned["lost_reason"] = ""
+        return cleaned
+
+    def action_values(self, *, only_changed: bool) -> dict:
+        """The values to hand to the actions; an empty probability follows the stage."""
+        names = self.changed_data if only_changed else list(self.cleaned_data)
+        values = {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+        if values.get("probability", 0) is None:
+            values.pop("probability")
+        return values
+
+
+class MoveForm(BootstrapFormMixin, forms.Form):
+    """Move a deal to another stage (the board's drag and drop and its "Move to…" form)."""
+
+    stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)
+    lost_reason = forms.CharField(label=_("Why was it lost?"), required=False, max_length=500, widget=forms.TextInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("stage") != Opportunity.Stage.LOST:
+            cleaned["lost_reason"] = ""
+        return cleaned
+
+
+def member_field(**kwargs) -> MemberChoiceField:
+    """A member choice built per request (BootstrapFormMixin has already styled the others)."""
+    field = MemberChoiceField(**kwargs)
+    field.widget.attrs["class"] = "form-select"
+    return field
