@@ -159,6 +159,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    "purge-recycle-bin": {
+        "task": "crm.tasks.purge_recycle_bin",
+        "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
+    },
 }
 
 REST_FRAMEWORK = {
