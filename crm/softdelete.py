@@ -355,10 +355,22 @@ def restore_rows(rows: dict[type, list[int]]) -> dict[str, int]:
     Raises RestoreConflict (and changes nothing) when a row's parent stays in
     the bin or an alive row now holds one of its unique values.
     """
-    locked: dict[type, list[int]] = {}
-    for model in cascade_order():  # parents first: the global lock order
-        if rows.get(model):
-            locked[model] = _lock(model.all_objects.filter(pk__in=rows[model], deleted_at__isnull=False))
+    # Lock the rows and their parents, parents first (the global lock order), so
+    # that a concurrent delete of a parent cannot slip in between check and update.
+    to_lock: dict[type, set[int]] = defaultdict(set)
+    for model, ids in rows.items():
+        to_lock[model] |= set(ids)
+        for parent, fk_name in parent_links(model):
+            to_lock[parent] |= set(model.all_objects.filter(pk__in=ids).values_list(f"{fk_name}_id", flat=True))
+    for model in cascade_order():
+        if to_lock.get(model):
+            _lock(model.all_objects.filter(pk__in=to_lock[model]))
+    locked = {
+        model: ids
+        for model in cascade_order()
+        if rows.get(model)
+        and (ids := list(model.all_objects.filter(pk__in=rows[model], deleted_at__isnull=False).values_list("pk", flat=True)))
+    }
     for model, ids in locked.items():
         _check_parents_alive(model, ids, locked)
         _check_unique(model, ids)
@@ -440,10 +452,7 @@ def purge_rows(model, ids) -> dict[str, int]:
         alive = target.all_objects.filter(pk__in=target_ids, deleted_at__isnull=True).first()
         if alive is not None:
             raise PurgeRefused(_("%(record)s is not in the recycle bin; it would be lost too.") % {"record": alive})
-    counts = {}
-    for target in reversed(cascade_order()):
-        target_ids = tree.get(target)
-        if target_ids:
-            target.all_objects.filter(pk__in=target_ids).hard_delete()
-            counts[_label(target)] = len(target_ids)
-    return counts
+    for target in reversed(cascade_order()):  # children before the rows they point to
+        if tree.get(target):
+            target.all_objects.filter(pk__in=tree[target]).hard_delete()
+    return {_label(target): len(tree[target]) for target in cascade_order() if tree.get(target)}
