@@ -11,19 +11,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import CharField, Count, F, Value
 from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.events import record as audit
+from audit.models import AuditEvent
 from crm import softdelete
-from crm.permissions import purgeable
+from crm.permissions import purge_permission, purgeable
 from crm.tenancy.context import current_tenant
 from crm.tenancy.querysets import membership_for
 
 LABEL_LENGTH = 200
 RETENTION_CHUNK = 1000
+IDS_IN_EVENT = 1000  # an event lists the ids it touched up to this many
 
 
 class NotInBin(Http404):
@@ -56,9 +60,36 @@ def preview(user, queryset) -> dict[str, int]:
     return softdelete.preview_delete(_deletable(user, queryset))
 
 
+# Permission checks run before the transaction opens, so that the audit event of
+# a refusal is committed even though the refused action raises.
+
+
 def delete(user, queryset) -> softdelete.Batch:
     """Soft-delete `queryset` with its children, as one batch; all or nothing."""
-    return softdelete.soft_delete(_deletable(user, queryset))
+    allowed = _deletable(user, queryset)
+    with transaction.atomic():
+        ids = list(allowed.values_list("pk", flat=True))
+        batch = softdelete.soft_delete(allowed)
+        _audit(AuditEvent.Action.DELETE, queryset.model, ids, batch=batch.id, counts=batch.counts)
+    return batch
+
+
+def _audit(action, model, ids, *, batch=None, counts=None, **detail):
+    ids = sorted(ids)
+    audit(
+        action,
+        object_type=model._meta.model_name,
+        object_id=ids[0] if len(ids) == 1 else "",
+        batch=batch,
+        count=sum(counts.values()) if counts else len(ids),
+        detail={"ids": ids[:IDS_IN_EVENT], "counts": counts or {}, **detail},
+    )
+
+
+def refuse(message, action: str, model, ids) -> PermissionDenied:
+    """Record a refused destructive attempt (outside any rolled-back transaction) and return the error."""
+    _audit(AuditEvent.Action.REFUSED, model, ids, attempted=action)
+    return PermissionDenied(message)
 
 
 def _deletable(user, queryset):
@@ -66,7 +97,7 @@ def _deletable(user, queryset):
     wanted = set(queryset.values_list("pk", flat=True))
     allowed = model.objects.for_user(user, "delete").filter(pk__in=wanted)
     if len(wanted) != allowed.count():
-        raise PermissionDenied(_("You may not delete some of these records."))
+        raise refuse(_("You may not delete some of these records."), "delete", model, wanted)
     return allowed
 
 
@@ -90,17 +121,25 @@ def _in_bin(user, items: list[Item], action: str) -> dict[type, list[int]]:
         else:
             allowed = purgeable(membership_for(user), model.deleted.for_user(user, "view").filter(pk__in=ids))
         if allowed.count() != len(present):
-            raise PermissionDenied(
+            raise refuse(
                 _("You may not restore some of these records.")
                 if action == "restore"
-                else _("You may not permanently delete some of these records.")
+                else _("You may not permanently delete some of these records."),
+                action,
+                model,
+                ids,
             )
     return by_model
 
 
 def restore(user, items: list[Item]) -> dict[str, int]:
     """Restore these records, each with the children deleted together with it."""
-    return softdelete.restore_selection(_in_bin(user, items, "restore"))
+    selection = _in_bin(user, items, "restore")
+    with transaction.atomic():
+        counts = softdelete.restore_selection(selection)
+        for model, ids in selection.items():
+            _audit(AuditEvent.Action.RESTORE, model, ids, counts=counts)
+    return counts
 
 
 def batch_items(batch_id) -> list[Item]:
@@ -120,7 +159,10 @@ def restore_batch(user, batch_id) -> dict[str, int]:
     if not items:
         raise NotInBin(_("Nothing from that deletion is left in the recycle bin."))
     _in_bin(user, items, "restore")
-    return softdelete.restore_batch(current_tenant(), batch_id)
+    with transaction.atomic():
+        counts = softdelete.restore_batch(current_tenant(), batch_id)
+        audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
+    return counts
 
 
 # -- purging ---------------------------------------------------------------------
@@ -129,10 +171,44 @@ def restore_batch(user, batch_id) -> dict[str, int]:
 def purge(user, items: list[Item]) -> dict[str, int]:
     """Permanently delete these records and what hangs off them (per-object permission)."""
     counts: dict[str, int] = defaultdict(int)
-    for model, ids in _in_bin(user, items, "purge").items():
-        for name, count in softdelete.purge_rows(model, ids).items():
-            counts[name] += count
+    selection = _in_bin(user, items, "purge")
+    with transaction.atomic():
+        for model, ids in selection.items():
+            purged = softdelete.purge_rows(model, ids)
+            _audit(AuditEvent.Action.PURGE, model, ids, counts=purged)
+            for name, count in purged.items():
+                counts[name] += count
     return dict(counts)
+
+
+def grant_purge(user, member, record) -> None:
+    """An admin lets a manager purge one record."""
+    _change_purge_grant(user, member, record, grant=True)
+
+
+def revoke_purge(user, member, record) -> None:
+    _change_purge_grant(user, member, record, grant=False)
+
+
+def _change_purge_grant(user, member, record, *, grant: bool):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from crm.permissions import Role
+    from crm.tenancy.models import Membership
+
+    membership = membership_for(user)
+    if membership is None or membership.role != Role.ADMIN:
+        raise refuse(_("Only admins may grant permanent delete."), "grant_purge", type(record), [record.pk])
+    if not Membership.objects.filter(tenant=current_tenant(), user=member, role=Role.MANAGER).exists():
+        raise PermissionDenied(_("Permanent delete can be granted to managers of this company only."))
+    permission = purge_permission(type(record))
+    with transaction.atomic():
+        (assign_perm if grant else remove_perm)(permission, member, record)
+        audit(
+            AuditEvent.Action.PERMISSION_GRANT if grant else AuditEvent.Action.PERMISSION_REVOKE,
+            target=record,
+            detail={"permission": permission, "user_id": member.pk},
+        )
 
 
 def empty_bin(user) -> dict[str, int]:
@@ -147,7 +223,10 @@ def empty_bin(user) -> dict[str, int]:
             )
             if not ids:
                 break
-            for name, count in softdelete.purge_rows(model, ids).items():
+            with transaction.atomic():
+                purged = softdelete.purge_rows(model, ids)
+                _audit(AuditEvent.Action.PURGE, model, ids, counts=purged, empty_bin=True)
+            for name, count in purged.items():
                 counts[name] += count
     return dict(counts)
 
@@ -169,7 +248,11 @@ def purge_expired(tenant, now=None, chunk=RETENTION_CHUNK) -> dict[str, int]:
             ids = list(expired.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
             if not ids:
                 break
-            for name, count in softdelete.purge_rows(model, ids).items():
+            with transaction.atomic():
+                purged = softdelete.purge_rows(model, ids)
+                if purged:
+                    _audit(AuditEvent.Action.RETENTION_PURGE, model, ids, counts=purged)
+            for name, count in purged.items():
                 counts[name] += count
             last = ids[-1]
     return dict(counts)

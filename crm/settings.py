@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "crm.tenancy",
     "customers",
     "sales",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Audit events older than this are pruned (after a checkpoint event); 7 years by default.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=7 * 365)
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Role of a member of a tenant when none is given (least privilege).
 DEFAULT_ROLE = "viewer"

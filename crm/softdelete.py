@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.models import UserObjectPermissionBase
 
+from crm.history import bulk_history, write_bulk_history
 from crm.tenancy.context import current_tenant, get_context
 from crm.tenancy.models import TenantModel
 from crm.tenancy.querysets import TenantQuerySet
@@ -293,6 +294,7 @@ def soft_delete(queryset) -> Batch:
             deleted_by=context.user if getattr(context.user, "pk", None) else None,
             deletion_batch=batch.id,
         )
+        write_bulk_history(target, target_ids, "~", "deleted")
     return batch
 
 
@@ -369,7 +371,11 @@ def restore_rows(rows: dict[type, list[int]]) -> dict[str, int]:
         model: ids
         for model in cascade_order()
         if rows.get(model)
-        and (ids := list(model.all_objects.filter(pk__in=rows[model], deleted_at__isnull=False).values_list("pk", flat=True)))
+        and (
+            ids := list(
+                model.all_objects.filter(pk__in=rows[model], deleted_at__isnull=False).values_list("pk", flat=True)
+            )
+        )
     }
     for model, ids in locked.items():
         _check_parents_alive(model, ids, locked)
@@ -379,6 +385,7 @@ def restore_rows(rows: dict[type, list[int]]) -> dict[str, int]:
         counts[_label(model)] = model.all_objects.filter(pk__in=ids).update(
             deleted_at=None, deleted_by=None, deletion_batch=None
         )
+        write_bulk_history(model, ids, "~", "restored")
     return {label: count for label, count in counts.items() if count}
 
 
@@ -454,5 +461,7 @@ def purge_rows(model, ids) -> dict[str, int]:
             raise PurgeRefused(_("%(record)s is not in the recycle bin; it would be lost too.") % {"record": alive})
     for target in reversed(cascade_order()):  # children before the rows they point to
         if tree.get(target):
-            target.all_objects.filter(pk__in=tree[target]).hard_delete()
+            write_bulk_history(target, tree[target], "-", "purged")
+            with bulk_history():
+                target.all_objects.filter(pk__in=tree[target]).hard_delete()
     return {_label(target): len(tree[target]) for target in cascade_order() if tree.get(target)}

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.history import TracedHistory
 from crm.softdelete import PurgePermissionBase, SoftDeleteModel, alive_unique, managers_for, soft_delete_indexes
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
@@ -59,6 +60,7 @@ class Customer(SoftDeleteModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects, deleted, all_objects = managers_for(CustomerQuerySet)
+    history = TracedHistory()
     alive_unique_checks = (EMAIL_UNIQUE_CHECK,)
 
     class Meta(SoftDeleteModel.Meta):
@@ -132,6 +134,8 @@ class Contact(CustomerChild):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    history = TracedHistory()
+
     class Meta(CustomerChild.Meta):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
@@ -182,6 +186,8 @@ class Interaction(CustomerChild):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = TracedHistory()
 
     class Meta(CustomerChild.Meta):
         verbose_name = _("interaction")
@@ -239,6 +245,7 @@ class Ticket(CustomerChild):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects, deleted, all_objects = managers_for(TicketQuerySet)
+    history = TracedHistory()
 
     class Meta(CustomerChild.Meta):
         verbose_name = _("ticket")

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.history import TracedHistory
 from crm.softdelete import PurgePermissionBase, soft_delete_indexes
 from customers.models import CustomerChild
 
@@ -49,6 +50,8 @@ class Opportunity(CustomerChild):
     lost_reason = models.CharField(_("lost reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = TracedHistory()
 
     class Meta(CustomerChild.Meta):
         verbose_name = _("opportunity")
