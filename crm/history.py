@@ -132,3 +132,51 @@ def write_bulk_history(model, ids, history_type: str, reason: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+# Fields a revert never puts back: identity, tenancy, bin state and timestamps.
+NOT_REVERTED = {"id", "tenant", "deleted_at", "deleted_by", "deletion_batch", "created_at", "updated_at"}
+
+
+def revertible_fields(model) -> list:
+    return [field for field in model._meta.concrete_fields if field.name not in NOT_REVERTED and field.editable]
+
+
+def version_of(record, history_id):
+    """One historical version of `record` (404-style None when it is not this record's)."""
+    return record.history.filter(history_id=history_id).first()
+
+
+def revert(record, version):
+    """Put a version's values back as a new, audited change (reason "reverted").
+
+    Raises ValidationError, changing nothing, when the old values would break
+    a rule today (a unique email taken since, a deleted customer...).
+    """
+    from audit.models import AuditEvent
+    from crm import records
+    from crm.tenancy.context import amend
+
+    values = {field.attname: getattr(version, field.attname) for field in revertible_fields(type(record))}
+    with amend(reason="reverted"):
+        return records.update(
+            record, action=AuditEvent.Action.REVERT, detail={"history_id": version.history_id}, **values
+        )
+
+
+def diff(version) -> list[dict]:
+    """[{field, label, old, new}] between a version and the one before it."""
+    previous = version.prev_record
+    if previous is None:
+        return []
+    delta = version.diff_against(previous, excluded_fields=["updated_at"])
+    model = version.instance_type
+    return [
+        {
+            "field": change.field,
+            "label": model._meta.get_field(change.field).verbose_name,
+            "old": change.old,
+            "new": change.new,
+        }
+        for change in delta.changes
+    ]

@@ -21,7 +21,7 @@ def create(model, **values):
 
 
 @transaction.atomic
-def update(record, **values):
+def update(record, action=AuditEvent.Action.UPDATE, detail=None, **values):
     """Set `values` on `record`; save and audit only the fields that really changed."""
     stored = type(record).all_objects.filter(pk=record.pk).values(*values).first() or {}
     for name, value in values.items():
@@ -32,7 +32,7 @@ def update(record, **values):
         return record
     save_fields = [*changed, *("updated_at" for field in record._meta.concrete_fields if field.name == "updated_at")]
     record.save(update_fields=save_fields)
-    audit(AuditEvent.Action.UPDATE, target=record, detail={"fields": sorted(changed)})
+    audit(action, target=record, detail={"fields": sorted(changed), **(detail or {})})
     return record
 
 
