@@ -16,6 +16,8 @@ urlpatterns = [
     path("tickets/", include("customers.ticket_urls")),
     path("opportunities/", include("sales.urls")),
     path("recycle-bin/", include("crm.bin_urls")),
+    path("history/", include("crm.history_urls")),
+    path("audit/", include("audit.urls")),
     path("api/v1/whoami/", api.whoami, name="api-whoami"),
     path("admin/", admin.site.urls),
 ]
