@@ -49,3 +49,27 @@ SEES_WHOLE_TENANT = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPPORT, Role.VIEW
 def role_may(role: str, action: str, model_name: str) -> bool:
     """Whether `role` may perform `action` on some objects of `model_name`."""
     return model_name in MODEL_RIGHTS.get(role, {}).get(action, frozenset())
+
+
+def purge_permission(model) -> str:
+    """The per-object permission that allows purging a record of `model`."""
+    return f"{model._meta.app_label}.purge_{model._meta.model_name}"
+
+
+def purgeable(membership, queryset):
+    """The rows of `queryset` the member may purge: admins all, managers where granted, others none."""
+    from guardian.shortcuts import get_objects_for_user
+
+    if membership is None:
+        return queryset.none()
+    if membership.role == Role.ADMIN:
+        return queryset
+    if membership.role == Role.MANAGER:
+        return get_objects_for_user(
+            membership.user,
+            purge_permission(queryset.model),
+            klass=queryset,
+            accept_global_perms=False,
+            with_superuser=False,
+        )
+    return queryset.none()

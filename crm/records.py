@@ -1,11 +1,14 @@
 """Generic create/update of tenant-owned records; apps' actions.py build on these.
 
 Every write validates the whole instance first (so constraint violations are
-messages, not 500s) and runs in one transaction. Later layers (history, audit)
-hook in here so that no write path can skip them.
+messages, not 500s), runs in one transaction, and leaves a history row
+(simple-history, on save) and an audit event naming the changed fields.
 """
 
 from django.db import transaction
+
+from audit.events import record as audit
+from audit.models import AuditEvent
 
 
 @transaction.atomic
@@ -13,17 +16,25 @@ def create(model, **values):
     record = model(**values)
     record.full_clean()
     record.save()
+    audit(AuditEvent.Action.CREATE, target=record)
     return record
 
 
 @transaction.atomic
-def update(record, **values):
-    """Set `values` on `record` and save only those fields (plus auto timestamps)."""
+def update(record, action=AuditEvent.Action.UPDATE, detail=None, **values):
+    """Set `values` on `record`; save and audit only the fields that really changed."""
+    stored = type(record).all_objects.filter(pk=record.pk).values(*values).first() or {}
     for name, value in values.items():
         setattr(record, name, value)
     record.full_clean()
-    changed = list(values)
-    if any(field.name == "updated_at" for field in record._meta.concrete_fields):
-        changed.append("updated_at")
-    record.save(update_fields=changed)
+    changed = [name for name in values if stored.get(name) != getattr(record, _attname(record, name))]
+    if not changed:
+        return record
+    save_fields = [*changed, *("updated_at" for field in record._meta.concrete_fields if field.name == "updated_at")]
+    record.save(update_fields=save_fields)
+    audit(action, target=record, detail={"fields": sorted(changed), **(detail or {})})
     return record
+
+
+def _attname(record, name):
+    return record._meta.get_field(name).attname

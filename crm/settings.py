@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "crm.tenancy",
     "customers",
     "sales",
+    "audit",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -147,11 +149,20 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_RETENTION = {
+    "daily": env.int("BACKUP_KEEP_DAILY", default=7),
+    "weekly": env.int("BACKUP_KEEP_WEEKLY", default=4),
+    "monthly": env.int("BACKUP_KEEP_MONTHLY", default=12),
+    "newest": env.int("BACKUP_KEEP_NEWEST", default=3),
+}
 
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+# Tasks are acknowledged on receipt, so Redis never re-delivers a long dump that
+# outlives the visibility timeout; the backup lock stops a second run anyway.
 CELERY_TASK_ACKS_LATE = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -159,6 +170,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    "backup": {
+        "task": "backups.tasks.scheduled_backup",
+        "schedule": crontab(hour=env.int("BACKUP_HOUR", default=2), minute=0),
+    },
+    "restore-drill": {
+        "task": "backups.tasks.restore_drill",
+        "schedule": crontab(day_of_week=env.int("DRILL_WEEKDAY", default=0), hour=4, minute=0),
+    },
+    "purge-recycle-bin": {
+        "task": "crm.tasks.purge_recycle_bin",
+        "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -176,6 +199,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Audit events older than this are pruned (after a checkpoint event); 7 years by default.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=7 * 365)
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Role of a member of a tenant when none is given (least privilege).
 DEFAULT_ROLE = "viewer"

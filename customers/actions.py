@@ -40,12 +40,14 @@ def update_interaction(interaction: Interaction, **values) -> Interaction:
 
 @transaction.atomic
 def share_customer(customer: Customer, user) -> CustomerShare:
-    share, _created = CustomerShare.unscoped.get_or_create(tenant_id=customer.tenant_id, customer=customer, user=user)
+    share, _created = CustomerShare.all_objects.get_or_create(
+        tenant_id=customer.tenant_id, customer=customer, user=user
+    )
     return share
 
 
 def unshare_customer(customer: Customer, user) -> None:
-    CustomerShare.unscoped.filter(tenant_id=customer.tenant_id, customer=customer, user=user).delete()
+    CustomerShare.all_objects.filter(tenant_id=customer.tenant_id, customer=customer, user=user).delete()
 
 
 def ticket_status_values(ticket: Ticket, status: str) -> dict:

@@ -7,18 +7,21 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.history import TracedHistory
+from crm.softdelete import PurgePermissionBase, SoftDeleteModel, alive_unique, managers_for, soft_delete_indexes
 from crm.tenancy.models import TenantModel
-from customers.querysets import (
-    CustomerChildManager,
-    CustomerChildQuerySet,
-    CustomerManager,
-    CustomerQuerySet,
-    TicketManager,
-    TicketQuerySet,
+from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
+
+EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
+    "customer",
+    Lower("email"),
+    name="customer_tenant_email_ci_uniq",
+    condition=~models.Q(email=""),
+    message=_("Another customer already uses this email address."),
 )
 
 
-class Customer(TenantModel):
+class Customer(SoftDeleteModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         PERSON = "person", _("Person")
@@ -56,24 +59,23 @@ class Customer(TenantModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = CustomerManager()
-    unscoped = models.Manager.from_queryset(CustomerQuerySet)()
+    objects, deleted, all_objects = managers_for(CustomerQuerySet)
+    history = TracedHistory()
+    alive_unique_checks = (EMAIL_UNIQUE_CHECK,)
 
-    class Meta(TenantModel.Meta):
+    class Meta(SoftDeleteModel.Meta):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                "tenant",
-                Lower("email"),
-                condition=~models.Q(email=""),
-                name="customer_tenant_email_ci_uniq",
-                violation_error_message=_("Another customer already uses this email address."),
-            )
-        ]
+        permissions = [("purge_customer", "Can permanently delete customer")]
+        constraints = [EMAIL_UNIQUE]
         indexes = [
-            models.Index(fields=["tenant", "name", "id"], name="customer_tenant_name"),
+            *soft_delete_indexes("customer"),
+            models.Index(
+                fields=["tenant", "name", "id"],
+                name="customer_tenant_name",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
             GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin,
@@ -101,15 +103,14 @@ class CustomerShare(TenantModel):
         indexes = [models.Index(fields=["tenant", "user"], name="customershare_tenant_user")]
 
 
-class CustomerChild(TenantModel):
+class CustomerChild(SoftDeleteModel):
     """A record that hangs off a customer and lives in the customer's tenant."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"), db_index=False)
 
-    objects = CustomerChildManager()
-    unscoped = models.Manager.from_queryset(CustomerChildQuerySet)()
+    objects, deleted, all_objects = managers_for(CustomerChildQuerySet)
 
-    class Meta(TenantModel.Meta):
+    class Meta(SoftDeleteModel.Meta):
         abstract = True
 
     def clean(self):
@@ -133,12 +134,18 @@ class Contact(CustomerChild):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    history = TracedHistory()
+
     class Meta(CustomerChild.Meta):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [("purge_contact", "Can permanently delete contact")]
         ordering = ["name", "id"]
         default_related_name = "contacts"
-        indexes = [models.Index(fields=["tenant", "customer", "name"], name="contact_tenant_customer")]
+        indexes = [
+            *soft_delete_indexes("contact"),
+            models.Index(fields=["tenant", "customer", "name"], name="contact_tenant_customer"),
+        ]
 
     def __str__(self):
         return self.name
@@ -163,6 +170,8 @@ class Interaction(CustomerChild):
         verbose_name=_("contact"),
         db_index=False,
     )
+    label_field = "summary"
+
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.NOTE)
     summary = models.TextField(_("summary"), max_length=5000)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -178,12 +187,16 @@ class Interaction(CustomerChild):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    history = TracedHistory()
+
     class Meta(CustomerChild.Meta):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
+        permissions = [("purge_interaction", "Can permanently delete interaction")]
         ordering = ["-occurred_at", "-id"]
         default_related_name = "interactions"
         indexes = [
+            *soft_delete_indexes("interaction"),
             models.Index(fields=["tenant", "customer", "-occurred_at"], name="interaction_tenant_timeline"),
             models.Index(fields=["tenant", "-occurred_at"], name="interaction_tenant_recent"),
             models.Index(fields=["tenant", "contact"], name="interaction_tenant_contact"),
@@ -211,6 +224,7 @@ class Ticket(CustomerChild):
         URGENT = "urgent", _("Urgent")
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+    label_field = "subject"
 
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), max_length=10000, blank=True)
@@ -230,15 +244,17 @@ class Ticket(CustomerChild):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = TicketManager()
-    unscoped = models.Manager.from_queryset(TicketQuerySet)()
+    objects, deleted, all_objects = managers_for(TicketQuerySet)
+    history = TracedHistory()
 
     class Meta(CustomerChild.Meta):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        permissions = [("purge_ticket", "Can permanently delete ticket")]
         ordering = ["-created_at", "-id"]
         default_related_name = "tickets"
         indexes = [
+            *soft_delete_indexes("ticket"),
             models.Index(fields=["tenant", "status", "due_at"], name="ticket_tenant_status_due"),
             models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
             models.Index(fields=["tenant", "customer"], name="ticket_tenant_customer"),
@@ -253,3 +269,21 @@ class Ticket(CustomerChild):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
+
+
+# Purge needs a per-object permission (django-guardian, direct foreign keys:
+# rows go with their object, and a reused id can never inherit a grant).
+class CustomerPurgePermission(PurgePermissionBase):
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+
+class ContactPurgePermission(PurgePermissionBase):
+    content_object = models.ForeignKey(Contact, on_delete=models.CASCADE)
+
+
+class InteractionPurgePermission(PurgePermissionBase):
+    content_object = models.ForeignKey(Interaction, on_delete=models.CASCADE)
+
+
+class TicketPurgePermission(PurgePermissionBase):
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)

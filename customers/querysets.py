@@ -3,45 +3,44 @@
 from django.db import models
 
 from crm.permissions import Role
-from crm.tenancy.querysets import TenantManager, TenantQuerySet
+from crm.softdelete import SoftDeleteQuerySet
 
 
-class CustomerQuerySet(TenantQuerySet):
+class CustomerQuerySet(SoftDeleteQuerySet):
     def restrict(self, membership, action):
         if membership.role == Role.REP:
+            if action == "restore":  # reps restore what they deleted themselves
+                return self.filter(deleted_by=membership.user)
             return self.owned_or_shared(membership.user)
         return self
 
     def owned_or_shared(self, user):
         from customers.models import CustomerShare
 
-        shared = CustomerShare.unscoped.filter(user=user).values("customer_id")
+        shared = CustomerShare.all_objects.filter(user=user).values("customer_id")
         return self.filter(models.Q(owner=user) | models.Q(pk__in=shared))
 
 
-class CustomerChildQuerySet(TenantQuerySet):
+class CustomerChildQuerySet(SoftDeleteQuerySet):
     """Contacts, interactions, opportunities, tickets: a rep reaches them through their customers."""
 
     def restrict(self, membership, action):
         if membership.role == Role.REP:
+            if action == "restore":
+                return self.filter(deleted_by=membership.user)
             from customers.models import Customer
 
-            return self.filter(customer__in=Customer.unscoped.owned_or_shared(membership.user).values("pk"))
+            return self.filter(customer__in=Customer.all_objects.owned_or_shared(membership.user).values("pk"))
         return self
 
 
 class TicketQuerySet(CustomerChildQuerySet):
     def restrict(self, membership, action):
         if membership.role == Role.SUPPORT and action in ("delete", "restore"):
-            return self.filter(assignee=membership.user)
+            return self.filter(models.Q(assignee=membership.user) | models.Q(deleted_by=membership.user))
         return super().restrict(membership, action)
 
     def open(self):
         from customers.models import Ticket
 
         return self.filter(status__in=Ticket.OPEN_STATUSES)
-
-
-CustomerManager = TenantManager.from_queryset(CustomerQuerySet)
-CustomerChildManager = TenantManager.from_queryset(CustomerChildQuerySet)
-TicketManager = TenantManager.from_queryset(TicketQuerySet)

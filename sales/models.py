@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.history import TracedHistory
+from crm.softdelete import PurgePermissionBase, soft_delete_indexes
 from customers.models import CustomerChild
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))
@@ -49,9 +51,12 @@ class Opportunity(CustomerChild):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    history = TracedHistory()
+
     class Meta(CustomerChild.Meta):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
+        permissions = [("purge_opportunity", "Can permanently delete opportunity")]
         ordering = ["expected_close_date", "id"]
         default_related_name = "opportunities"
         constraints = [
@@ -61,6 +66,7 @@ class Opportunity(CustomerChild):
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_non_negative"),
         ]
         indexes = [
+            *soft_delete_indexes("opportunity"),
             models.Index(fields=["tenant", "stage", "owner"], name="opportunity_tenant_stage"),
             models.Index(fields=["tenant", "customer"], name="opportunity_tenant_customer"),
             models.Index(fields=["tenant", "owner", "stage"], name="opportunity_tenant_owner"),
@@ -75,3 +81,7 @@ class Opportunity(CustomerChild):
     @property
     def is_closed(self):
         return self.stage in self.CLOSED_STAGES
+
+
+class OpportunityPurgePermission(PurgePermissionBase):
+    content_object = models.ForeignKey(Opportunity, on_delete=models.CASCADE)

@@ -90,11 +90,11 @@ class RecordPagesContract:
         assert client.get(url).status_code == 200
         response = client.post(url, data)
         assert response.status_code == 302, response.content.decode()[:3000]
-        assert model.unscoped.filter(**{self.text_field: data[self.text_field]}, tenant=records.tenant).exists()
+        assert model.all_objects.filter(**{self.text_field: data[self.text_field]}, tenant=records.tenant).exists()
 
     def test_invalid_input_keeps_what_was_typed_and_says_why(self, records, admin_user):
         model = self.model(records)
-        before = model.unscoped.count()
+        before = model.all_objects.count()
         data = {**self.valid_data(records), self.text_field: "", self.kept_field: "Typed-and-kept-123"}
         url = reverse(self.create_url, args=self.create_url_args(records))
         response = login(admin_user).post(url, data)
@@ -102,7 +102,7 @@ class RecordPagesContract:
         assert response.status_code == 200
         assert "is-invalid" in page and "This field is required" in page
         assert "Typed-and-kept-123" in page
-        assert model.unscoped.count() == before
+        assert model.all_objects.count() == before
 
     def test_nul_bytes_are_a_form_error_not_a_server_error(self, records, admin_user):
         data = {**self.valid_data(records), self.text_field: "bad\x00name"}

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
 
 USAGE_ERROR = 2
@@ -16,11 +17,13 @@ def messages_of(error: ValidationError) -> str:
 
 
 class CrmCommand(BaseCommand):
-    """A management command whose validation errors end as `fail()`."""
+    """A management command: traced as process "cli:<name>"; validation errors end as `fail()`."""
 
     def execute(self, *args, **options):
+        name = type(self).__module__.rsplit(".", 1)[-1]
         try:
-            return super().execute(*args, **options)
+            with activate(None, process=f"cli:{name}"):
+                return super().execute(*args, **options)
         except ValidationError as error:
             raise fail(messages_of(error)) from None
 

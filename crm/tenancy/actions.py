@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.events import record as audit
+from audit.models import AuditEvent
 from crm.permissions import Role
 from crm.tenancy.models import ApiToken, Membership, Tenant, UserPreference
 
@@ -50,10 +52,31 @@ def add_member(tenant: Tenant, username: str, *, role: str, password: str | None
         user.set_password(password)
         user.save(update_fields=["password"])
     membership, created = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
+    previous = None if created else membership.role
     if not created and membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
+    if created or previous != role:
+        audit(
+            AuditEvent.Action.MEMBERSHIP,
+            tenant=tenant,
+            target=membership,
+            detail={"user_id": user.pk, "role": role, "previous_role": previous},
+        )
     return membership
+
+
+@transaction.atomic
+def update_tenant_settings(tenant: Tenant, **values) -> Tenant:
+    """Change a tenant's settings (retention, legal hold); recorded with the fields changed."""
+    changed = sorted(name for name, value in values.items() if getattr(tenant, name) != value)
+    for name, value in values.items():
+        setattr(tenant, name, value)
+    tenant.full_clean()
+    if changed:
+        tenant.save(update_fields=changed)
+        audit(AuditEvent.Action.SETTINGS, tenant=tenant, target=tenant, detail={name: values[name] for name in changed})
+    return tenant
 
 
 def api_token_for(tenant: Tenant, username: str) -> ApiToken:

@@ -122,7 +122,7 @@ class TenantModel(models.Model):
     """Base of every tenant-owned model.
 
     `objects` is scoped to the active tenant and raises when there is none;
-    `unscoped` is for system code that works across tenants (backups,
+    `all_objects` is for system code that works across tenants (backups,
     retention) and for related-object access.
     """
 
@@ -130,11 +130,11 @@ class TenantModel(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, editable=False, related_name="+", db_index=False)
 
     objects = TenantManager()
-    unscoped = models.Manager.from_queryset(TenantQuerySet)()
+    all_objects = models.Manager.from_queryset(TenantQuerySet)()
 
     class Meta:
         abstract = True
-        base_manager_name = "unscoped"
+        base_manager_name = "all_objects"
 
     def save(self, *args, **kwargs):
         if self.tenant_id is None:

@@ -32,10 +32,10 @@ def test_scoped_manager_returns_only_the_active_tenants_rows(model_name, records
         assert list(model.objects.values_list("pk", flat=True)) == [theirs.pk]
 
 
-def test_unscoped_manager_is_for_system_code_and_sees_every_tenant(records, other_records):
+def test_all_objects_manager_is_for_system_code_and_sees_every_tenant(records, other_records):
     records.customer()
     other_records.customer()
-    assert Customer.unscoped.count() == 2
+    assert Customer.all_objects.count() == 2
 
 
 def test_new_rows_take_the_active_tenant(in_tenant, admin_user):

@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """One action in a tenant: append-only (a trigger refuses UPDATE and DELETE) and hash-chained.
+
+    `detail` holds ids, field names and counts only, never personal data
+    values, so erasing a person never forces rewriting the log.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("login")
+        LOGOUT = "logout", _("logout")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        RESTORE = "restore", _("restore")
+        PURGE = "purge", _("purge")
+        REVERT = "revert", _("revert")
+        EXPORT = "export", _("export")
+        IMPORT = "import", _("import")
+        PERMISSION_GRANT = "permission_grant", _("permission granted")
+        PERMISSION_REVOKE = "permission_revoke", _("permission revoked")
+        MEMBERSHIP = "membership", _("membership changed")
+        SETTINGS = "settings", _("settings changed")
+        BACKUP_CREATED = "backup_created", _("backup created")
+        BACKUP_FAILED = "backup_failed", _("backup failed")
+        BACKUP_VERIFIED = "backup_verified", _("backup verified")
+        BACKUP_RESTORED = "backup_restored", _("backup restored")
+        RETENTION_PURGE = "retention_purge", _("retention purge")
+        REFUSED = "refused", _("refused")
+        CHECKPOINT = "checkpoint", _("checkpoint")
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    seq = models.PositiveBigIntegerField(_("sequence"))
+    created_at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("actor"),
+    )
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    process = models.CharField(_("process"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    batch = models.UUIDField(_("batch"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "audit_auditevent"
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "seq"], name="auditevent_tenant_seq_uniq"),
+            models.UniqueConstraint(
+                fields=["seq"], condition=models.Q(tenant__isnull=True), name="auditevent_system_seq_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="auditevent_tenant_time"),
+            models.Index(fields=["tenant", "action", "-created_at"], name="auditevent_tenant_action"),
+            models.Index(fields=["tenant", "object_type", "object_id"], name="auditevent_tenant_object"),
+            models.Index(fields=["tenant", "actor", "-created_at"], name="auditevent_tenant_actor"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username or self.process} {self.action}"

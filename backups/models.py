@@ -1,0 +1,102 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Backup(models.Model):
+    """One pg_dump of the whole database. "good" only after every check passed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        GOOD = "good", _("good")
+        FAILED = "failed", _("failed")
+        PRUNED = "pruned", _("removed by retention")
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        MANUAL = "manual", _("manual")
+        PRE_RESTORE = "pre_restore", _("before a restore")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SCHEDULED)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(_("phase"), max_length=100, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    path = models.CharField(_("file"), max_length=500, blank=True)
+    size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    manifest = models.JSONField(_("manifest"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("backup")
+        verbose_name_plural = _("backups")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["status", "-started_at"], name="backup_status_time")]
+
+    def __str__(self):
+        return f"Backup {self.pk} ({self.get_status_display()})"
+
+
+class RestoreDrill(models.Model):
+    """A backup restored into a scratch database and compared with its manifest."""
+
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="drills")
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    restore_seconds = models.FloatField(_("restore time (s)"), null=True, blank=True)
+    passed = models.BooleanField(_("passed"), null=True)
+    mismatches = models.JSONField(_("mismatches"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("restore drill")
+        verbose_name_plural = _("restore drills")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Drill {self.pk} of backup {self.backup_id}"
+
+
+class RestoreRun(models.Model):
+    """A restore of one tenant or one customer from a backup, with its progress."""
+
+    class Scope(models.TextChoices):
+        DATABASE = "database", _("whole database into a new database")
+        TENANT = "tenant", _("one company")
+        CUSTOMER = "customer", _("one customer")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        REFUSED = "refused", _("refused: conflicts")
+
+    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, related_name="restores")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    target = models.CharField(_("target"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(_("phase"), max_length=100, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    safety_backup = models.ForeignKey(Backup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("restore")
+        verbose_name_plural = _("restores")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-started_at"], name="restorerun_tenant_time")]
+
+    def __str__(self):
+        return f"Restore {self.pk} ({self.scope} {self.target})"

@@ -1,0 +1,177 @@
+"""PostgreSQL plumbing for backups: binaries, connection arguments, tables, counts, scratch databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+from django.conf import settings
+from django.db import connection
+
+TENANT_COLUMN = "tenant_id"
+# The event log is append-only and never rolled back by a restore.
+NEVER_RESTORED = {"audit_auditevent"}
+
+
+class BackupError(Exception):
+    """A readable reason a backup, drill or restore failed."""
+
+
+def binary(name: str) -> str:
+    """pg_dump / pg_restore from PG_BIN_DIR (it must match the server), else from PATH."""
+    if settings.PG_BIN_DIR:
+        path = Path(settings.PG_BIN_DIR) / name
+        if not path.exists():
+            raise BackupError(f"{name} not found in PG_BIN_DIR={settings.PG_BIN_DIR}")
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        raise BackupError(f"{name} not found: set PG_BIN_DIR to the server's bin directory")
+    return found
+
+
+def connection_args(database: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """libpq command-line arguments and environment for the default database (or another one)."""
+    db = settings.DATABASES["default"]
+    args = ["--no-password"]
+    if db.get("HOST"):
+        args += ["-h", db["HOST"]]
+    if db.get("PORT"):
+        args += ["-p", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["-U", db["USER"]]
+    args += ["-d", database or db["NAME"]]
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or "", "PGCONNECT_TIMEOUT": "10"}
+    return args, env
+
+
+def run(command: list[str], *, env=None, timeout=None) -> subprocess.CompletedProcess:
+    """Run a client binary; a non-zero exit is a BackupError carrying its stderr."""
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BackupError(f"{Path(command[0]).name}: {error}") from error
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise BackupError(f"{Path(command[0]).name} exited with {result.returncode}: {' '.join(detail[-3:])}")
+    return result
+
+
+def version_of(name: str) -> str:
+    return run([binary(name), "--version"]).stdout.strip()
+
+
+def server_version() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def applied_migrations(cursor=None) -> list[str]:
+    def fetch(cur):
+        cur.execute("SELECT app || '.' || name FROM django_migrations ORDER BY app, name")
+        return [row[0] for row in cur.fetchall()]
+
+    if cursor is not None:
+        return fetch(cursor)
+    with connection.cursor() as cur:
+        return fetch(cur)
+
+
+def tables(cursor) -> dict[str, bool]:
+    """{table: has a tenant_id column} for every ordinary table in the public schema."""
+    cursor.execute(
+        """
+        SELECT c.relname, EXISTS (
+            SELECT 1 FROM pg_attribute a
+            WHERE a.attrelid = c.oid AND a.attname = %s AND NOT a.attisdropped
+        )
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+        ORDER BY c.relname
+        """,
+        [TENANT_COLUMN],
+    )
+    return dict(cursor.fetchall())
+
+
+def row_counts(cursor) -> dict[str, dict[str, int]]:
+    """{table: {tenant id or "*": rows}}: per tenant where the table has tenant_id, else in total."""
+    counts: dict[str, dict[str, int]] = {}
+    quote = connection.ops.quote_name
+    for table, tenant_owned in tables(cursor).items():
+        if tenant_owned:
+            cursor.execute(f"SELECT {TENANT_COLUMN}, count(*) FROM {quote(table)} GROUP BY 1 ORDER BY 1")
+            counts[table] = {str(tenant): total for tenant, total in cursor.fetchall()}
+        else:
+            cursor.execute(f"SELECT count(*) FROM {quote(table)}")
+            counts[table] = {"*": cursor.fetchone()[0]}
+    return counts
+
+
+def connect(database: str):
+    """A separate psycopg2 connection to `database` on the same server (autocommit off)."""
+    db = settings.DATABASES["default"]
+    return psycopg2.connect(
+        dbname=database,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        connect_timeout=10,
+    )
+
+
+def _admin(sql: str) -> None:
+    admin = connect("postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        admin.close()
+
+
+def database_exists(name: str) -> bool:
+    admin = connect("postgres")
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return cursor.fetchone() is not None
+    finally:
+        admin.close()
+
+
+def create_database(name: str) -> None:
+    _admin(f"CREATE DATABASE {connection.ops.quote_name(name)} TEMPLATE template0")
+
+
+def drop_database(name: str) -> None:
+    _admin(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
+
+
+def restore_into(dump: Path, database: str, *, jobs: int = 2) -> None:
+    """pg_restore a custom-format dump into an existing, empty database."""
+    args, env = connection_args(database)
+    run(
+        [binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}", *args, str(dump)],
+        env=env,
+    )
+
+
+@contextmanager
+def scratch_database(dump: Path, prefix: str):
+    """A throw-away database restored from `dump`, dropped afterwards whatever happens."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    create_database(name)
+    try:
+        restore_into(dump, name)
+        yield name
+    finally:
+        drop_database(name)

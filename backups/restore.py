@@ -1,0 +1,315 @@
+"""Restore drills and the three levels of restore.
+
+1. whole database into a new database (never over the live one);
+2. one tenant in place, in one transaction, after a fresh safety backup,
+   touching no other tenant's rows;
+3. one customer with its children, from a backup into the live tenant,
+   refusing (and writing nothing) on any conflict with live data.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.events import record as audit
+from audit.models import AuditEvent
+from backups import postgres
+from backups.dump import take_backup
+from backups.models import Backup, RestoreDrill, RestoreRun
+from backups.postgres import NEVER_RESTORED, TENANT_COLUMN, BackupError
+
+
+def good_backup(backup_id=None) -> Backup:
+    backups = Backup.objects.filter(status=Backup.Status.GOOD)
+    backup = backups.filter(pk=backup_id).first() if backup_id else backups.order_by("-started_at", "-id").first()
+    if backup is None:
+        raise BackupError(f"No good backup {backup_id}" if backup_id else "There is no good backup yet.")
+    if not Path(backup.path).exists():
+        raise BackupError(f"The file of backup {backup.pk} is missing: {backup.path}")
+    return backup
+
+
+# -- drills ----------------------------------------------------------------------
+
+
+def drill(backup: Backup | None = None) -> RestoreDrill:
+    """Restore a backup into a scratch database and compare its row counts with the manifest."""
+    backup = backup or good_backup()
+    run = RestoreDrill.objects.create(backup=backup, started_at=timezone.now())
+    try:
+        started = time.monotonic()
+        with postgres.scratch_database(Path(backup.path), "crm_drill") as scratch:
+            run.restore_seconds = round(time.monotonic() - started, 3)
+            restored = postgres.connect(scratch)
+            try:
+                with restored.cursor() as cursor:
+                    counts = postgres.row_counts(cursor)
+            finally:
+                restored.close()
+        run.mismatches = compare_counts(backup.manifest.get("row_counts", {}), counts)
+        run.passed = not run.mismatches
+    except BackupError as error:
+        run.passed, run.error = False, str(error)
+    run.finished_at = timezone.now()
+    run.save()
+    audit(
+        AuditEvent.Action.BACKUP_VERIFIED,
+        object_type="backup",
+        object_id=backup.pk,
+        detail={"passed": run.passed, "restore_seconds": run.restore_seconds, "mismatches": len(run.mismatches)},
+    )
+    return run
+
+
+def compare_counts(expected: dict, actual: dict) -> list[dict]:
+    mismatches = []
+    for table in sorted(set(expected) | set(actual)):
+        want, got = expected.get(table, {}), actual.get(table, {})
+        for key in sorted(set(want) | set(got)):
+            if want.get(key, 0) != got.get(key, 0):
+                mismatches.append(
+                    {"table": table, "tenant": key, "expected": want.get(key, 0), "found": got.get(key, 0)}
+                )
+    return mismatches
+
+
+# -- level 1: whole database --------------------------------------------------------
+
+
+def restore_database(backup: Backup, database: str, user=None) -> RestoreRun:
+    live = settings.DATABASES["default"]["NAME"]
+    if database == live:
+        raise BackupError("Refusing to restore over the live database; name a new database.")
+    if postgres.database_exists(database):
+        raise BackupError(f"Database {database} already exists; name a new one.")
+    run = _start(backup, RestoreRun.Scope.DATABASE, target=database, user=user)
+    try:
+        postgres.create_database(database)
+        postgres.restore_into(Path(backup.path), database)
+    except BackupError as error:
+        return _end(run, RestoreRun.Status.FAILED, error=str(error))
+    return _end(run, RestoreRun.Status.DONE)
+
+
+# -- level 2: one tenant ----------------------------------------------------------
+
+
+def tenant_tables() -> list[str]:
+    """Tenant-owned tables, from the models, parents before children."""
+    ordered: list = []
+    models = [model for model in apps.get_models(include_auto_created=True) if _tenant_owned(model)]
+
+    def visit(model, trail=()):
+        if model in ordered or model in trail:
+            return
+        for field in model._meta.concrete_fields:
+            related = field.related_model
+            if field.is_relation and related is not None and related in models and related is not model:
+                visit(related, (*trail, model))
+        ordered.append(model)
+
+    for model in sorted(models, key=lambda m: m._meta.db_table):
+        visit(model)
+    return [model._meta.db_table for model in ordered if model._meta.db_table not in NEVER_RESTORED]
+
+
+def _tenant_owned(model) -> bool:
+    return not model._meta.proxy and any(field.column == TENANT_COLUMN for field in model._meta.concrete_fields)
+
+
+def restore_tenant(backup: Backup, tenant, user=None) -> RestoreRun:
+    """Replace one tenant's rows with the backup's, in one transaction, after a safety backup."""
+    _check_same_schema(backup)
+    run = _start(backup, RestoreRun.Scope.TENANT, target=tenant.slug, user=user, tenant=tenant)
+    try:
+        _phase(run, "safety backup")
+        safety = take_backup(Backup.Kind.PRE_RESTORE, user=user)
+        if safety.status != Backup.Status.GOOD:
+            raise BackupError(f"The safety backup failed, nothing was restored: {safety.error}")
+        run.safety_backup = safety
+        _phase(run, "restoring into a scratch database")
+        with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
+            _phase(run, "replacing the company's rows")
+            copied = _replace_tenant_rows(scratch, tenant.pk)
+    except BackupError as error:
+        return _end(run, RestoreRun.Status.FAILED, error=str(error))
+    return _end(run, RestoreRun.Status.DONE, report={"rows": copied, "safety_backup": safety.pk})
+
+
+def _replace_tenant_rows(scratch: str, tenant_id: int) -> dict[str, int]:
+    tables = tenant_tables()
+    source = postgres.connect(scratch)
+    quote = connection.ops.quote_name
+    copied = {}
+    try:
+        with transaction.atomic(), connection.cursor() as live, source.cursor() as backup_rows:
+            live.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table in reversed(tables):
+                live.execute(f"DELETE FROM {quote(table)} WHERE {TENANT_COLUMN} = %s", [tenant_id])
+            for table in tables:
+                copied[table] = _copy_rows(backup_rows, live, table, f"{TENANT_COLUMN} = {int(tenant_id)}")
+    finally:
+        source.close()
+    return copied
+
+
+def _copy_rows(source_cursor, live_cursor, table: str, where: str) -> int:
+    """COPY the matching rows of `table` from the scratch database into the live one."""
+    quote = connection.ops.quote_name
+    columns = _columns(live_cursor, table)
+    column_list = ", ".join(quote(column) for column in columns)
+    buffer = io.StringIO()
+    source_cursor.copy_expert(f"COPY (SELECT {column_list} FROM {quote(table)} WHERE {where}) TO STDOUT", buffer)
+    buffer.seek(0)
+    live_cursor.copy_expert(f"COPY {quote(table)} ({column_list}) FROM STDIN", buffer)
+    return live_cursor.rowcount
+
+
+def _columns(cursor, table: str) -> list[str]:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s "
+        "ORDER BY ordinal_position",
+        [table],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _check_same_schema(backup: Backup) -> None:
+    if backup.manifest.get("migrations") != postgres.applied_migrations():
+        raise BackupError(
+            "This backup was taken with a different database schema (migrations differ); "
+            "restore it into a new database instead."
+        )
+
+
+# -- level 3: one customer ---------------------------------------------------------
+
+
+def customer_tables() -> list[tuple[str, str]]:
+    """(table, filter column) of a customer and what hangs off it, parents first."""
+    from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
+    from sales.models import Opportunity
+
+    return [(Customer._meta.db_table, "id")] + [
+        (model._meta.db_table, "customer_id") for model in (Contact, CustomerShare, Interaction, Ticket, Opportunity)
+    ]
+
+
+def restore_customer(backup: Backup, tenant, customer_id: int, user=None) -> RestoreRun:
+    """Bring back one customer with its children; any conflict with live data -> nothing written."""
+    _check_same_schema(backup)
+    run = _start(backup, RestoreRun.Scope.CUSTOMER, target=str(customer_id), user=user, tenant=tenant)
+    try:
+        with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
+            source = postgres.connect(scratch)
+            try:
+                with source.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT id, email FROM customers_customer WHERE id = %s AND tenant_id = %s",
+                        [customer_id, tenant.pk],
+                    )
+                    found = cursor.fetchone()
+                    if found is None:
+                        raise BackupError(f"Customer {customer_id} of {tenant.slug} is not in backup {backup.pk}.")
+                    ids = _ids_in_backup(cursor, customer_id)
+                    conflicts = _conflicts(ids, tenant, email=found[1])
+                    if conflicts:
+                        return _end(run, RestoreRun.Status.REFUSED, report={"conflicts": conflicts})
+                    copied = _insert_customer(cursor, customer_id, tenant)
+            finally:
+                source.close()
+    except BackupError as error:
+        return _end(run, RestoreRun.Status.FAILED, error=str(error))
+    return _end(run, RestoreRun.Status.DONE, report={"rows": copied})
+
+
+def _ids_in_backup(cursor, customer_id) -> dict[str, list[int]]:
+    quote = connection.ops.quote_name
+    ids = {}
+    for table, column in customer_tables():
+        cursor.execute(f"SELECT id FROM {quote(table)} WHERE {quote(column)} = %s ORDER BY id", [customer_id])
+        ids[table] = [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def _conflicts(ids: dict[str, list[int]], tenant, *, email: str) -> list[str]:
+    quote = connection.ops.quote_name
+    conflicts = []
+    with connection.cursor() as cursor:
+        for table, table_ids in ids.items():
+            if not table_ids:
+                continue
+            cursor.execute(f"SELECT id FROM {quote(table)} WHERE id = ANY(%s) ORDER BY id", [table_ids])
+            for (row_id,) in cursor.fetchall():
+                conflicts.append(f"{table} {row_id} exists in the live database")
+        if email:
+            cursor.execute(
+                "SELECT id FROM customers_customer WHERE tenant_id = %s AND lower(email) = lower(%s) "
+                "AND deleted_at IS NULL",
+                [tenant.pk, email],
+            )
+            conflicts += [f"customers_customer {row[0]} already uses the same email" for row in cursor.fetchall()]
+    return conflicts
+
+
+def _insert_customer(source_cursor, customer_id, tenant) -> dict[str, int]:
+    from crm.history import write_bulk_history
+    from crm.recyclebin import record_types
+
+    copied = {}
+    with transaction.atomic(), connection.cursor() as live:
+        for table, column in customer_tables():
+            where = f"{connection.ops.quote_name(column)} = {int(customer_id)} AND tenant_id = {int(tenant.pk)}"
+            copied[table] = _copy_rows(source_cursor, live, table, where)
+        for model in record_types().values():
+            restored = model.all_objects.filter(tenant=tenant).filter(
+                **({"pk": customer_id} if model._meta.model_name == "customer" else {"customer_id": customer_id})
+            )
+            write_bulk_history(model, list(restored.values_list("pk", flat=True)), "+", "restored from backup")
+    return copied
+
+
+# -- bookkeeping -------------------------------------------------------------------
+
+RESTORE_EVENTS = {
+    RestoreRun.Status.DONE: AuditEvent.Action.BACKUP_RESTORED,
+    RestoreRun.Status.REFUSED: AuditEvent.Action.REFUSED,
+    RestoreRun.Status.FAILED: AuditEvent.Action.BACKUP_FAILED,
+}
+
+
+def _start(backup, scope, *, target, user=None, tenant=None) -> RestoreRun:
+    return RestoreRun.objects.create(
+        backup=backup,
+        scope=scope,
+        target=target,
+        tenant=tenant,
+        started_at=timezone.now(),
+        phase="starting",
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+def _phase(run: RestoreRun, phase: str) -> None:
+    RestoreRun.objects.filter(pk=run.pk).update(phase=phase)
+
+
+def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None = None) -> RestoreRun:
+    run.status, run.error, run.report = status, error, report or {}
+    run.finished_at, run.phase = timezone.now(), ""
+    run.save()
+    audit(
+        RESTORE_EVENTS[status],
+        tenant=run.tenant,
+        object_type="backup",
+        object_id=run.backup_id,
+        detail={"scope": run.scope, "status": status, "restore_id": run.pk},
+    )
+    return run

@@ -1,0 +1,320 @@
+"""Recycle-bin actions: delete, undo, restore, purge, retention, listing.
+
+The one place where views, the API and tasks check who may do what to
+deleted records; the mechanics live in crm.softdelete.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import CharField, Count, F, Value
+from django.db.models.functions import Left
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.events import record as audit
+from audit.models import AuditEvent
+from crm import softdelete
+from crm.permissions import purge_permission, purgeable
+from crm.tenancy.context import current_tenant
+from crm.tenancy.querysets import membership_for
+
+LABEL_LENGTH = 200
+RETENTION_CHUNK = 1000
+IDS_IN_EVENT = 1000  # an event lists the ids it touched up to this many
+
+
+class NotInBin(Http404):
+    """The record is not in this tenant's recycle bin (never was, restored, or purged)."""
+
+
+def record_types() -> dict[str, type]:
+    """{"customer": Customer, ...} for every soft-deletable model, in cascade order."""
+    return {model._meta.model_name: model for model in softdelete.cascade_order()}
+
+
+def model_for(type_name: str):
+    model = record_types().get(type_name)
+    if model is None:
+        raise NotInBin(_("Unknown record type: %(type)s") % {"type": type_name})
+    return model
+
+
+@dataclass(frozen=True)
+class Item:
+    model: type
+    pk: int
+
+
+# -- deleting --------------------------------------------------------------------
+
+
+def preview(user, queryset) -> dict[str, int]:
+    """What deleting `queryset` would move to the bin (the user must be allowed to)."""
+    return softdelete.preview_delete(_deletable(user, queryset))
+
+
+# Permission checks run before the transaction opens, so that the audit event of
+# a refusal is committed even though the refused action raises.
+
+
+def delete(user, queryset) -> softdelete.Batch:
+    """Soft-delete `queryset` with its children, as one batch; all or nothing."""
+    allowed = _deletable(user, queryset)
+    with transaction.atomic():
+        ids = list(allowed.values_list("pk", flat=True))
+        batch = softdelete.soft_delete(allowed)
+        _audit(AuditEvent.Action.DELETE, queryset.model, ids, batch=batch.id, counts=batch.counts)
+    return batch
+
+
+def _audit(action, model, ids, *, batch=None, counts=None, **detail):
+    ids = sorted(ids)
+    audit(
+        action,
+        object_type=model._meta.model_name,
+        object_id=ids[0] if len(ids) == 1 else "",
+        batch=batch,
+        count=sum(counts.values()) if counts else len(ids),
+        detail={"ids": ids[:IDS_IN_EVENT], "counts": counts or {}, **detail},
+    )
+
+
+def refuse(message, action: str, model, ids) -> PermissionDenied:
+    """Record a refused destructive attempt (outside any rolled-back transaction) and return the error."""
+    _audit(AuditEvent.Action.REFUSED, model, ids, attempted=action)
+    return PermissionDenied(message)
+
+
+def _deletable(user, queryset):
+    model = queryset.model
+    wanted = set(queryset.values_list("pk", flat=True))
+    allowed = model.objects.for_user(user, "delete").filter(pk__in=wanted)
+    if len(wanted) != allowed.count():
+        raise refuse(_("You may not delete some of these records."), "delete", model, wanted)
+    return allowed
+
+
+# -- restoring -------------------------------------------------------------------
+
+
+def _in_bin(user, items: list[Item], action: str) -> dict[type, list[int]]:
+    """{model: ids} after checking every item is in the bin (404) and allowed (403)."""
+    by_model: dict[type, list[int]] = defaultdict(list)
+    for item in items:
+        by_model[item.model].append(item.pk)
+    for model, ids in by_model.items():
+        present = set(model.deleted.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = set(ids) - present
+        if missing:
+            raise NotInBin(
+                _("%(type)s %(id)s is not in the recycle bin.") % {"type": model._meta.verbose_name, "id": min(missing)}
+            )
+        if action == "restore":
+            allowed = model.deleted.for_user(user, "restore").filter(pk__in=ids)
+        else:
+            allowed = purgeable(membership_for(user), model.deleted.for_user(user, "view").filter(pk__in=ids))
+        if allowed.count() != len(present):
+            raise refuse(
+                _("You may not restore some of these records.")
+                if action == "restore"
+                else _("You may not permanently delete some of these records."),
+                action,
+                model,
+                ids,
+            )
+    return by_model
+
+
+def restore(user, items: list[Item]) -> dict[str, int]:
+    """Restore these records, each with the children deleted together with it."""
+    selection = _in_bin(user, items, "restore")
+    with transaction.atomic():
+        counts = softdelete.restore_selection(selection)
+        for model, ids in selection.items():
+            _audit(AuditEvent.Action.RESTORE, model, ids, counts=counts)
+    return counts
+
+
+def batch_items(batch_id) -> list[Item]:
+    tenant = current_tenant()
+    return [
+        Item(model, pk)
+        for model in record_types().values()
+        for pk in model.all_objects.filter(tenant=tenant, deletion_batch=batch_id, deleted_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+
+
+def restore_batch(user, batch_id) -> dict[str, int]:
+    """Undo: restore exactly the rows deleted in one batch."""
+    items = batch_items(batch_id)
+    if not items:
+        raise NotInBin(_("Nothing from that deletion is left in the recycle bin."))
+    _in_bin(user, items, "restore")
+    with transaction.atomic():
+        counts = softdelete.restore_batch(current_tenant(), batch_id)
+        audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
+    return counts
+
+
+# -- purging ---------------------------------------------------------------------
+
+
+def purge(user, items: list[Item]) -> dict[str, int]:
+    """Permanently delete these records and what hangs off them (per-object permission)."""
+    counts: dict[str, int] = defaultdict(int)
+    selection = _in_bin(user, items, "purge")
+    with transaction.atomic():
+        for model, ids in selection.items():
+            purged = softdelete.purge_rows(model, ids)
+            _audit(AuditEvent.Action.PURGE, model, ids, counts=purged)
+            for name, count in purged.items():
+                counts[name] += count
+    return dict(counts)
+
+
+def grant_purge(user, member, record) -> None:
+    """An admin lets a manager purge one record."""
+    _change_purge_grant(user, member, record, grant=True)
+
+
+def revoke_purge(user, member, record) -> None:
+    _change_purge_grant(user, member, record, grant=False)
+
+
+def _change_purge_grant(user, member, record, *, grant: bool):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from crm.permissions import Role
+    from crm.tenancy.models import Membership
+
+    membership = membership_for(user)
+    if membership is None or membership.role != Role.ADMIN:
+        raise refuse(_("Only admins may grant permanent delete."), "grant_purge", type(record), [record.pk])
+    if not Membership.objects.filter(tenant=current_tenant(), user=member, role=Role.MANAGER).exists():
+        raise PermissionDenied(_("Permanent delete can be granted to managers of this company only."))
+    permission = purge_permission(type(record))
+    with transaction.atomic():
+        (assign_perm if grant else remove_perm)(permission, member, record)
+        audit(
+            AuditEvent.Action.PERMISSION_GRANT if grant else AuditEvent.Action.PERMISSION_REVOKE,
+            target=record,
+            detail={"permission": permission, "user_id": member.pk},
+        )
+
+
+def empty_bin(user) -> dict[str, int]:
+    """Purge everything in the tenant's bin the user may purge (admins: everything)."""
+    counts: dict[str, int] = defaultdict(int)
+    for model in record_types().values():
+        while True:
+            ids = list(
+                purgeable(membership_for(user), model.deleted.all())
+                .order_by("pk")
+                .values_list("pk", flat=True)[:RETENTION_CHUNK]
+            )
+            if not ids:
+                break
+            with transaction.atomic():
+                purged = softdelete.purge_rows(model, ids)
+                _audit(AuditEvent.Action.PURGE, model, ids, counts=purged, empty_bin=True)
+            for name, count in purged.items():
+                counts[name] += count
+    return dict(counts)
+
+
+def purge_expired(tenant, now=None, chunk=RETENTION_CHUNK) -> dict[str, int]:
+    """Purge the tenant's bin items older than its retention period, chunk by chunk.
+
+    Each chunk is its own transaction, so a worker that dies half-way leaves
+    a consistent state and the next run carries on where it stopped.
+    """
+    if tenant.legal_hold:
+        return {}
+    cutoff = (now or timezone.now()) - timedelta(days=tenant.retention_days)
+    counts: dict[str, int] = defaultdict(int)
+    for model in record_types().values():  # parents first: children go with them
+        expired = model.all_objects.filter(tenant=tenant, deleted_at__lt=cutoff).order_by("pk")
+        last = 0
+        while True:
+            ids = list(expired.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            with transaction.atomic():
+                purged = softdelete.purge_rows(model, ids)
+                if purged:
+                    _audit(AuditEvent.Action.RETENTION_PURGE, model, ids, counts=purged)
+            for name, count in purged.items():
+                counts[name] += count
+            last = ids[-1]
+    return dict(counts)
+
+
+# -- listing ---------------------------------------------------------------------
+
+
+def entries(user, *, types=None, deleted_by=None, since=None, until=None, search="", batch=None):
+    """One queryset of every deleted record the user may restore, newest first.
+
+    A UNION ALL of one index-backed SELECT per record type; each row has
+    id, type, label, deleted_at, deleted_by_id and deletion_batch.
+    """
+    parts = []
+    for name, model in record_types().items():
+        if types and name not in types:
+            continue
+        rows = model.deleted.for_user(user, "restore")
+        if deleted_by:
+            rows = rows.filter(deleted_by=deleted_by)
+        if since:
+            rows = rows.filter(deleted_at__gte=since)
+        if until:
+            rows = rows.filter(deleted_at__lt=until)
+        if batch:
+            rows = rows.filter(deletion_batch=batch)
+        if search:
+            rows = rows.filter(**{f"{model.label_field}__icontains": search})
+        parts.append(
+            rows.annotate(
+                type=Value(name, output_field=CharField()),
+                label=Left(F(model.label_field), LABEL_LENGTH),
+            )
+            .values("id", "type", "label", "deleted_at", "deleted_by_id", "deletion_batch")
+            .order_by()
+        )
+    if not parts:
+        return record_types()["customer"].deleted.none().values("id")
+    first, *rest = parts
+    return first.union(*rest, all=True).order_by("-deleted_at", "-id") if rest else first.order_by("-deleted_at", "-id")
+
+
+def batch_sizes(batch_ids) -> dict:
+    """{batch id: number of records still in the bin from that deletion} (one query per type)."""
+    sizes: dict = defaultdict(int)
+    batch_ids = [batch for batch in batch_ids if batch]
+    if not batch_ids:
+        return sizes
+    tenant = current_tenant()
+    for model in record_types().values():
+        rows = (
+            model.all_objects.filter(tenant=tenant, deletion_batch__in=batch_ids)
+            .values("deletion_batch")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            sizes[row["deletion_batch"]] += row["n"]
+    return sizes
+
+
+def purge_after(tenant, deleted_at):
+    """When retention purges an item (None while the tenant is on legal hold)."""
+    return None if tenant.legal_hold else deleted_at + timedelta(days=tenant.retention_days)
