@@ -61,11 +61,12 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
     sort_fields: dict[str, str] = {}  # ?sort=key (or -key) -> ORM field
     default_sort = None
     paginate_by = 25
+    related = ()  # select_related: what each row shows
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = super().get_queryset().select_related(*self.related)
         if self.filterset_class:
-            self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+            self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
             queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         return queryset.order_by(*self.ordering_fields())
 
@@ -87,7 +88,9 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filter"] = getattr(self, "filterset", None)
+        filterset = getattr(self, "filterset", None)
+        context["filter"] = filterset
+        context["is_filtered"] = bool(filterset) and any(self.request.GET.get(name) for name in filterset.filters)
         context["current_sort"] = getattr(self, "current_sort", "")
         query = self.request.GET.copy()
         query.pop("page", None)

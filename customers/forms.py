@@ -100,7 +100,7 @@ class CustomerChildForm(BootstrapFormMixin, forms.ModelForm):
     manager at import time) and get their restricted queryset per instance.
     """
 
-    customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.unscoped.none())
+    customer = forms.ModelChoiceField(label=_("customer"), queryset=Customer.all_objects.none())
 
     def __init__(self, *args, user, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,7 +125,7 @@ class ContactForm(CustomerChildForm):
 
 
 class InteractionForm(CustomerChildForm):
-    contact = forms.ModelChoiceField(label=_("contact"), queryset=Contact.unscoped.none(), required=False)
+    contact = forms.ModelChoiceField(label=_("contact"), queryset=Contact.all_objects.none(), required=False)
 
     class Meta:
         model = Interaction

@@ -46,10 +46,6 @@ class TicketFilter(BootstrapFilterSet):
         fields["overdue"].widget.attrs["class"] = "form-check-input d-block mt-2"
         fields["overdue"].widget.attrs["data-testid"] = "filter-overdue"
 
-    def is_valid(self):
-        # A page opened without parameters lists everything (django-filter calls that invalid).
-        return not self.is_bound or super().is_valid()
-
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:

@@ -9,7 +9,7 @@ from customers.models import Customer, Ticket
 
 class TicketForm(BootstrapFormMixin, forms.ModelForm):
     # The choices are set per user in __init__ (the default would query without a tenant).
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.unscoped.none())
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.all_objects.none())
 
     class Meta:
         model = Ticket

@@ -83,7 +83,6 @@ class TicketListView(TicketPermissionMixin, RecordListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["is_filtered"] = bool(self.filterset.is_bound and self.filterset.form.has_changed())
         context["now"] = timezone.now()
         return context
 

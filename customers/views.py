@@ -62,19 +62,7 @@ def member_name(user):
 
 
 class FilteredListView(RecordListView):
-    """A RecordListView whose FilterSet is always bound.
-
-    `RecordListView` binds `request.GET or None`; an unbound FilterSet never
-    validates, so a list opened without parameters would come out empty.
-    """
-
-    related = ()  # select_related: what each row shows
-
-    def get_queryset(self):
-        queryset = self.model.objects.for_user(self.request.user, self.action).select_related(*self.related)
-        self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
-        queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
-        return queryset.order_by(*self.ordering_fields())
+    """A list that also knows which of its rows the user may change."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -83,9 +71,6 @@ class FilteredListView(RecordListView):
             changeable_ids(self.request.user, self.model, context["object_list"])
             if context["can_change_any"]
             else set()
-        )
-        context["is_filtered"] = any(
-            self.request.GET.get(name) for name in self.filterset.filters if name in self.request.GET
         )
         return context
 

@@ -9,18 +9,7 @@ from crm.forms import DateInput
 from sales.models import Opportunity
 
 
-class UnboundIsValidMixin:
-    """An unbound FilterSet (a page opened without parameters) filters nothing out.
-
-    django-filter's `is_valid()` is False for an unbound FilterSet, which would
-    make `RecordListView` show an empty list on a plain visit.
-    """
-
-    def is_valid(self):
-        return not self.is_bound or super().is_valid()
-
-
-class BoardFilter(UnboundIsValidMixin, BootstrapFilterSet):
+class BoardFilter(BootstrapFilterSet):
     """Who and which customer: the board shows every stage, so it filters by these only."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)

@@ -88,7 +88,6 @@ class OpportunityListView(OpportunityPermissionMixin, RecordListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["is_filtered"] = bool(self.filterset.is_bound and self.filterset.form.has_changed())
         context["today"] = timezone.localdate()
         return context
 
@@ -101,7 +100,7 @@ class PipelineBoardView(OpportunityPermissionMixin, RestrictedQuerysetMixin, Lis
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        self.filterset = BoardFilter(self.request.GET or None, queryset=queryset, request=self.request)
+        self.filterset = BoardFilter(self.request.GET, queryset=queryset, request=self.request)
         return self.filterset.qs if self.filterset.is_valid() else queryset.none()
 
     def get_context_data(self, **kwargs):

@@ -62,7 +62,7 @@ def test_add_contact_with_htmx_returns_the_updated_section(records, admin_user):
     assert "Existing Person" in html and "New Person" in html
     assert 'hx-swap-oob="true"' in html and "Added contact New Person." in html
     assert "<html" not in html  # a fragment, not a page
-    contact = Contact.unscoped.get(name="New Person")
+    contact = Contact.all_objects.get(name="New Person")
     assert (contact.customer, contact.title, contact.tenant) == (customer, "CTO", records.tenant)
 
 
@@ -78,7 +78,7 @@ def test_add_contact_with_htmx_and_bad_input_returns_the_form_with_errors(record
     assert "<details open" in html
     assert "This field is required." in html and "Enter a valid email address." in html
     assert 'value="Kept title"' in html and 'value="not-an-email"' in html
-    assert not Contact.unscoped.filter(customer=customer).exists()
+    assert not Contact.all_objects.filter(customer=customer).exists()
 
 
 def test_add_contact_without_javascript_redirects_to_the_customer(records, admin_user):
@@ -107,7 +107,7 @@ def test_a_rep_adds_contacts_to_own_customers_only(records, rep):
     assert client.post(reverse("customers:contact_create", args=[own.pk]), {"name": "Mine"}).status_code == 302
     assert client.get(reverse("customers:contact_create", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("customers:contact_create", args=[theirs.pk]), {"name": "Sneaky"}).status_code == 404
-    assert not Contact.unscoped.filter(name="Sneaky").exists()
+    assert not Contact.all_objects.filter(name="Sneaky").exists()
 
 
 @pytest.mark.parametrize("role", ["support", "viewer"])
@@ -116,14 +116,14 @@ def test_read_only_roles_cannot_add_contacts(role, records, member_client):
     client = member_client(role)
     url = reverse("customers:contact_create", args=[customer.pk])
     assert client.post(url, {"name": "Nope"}, headers=HTMX).status_code == 403
-    assert not Contact.unscoped.filter(name="Nope").exists()
+    assert not Contact.all_objects.filter(name="Nope").exists()
 
 
 def test_adding_a_contact_to_another_tenants_customer_is_not_found(records, other_records, admin_user):
     theirs = other_records.customer()
     url = reverse("customers:contact_create", args=[theirs.pk])
     assert login(admin_user).post(url, {"name": "Cross"}).status_code == 404
-    assert not Contact.unscoped.filter(name="Cross").exists()
+    assert not Contact.all_objects.filter(name="Cross").exists()
 
 
 # -- editing ----------------------------------------------------------------------------------------------------

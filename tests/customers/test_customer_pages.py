@@ -284,7 +284,7 @@ def test_a_duplicate_email_in_any_case_is_a_form_error(typed, records, admin_use
     page = response.content.decode()
     assert "Another customer already uses this email address." in page
     assert f'value="{typed}"' in page
-    assert Customer.unscoped.filter(email__iexact="taken@example.com").count() == 1
+    assert Customer.all_objects.filter(email__iexact="taken@example.com").count() == 1
 
 
 def test_editing_keeps_its_own_email_but_cannot_take_anothers(records, admin_user):
@@ -309,7 +309,7 @@ def test_the_same_email_in_another_tenant_is_fine(records, other_records, admin_
 def test_created_customer_keeps_tags_and_owner(records, admin_user, rep):
     data = {**TestCustomerPages().valid_data(records), "owner": rep.pk, "tags": "vip，重点客户, vip"}
     response = login(admin_user).post(reverse("customers:create"), data)
-    customer = Customer.unscoped.get(name=data["name"])
+    customer = Customer.all_objects.get(name=data["name"])
     assert response["Location"] == reverse("customers:detail", args=[customer.pk])
     assert customer.owner == rep
     assert customer.tags == ["vip", "重点客户"]
@@ -374,7 +374,7 @@ def test_support_cannot_create_customers(member_client, records):
     assert client.get(reverse("customers:create")).status_code == 403
     data = TestCustomerPages().valid_data(records)
     assert client.post(reverse("customers:create"), data).status_code == 403
-    assert not Customer.unscoped.filter(name=data["name"]).exists()
+    assert not Customer.all_objects.filter(name=data["name"]).exists()
     assert reverse("customers:create") not in client.get(reverse("customers:list")).content.decode()
 
 

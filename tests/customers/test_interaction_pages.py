@@ -66,7 +66,7 @@ def test_log_interaction_with_htmx_returns_the_updated_timeline(records, admin_u
     assert "<html" not in html
     assert html.index("Ordered more rockets.") < html.index("An older call.")  # newest first
     assert 'hx-swap-oob="true"' in html and "Logged: Call: Ordered more rockets." in html
-    interaction = Interaction.unscoped.get(summary="Ordered more rockets.")
+    interaction = Interaction.all_objects.get(summary="Ordered more rockets.")
     assert interaction.author == admin_user and interaction.contact == contact and interaction.customer == customer
     assert abs(interaction.occurred_at - timezone.now()) < timedelta(minutes=1)  # empty means now
 
@@ -81,7 +81,7 @@ def test_log_interaction_with_htmx_and_bad_input_returns_the_form_with_errors(re
     assert html.lstrip().startswith('<section id="timeline"')
     assert "This field is required." in html and "is-invalid" in html
     assert 'value="yesterday-ish"' in html
-    assert not Interaction.unscoped.filter(customer=customer).exists()
+    assert not Interaction.all_objects.filter(customer=customer).exists()
 
 
 def test_log_interaction_without_javascript_redirects_to_the_timeline(records, admin_user):
@@ -94,7 +94,7 @@ def test_log_interaction_without_javascript_redirects_to_the_timeline(records, a
     assert response["Location"] == reverse("customers:detail", args=[customer.pk]) + "#timeline"
     page = client.get(response["Location"]).content.decode()
     assert "Plain post note." in page
-    interaction = Interaction.unscoped.get(summary="Plain post note.")
+    interaction = Interaction.all_objects.get(summary="Plain post note.")
     assert interaction.occurred_at == timezone.make_aware(datetime(2026, 2, 1, 9, 15))
 
 
@@ -112,7 +112,7 @@ def test_the_contact_must_belong_to_the_customer(records, admin_user):
     response = login(admin_user).post(log_url(customer), {"kind": "call", "contact": stranger.pk, "summary": "Hm."})
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
-    assert not Interaction.unscoped.filter(summary="Hm.").exists()
+    assert not Interaction.all_objects.filter(summary="Hm.").exists()
 
 
 def test_the_log_form_preselects_a_contact_from_the_query(records, admin_user):
@@ -128,8 +128,8 @@ def test_a_rep_logs_on_own_customers_only(records, rep):
     client = login(rep)
     assert client.post(log_url(own), {"kind": "call", "summary": "Mine."}, headers=HTMX).status_code == 200
     assert client.post(log_url(theirs), {"kind": "call", "summary": "Sneaky."}, headers=HTMX).status_code == 404
-    assert Interaction.unscoped.filter(summary="Mine.", author=rep).exists()
-    assert not Interaction.unscoped.filter(summary="Sneaky.").exists()
+    assert Interaction.all_objects.filter(summary="Mine.", author=rep).exists()
+    assert not Interaction.all_objects.filter(summary="Sneaky.").exists()
 
 
 @pytest.mark.parametrize("role", ["support", "viewer"])
@@ -138,7 +138,7 @@ def test_read_only_roles_cannot_log(role, records, member_client):
     client = member_client(role)
     assert client.post(log_url(customer), {"kind": "call", "summary": "Nope."}).status_code == 403
     assert client.post(log_url(customer), {"kind": "call", "summary": "Nope."}, headers=HTMX).status_code == 403
-    assert not Interaction.unscoped.filter(summary="Nope.").exists()
+    assert not Interaction.all_objects.filter(summary="Nope.").exists()
 
 
 # -- editing ----------------------------------------------------------------------------------------------------

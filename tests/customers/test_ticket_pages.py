@@ -52,7 +52,7 @@ def subjects(response) -> list[str]:
 def test_create_goes_through_the_action(records, admin_user):
     data = {**TestTicketPages().valid_data(records), "assignee": admin_user.pk, "status": "resolved"}
     response = login(admin_user).post(reverse("tickets:create"), data)
-    ticket = Ticket.unscoped.get(subject="Printer on fire")
+    ticket = Ticket.all_objects.get(subject="Printer on fire")
     assert response.status_code == 302 and response["Location"] == ticket.get_absolute_url()
     assert ticket.tenant_id == records.tenant.pk
     assert ticket.assignee == admin_user and ticket.priority == "high"
@@ -75,7 +75,7 @@ def test_support_creates_tickets_for_any_customer(records, tenant):
     support = make_member(tenant, role="support")
     data = TestTicketPages().valid_data(records)  # a customer owned by the admin
     assert login(support).post(reverse("tickets:create"), data).status_code == 302
-    assert Ticket.unscoped.filter(subject=data["subject"], customer_id=data["customer"]).exists()
+    assert Ticket.all_objects.filter(subject=data["subject"], customer_id=data["customer"]).exists()
 
 
 def test_a_rep_cannot_file_a_ticket_on_another_reps_customer(records, tenant):
@@ -83,7 +83,7 @@ def test_a_rep_cannot_file_a_ticket_on_another_reps_customer(records, tenant):
     data = TestTicketPages().valid_data(records)  # not the rep's customer
     response = login(rep).post(reverse("tickets:create"), data)
     assert response.status_code == 200 and "Select a valid choice" in page(response)
-    assert not Ticket.unscoped.filter(subject=data["subject"]).exists()
+    assert not Ticket.all_objects.filter(subject=data["subject"]).exists()
 
 
 @pytest.mark.parametrize(

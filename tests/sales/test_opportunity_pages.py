@@ -66,7 +66,7 @@ def test_create_goes_through_the_action(records, admin_user):
     client = login(admin_user)
     data = TestOpportunityPages().valid_data(records)
     response = client.post(reverse("sales:create"), data)
-    deal = Opportunity.unscoped.get(name="Fleet renewal 2027")
+    deal = Opportunity.all_objects.get(name="Fleet renewal 2027")
     assert response.status_code == 302 and response["Location"] == deal.get_absolute_url()
     assert deal.tenant_id == records.tenant.pk
     assert deal.currency == "USD"  # normalised
@@ -93,7 +93,7 @@ def test_another_tenants_customer_cannot_be_chosen(records, other_records, admin
     response = login(admin_user).post(reverse("sales:create"), data)
     assert response.status_code == 200
     assert "Select a valid choice" in page(response)
-    assert not Opportunity.unscoped.filter(name=data["name"]).exists()
+    assert not Opportunity.all_objects.filter(name=data["name"]).exists()
 
 
 def test_a_rep_may_only_choose_customers_they_can_change(records, reps):
@@ -104,7 +104,7 @@ def test_a_rep_may_only_choose_customers_they_can_change(records, reps):
     assert escape(foreign.name) not in body
     data = {**TestOpportunityPages().valid_data(records), "customer": foreign.pk, "name": "Poached"}
     assert client.post(reverse("sales:create"), data).status_code == 200
-    assert not Opportunity.unscoped.filter(name="Poached").exists()
+    assert not Opportunity.all_objects.filter(name="Poached").exists()
 
 
 @pytest.mark.parametrize(
