@@ -18,6 +18,7 @@ urlpatterns = [
     path("recycle-bin/", include("crm.bin_urls")),
     path("history/", include("crm.history_urls")),
     path("audit/", include("audit.urls")),
+    path("backups/", include("backups.urls")),
     path("api/v1/whoami/", api.whoami, name="api-whoami"),
     path("admin/", admin.site.urls),
 ]
