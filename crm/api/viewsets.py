@@ -10,6 +10,7 @@ crm.history.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
@@ -26,6 +27,7 @@ from crm.api.errors import Conflict, django_validation_fields, validation_messag
 from crm.api.filters import FilterBackend, OrderingFilter, SearchFilter, StrictQueryParameters, reject_nul_bytes
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, VersionSerializer
+from crm.filters import tenant_members
 
 ID_PATTERN = r"[0-9]{1,19}"
 
@@ -244,6 +246,7 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
         version = history.version_of(record, int(history_id))
         if version is None:
             raise NotFound(_("This %(type)s has no version %(id)s.") % {"type": self.type_name(), "id": history_id})
+        self.check_revert_references(record, version)
         try:
             record = history.revert(record, version)
         except DjangoValidationError as error:
@@ -254,6 +257,36 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
                 fields=fields,
             ) from error
         return Response(self.get_serializer(record).data)
+
+    def check_revert_references(self, record, version):
+        """Refuse (409) a version that points at a record now in the bin, or at someone no longer a member.
+
+        crm.history.revert validates foreign keys against the base manager, so on
+        its own it would bring back e.g. a contact whose customer is in the bin.
+        """
+        fields = {}
+        for field in history.revertible_fields(type(record)):
+            target = getattr(version, field.attname, None)
+            if not field.is_relation or target is None or target == getattr(record, field.attname):
+                continue
+            related = field.related_model
+            if related is get_user_model():
+                ok = tenant_members().filter(pk=target).exists()
+                message = _("User %(id)s is no longer a member of this company.") % {"id": target}
+            else:
+                ok = related.objects.for_user(self.request.user, "view").filter(pk=target).exists()
+                message = _("%(type)s %(id)s is in the recycle bin or not visible to you; restore it first.") % {
+                    "type": related._meta.model_name,
+                    "id": target,
+                }
+            if not ok:
+                fields[field.name] = [message]
+        if fields:
+            raise Conflict(
+                _("This version cannot be put back: %(reason)s") % {"reason": validation_message(fields)},
+                "revert_conflict",
+                fields=fields,
+            )
 
 
 def _changes(version, previous) -> list[dict]:

@@ -80,3 +80,32 @@ def test_revert_needs_the_change_right(api_as, records):
         history_id = customer.history.first().history_id
     assert viewer.get(f"/api/v1/customers/{customer.pk}/history/").status_code == 200
     error_of(viewer.post(f"/api/v1/customers/{customer.pk}/history/{history_id}/revert/"), 403)
+
+
+def test_revert_to_a_version_whose_customer_is_in_the_bin_is_a_409(api, records):
+    from customers.models import Contact
+
+    first, second = records.customer(), records.customer()
+    contact = records.contact(first)
+    records._run(actions.update_contact, contact, customer=second)
+    with activate(records.tenant, user=records.actor):
+        Customer.objects.filter(pk=first.pk).delete()
+        original = contact.history.order_by("history_date").first().history_id
+    error = error_of(api.post(f"/api/v1/contacts/{contact.pk}/history/{original}/revert/"), 409)
+    assert error["code"] == "revert_conflict" and "customer" in error["fields"]
+    with activate(records.tenant):
+        assert Contact.objects.get(pk=contact.pk).customer_id == second.pk
+
+
+def test_revert_to_an_owner_who_left_is_a_409(api, records, tenant):
+    from crm.tenancy.models import Membership
+    from tests.factories import make_member
+
+    leaver = make_member(tenant, role="rep")
+    customer = records.customer(owner=leaver)
+    records._run(actions.update_customer, customer, owner=records.actor)
+    Membership.objects.filter(tenant=tenant, user=leaver).delete()
+    with activate(records.tenant):
+        original = customer.history.order_by("history_date").first().history_id
+    error = error_of(api.post(f"/api/v1/customers/{customer.pk}/history/{original}/revert/"), 409)
+    assert "owner" in error["fields"]
