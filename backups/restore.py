@@ -83,15 +83,22 @@ def compare_counts(expected: dict, actual: dict) -> list[dict]:
 # -- level 1: whole database --------------------------------------------------------
 
 
-def restore_database(backup: Backup, database: str, user=None) -> RestoreRun:
-    live = settings.DATABASES["default"]["NAME"]
-    if database == live:
-        raise BackupError("Refusing to restore over the live database; name a new database.")
-    if postgres.database_exists(database):
-        raise BackupError(f"Database {database} already exists; name a new one.")
-    run = _start(backup, RestoreRun.Scope.DATABASE, target=database, user=user)
+def restore_database(backup: Backup, database: str, user=None, run: RestoreRun | None = None) -> RestoreRun:
+    """Restore the whole backup into a new database. `run`: a queued RestoreRun to report on (else one is made)."""
+
+    def check():
+        if database == settings.DATABASES["default"]["NAME"]:
+            raise BackupError("Refusing to restore over the live database; name a new database.")
+        if postgres.database_exists(database):
+            raise BackupError(f"Database {database} already exists; name a new one.")
+
+    run, refused = _begin(run, check, backup, RestoreRun.Scope.DATABASE, target=database, user=user)
+    if refused:
+        return run
     try:
+        _phase(run, "creating the database")
         postgres.create_database(database)
+        _phase(run, "restoring into the new database")
         postgres.restore_into(Path(backup.path), database)
     except BackupError as error:
         return _end(run, RestoreRun.Status.FAILED, error=str(error))
@@ -124,10 +131,22 @@ def _tenant_owned(model) -> bool:
     return not model._meta.proxy and any(field.column == TENANT_COLUMN for field in model._meta.concrete_fields)
 
 
-def restore_tenant(backup: Backup, tenant, user=None) -> RestoreRun:
-    """Replace one tenant's rows with the backup's, in one transaction, after a safety backup."""
-    _check_same_schema(backup)
-    run = _start(backup, RestoreRun.Scope.TENANT, target=tenant.slug, user=user, tenant=tenant)
+def restore_tenant(backup: Backup, tenant, user=None, run: RestoreRun | None = None) -> RestoreRun:
+    """Replace one tenant's rows with the backup's, in one transaction, after a safety backup.
+
+    `run`: a queued RestoreRun to report on (else one is made).
+    """
+    run, refused = _begin(
+        run,
+        lambda: _check_same_schema(backup),
+        backup,
+        RestoreRun.Scope.TENANT,
+        target=tenant.slug,
+        user=user,
+        tenant=tenant,
+    )
+    if refused:
+        return run
     try:
         _phase(run, "safety backup")
         safety = take_backup(Backup.Kind.PRE_RESTORE, user=user)
@@ -202,15 +221,29 @@ def customer_tables() -> list[tuple[str, str]]:
     ]
 
 
-def restore_customer(backup: Backup, tenant, customer_id: int, user=None) -> RestoreRun:
-    """Bring back one customer with its children; any conflict with live data -> nothing written."""
-    _check_same_schema(backup)
-    run = _start(backup, RestoreRun.Scope.CUSTOMER, target=str(customer_id), user=user, tenant=tenant)
+def restore_customer(backup: Backup, tenant, customer_id: int, user=None, run: RestoreRun | None = None) -> RestoreRun:
+    """Bring back one customer with its children; any conflict with live data -> nothing written.
+
+    `run`: a queued RestoreRun to report on (else one is made).
+    """
+    run, refused = _begin(
+        run,
+        lambda: _check_same_schema(backup),
+        backup,
+        RestoreRun.Scope.CUSTOMER,
+        target=str(customer_id),
+        user=user,
+        tenant=tenant,
+    )
+    if refused:
+        return run
     try:
+        _phase(run, "restoring into a scratch database")
         with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
             source = postgres.connect(scratch)
             try:
                 with source.cursor() as cursor:
+                    _phase(run, "checking for conflicts")
                     cursor.execute(
                         "SELECT id, email FROM customers_customer WHERE id = %s AND tenant_id = %s",
                         [customer_id, tenant.pk],
@@ -222,6 +255,7 @@ def restore_customer(backup: Backup, tenant, customer_id: int, user=None) -> Res
                     conflicts = _conflicts(ids, tenant, email=found[1])
                     if conflicts:
                         return _end(run, RestoreRun.Status.REFUSED, report={"conflicts": conflicts})
+                    _phase(run, "copying the customer's rows")
                     copied = _insert_customer(cursor, customer_id, tenant)
             finally:
                 source.close()
@@ -283,6 +317,23 @@ RESTORE_EVENTS = {
     RestoreRun.Status.REFUSED: AuditEvent.Action.REFUSED,
     RestoreRun.Status.FAILED: AuditEvent.Action.BACKUP_FAILED,
 }
+
+
+def _begin(run, check, backup, scope, **values) -> tuple[RestoreRun, bool]:
+    """(run, refused). Without `run`: `check()` (its BackupError propagates), then a new run.
+
+    With a queued `run` (made by the browser before the task): the same check, but a
+    BackupError ends that run as failed, so it never stays "running".
+    """
+    if run is None:
+        check()
+        return _start(backup, scope, **values), False
+    try:
+        _phase(run, "starting")
+        check()
+    except BackupError as error:
+        return _end(run, RestoreRun.Status.FAILED, error=str(error)), True
+    return run, False
 
 
 def _start(backup, scope, *, target, user=None, tenant=None) -> RestoreRun:

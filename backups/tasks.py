@@ -1,16 +1,30 @@
-"""Scheduled backups and restore drills (Celery beat; one beat process only)."""
+"""Backup tasks: the scheduled backup and drill (Celery beat; one beat process only), and the
+browser's "Back up now" and restores, which run here so a request never waits for pg_dump."""
 
 import logging
+from contextvars import ContextVar
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from backups.dump import BackupBusy, take_backup
-from backups.models import Backup
-from backups.restore import drill
+from backups.models import Backup, RestoreRun
+from backups.postgres import BackupError
+from backups.restore import _end, drill, good_backup, restore_customer, restore_database, restore_tenant
 from backups.retention import apply_retention
 from crm.tenancy.context import activate
 
 log = logging.getLogger(__name__)
+
+# The phase of a RestoreRun the browser created and queued, before a worker took it.
+QUEUED = "queued"
+# A custom task state: the task's Backup row exists; its meta is {"backup_id": id}.
+BACKUP_STARTED = "BACKUP_STARTED"
+
+# Set while backup_now runs: called with the id of the Backup row take_backup() creates.
+_announce_backup: ContextVar = ContextVar("announce_backup", default=None)
 
 
 @shared_task(acks_late=False)
@@ -36,3 +50,76 @@ def restore_drill() -> bool:
         result = drill()
         log.info("restore drill of backup %s: %s", result.backup_id, "passed" if result.passed else "FAILED")
         return bool(result.passed)
+
+
+@receiver(post_save, sender=Backup, dispatch_uid="backups.tasks.announce_backup")
+def _backup_row_created(sender, instance, created, **kwargs):
+    announce = _announce_backup.get()
+    if created and announce is not None:
+        announce(instance.pk)
+
+
+@shared_task(bind=True, acks_late=False)
+def backup_now(self, user_id: int | None = None) -> dict:
+    """A manual backup started in the browser, then retention.
+
+    take_backup() creates its Backup row itself (under the one-backup lock; a row made
+    beforehand would be marked stale by it), so the task publishes that row's id as
+    soon as it exists, as the task state BACKUP_STARTED; the browser then polls the row.
+    Returns {"backup_id": id or None, "busy": True when another backup was running}.
+    """
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+    def announce(backup_id):
+        if self.request.id:
+            self.update_state(state=BACKUP_STARTED, meta={"backup_id": backup_id})
+
+    token = _announce_backup.set(announce)
+    try:
+        with activate(None, user=user, process="celery:backup_now"):
+            try:
+                backup = take_backup(Backup.Kind.MANUAL, user=user)
+            except BackupBusy:
+                log.warning("manual backup not started: another backup is running")
+                return {"backup_id": None, "busy": True}
+            if backup.status == Backup.Status.GOOD:
+                apply_retention()
+            else:
+                log.error("backup %s failed: %s", backup.pk, backup.error)
+            return {"backup_id": backup.pk, "busy": False}
+    finally:
+        _announce_backup.reset(token)
+
+
+@shared_task(acks_late=False)
+def run_restore(run_id: int) -> str | None:
+    """Carry out a RestoreRun the browser created (status running, phase "queued").
+
+    The run is claimed by moving it off "queued", so a second delivery does nothing.
+    The restore runs in the run's tenant, as the user who asked for it.
+    """
+    claimed = RestoreRun.objects.filter(pk=run_id, status=RestoreRun.Status.RUNNING, phase=QUEUED).update(
+        phase="starting"
+    )
+    if not claimed:
+        log.warning("restore %s is not queued; nothing to do", run_id)
+        return None
+    run = RestoreRun.objects.select_related("backup", "tenant", "created_by").get(pk=run_id)
+    user = run.created_by
+    with activate(run.tenant, user=user, process="celery:restore", reason="restored from backup"):
+        try:
+            backup = good_backup(run.backup_id)  # still good, and its file still there
+            if run.scope == RestoreRun.Scope.TENANT:
+                run = restore_tenant(backup, run.tenant, user=user, run=run)
+            elif run.scope == RestoreRun.Scope.CUSTOMER:
+                run = restore_customer(backup, run.tenant, int(run.target), user=user, run=run)
+            else:
+                run = restore_database(backup, run.target, user=user, run=run)
+        except BackupError as error:
+            run = _end(run, RestoreRun.Status.FAILED, error=str(error))
+        except Exception as error:
+            # Never leave the browser polling a run nobody works on any more.
+            log.exception("restore %s failed", run_id)
+            run = _end(run, RestoreRun.Status.FAILED, error=f"{type(error).__name__}: {error}")
+    log.info("restore %s (%s %s): %s", run.pk, run.scope, run.target, run.status)
+    return run.status

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from crm import api, views
+from crm import views
 from crm.tenant_settings_views import company_settings
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("recycle-bin/", include("crm.bin_urls")),
     path("history/", include("crm.history_urls")),
     path("audit/", include("audit.urls")),
-    path("api/v1/whoami/", api.whoami, name="api-whoami"),
+    path("backups/", include("backups.urls")),
+    path("api/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
 ]

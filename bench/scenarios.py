@@ -1,0 +1,513 @@
+"""The benchmark scenarios. Each returns Result rows; baselines run in the same process and data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import uuid
+from datetime import timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from bench.timing import Result, compare, raw, rolled_back, timed
+from crm.tenancy.actions import api_token_for
+from crm.tenancy.context import activate
+from crm.tenancy.middleware import SESSION_TENANT_KEY
+
+PAGE = 50
+LIST_COLUMNS = "c.id, c.kind, c.name, c.email, c.phone, c.tier, c.status, c.tags, c.created_at, u.username"
+ALIVE_PAGE_SQL = (
+    f"SELECT {LIST_COLUMNS} FROM customers_customer c LEFT JOIN auth_user u ON u.id = c.owner_id "
+    "WHERE c.tenant_id = %s AND c.deleted_at IS NULL {extra} ORDER BY c.name, c.id LIMIT 50"
+)
+
+
+class Context:
+    def __init__(self, dataset, runs: int):
+        self.dataset = dataset
+        self.runs = runs
+        self.tenant = dataset.tenants["bench-big"]
+        self.admin = get_user_model().objects.get(username=dataset.admin_username)
+        self.token = api_token_for(self.tenant, self.admin.username).key
+
+    def client_for(self, tenant=None) -> Client:
+        client = Client()
+        client.force_login(self.admin)
+        session = client.session
+        session[SESSION_TENANT_KEY] = (tenant or self.tenant).pk
+        session.save()
+        return client
+
+    def api(self, tenant=None) -> Client:
+        token = api_token_for(tenant or self.tenant, self.admin.username).key
+        return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def _get(client, url):
+    def run():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+
+    return run
+
+
+# 1 and 2 -------------------------------------------------------------------------------
+
+LIST_VARIANTS = [
+    ("default order", "", ""),
+    ("with a filter", "status=active", "AND c.status = 'active'"),
+    (
+        "with a search",
+        "search=Customer%2000001",
+        "AND (c.name ILIKE '%%Customer 00001%%' OR c.email ILIKE "
+        "'%%Customer 00001%%' OR c.phone ILIKE '%%Customer 00001%%')",
+    ),
+]
+
+
+def api_list(ctx: Context) -> list[Result]:
+    client = ctx.api()
+    results = []
+    for label, query, sql in LIST_VARIANTS:
+        url = f"/api/v1/customers/?page_size={PAGE}&{query}"
+        baseline = raw(ALIVE_PAGE_SQL.format(extra=sql), [ctx.tenant.pk])
+        results.append(compare(f"1. API list page ({label})", _get(client, url), baseline, runs=ctx.runs, target=3))
+    return results
+
+
+def browser_list(ctx: Context) -> list[Result]:
+    client = ctx.client_for()
+    baseline = raw(ALIVE_PAGE_SQL.format(extra=""), [ctx.tenant.pk])
+    return [
+        compare(
+            "2. Browser customer list render",
+            _get(client, f"/customers/?page_size={PAGE}"),
+            baseline,
+            runs=ctx.runs,
+            target=3,
+        )
+    ]
+
+
+# 3 -------------------------------------------------------------------------------------
+
+BIN_SQL = (
+    " UNION ALL ".join(
+        f"(SELECT id, '{kind}' AS type, left({label}, 200) AS label, deleted_at, deleted_by_id, deletion_batch "
+        f"FROM {table} WHERE tenant_id = %(t)s AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id DESC LIMIT 25)"
+        for kind, table, label in [
+            ("customer", "customers_customer", "name"),
+            ("contact", "customers_contact", "name"),
+            ("interaction", "customers_interaction", "summary"),
+            ("opportunity", "sales_opportunity", "name"),
+            ("ticket", "customers_ticket", "subject"),
+        ]
+    )
+    + " ORDER BY deleted_at DESC, id DESC LIMIT 25"
+)
+
+
+def recycle_bin(ctx: Context) -> list[Result]:
+    client = ctx.client_for()
+    deleted = ctx.dataset.sizes["bench-big"] // 5 * 4
+    return [
+        compare(
+            f"3. Recycle bin first page ({deleted:,} deleted rows)",
+            _get(client, "/recycle-bin/"),
+            raw(BIN_SQL, {"t": ctx.tenant.pk}),
+            runs=ctx.runs,
+            target=3,
+        )
+    ]
+
+
+# 4 and 5 -------------------------------------------------------------------------------
+
+CHILD_TABLES = ["customers_contact", "customers_interaction", "customers_ticket", "sales_opportunity"]
+
+
+def _alive_ids(tenant, count) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM customers_customer WHERE tenant_id = %s AND deleted_at IS NULL ORDER BY id LIMIT %s",
+            [tenant.pk, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _raw_delete(ids, user_id, batch):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE customers_customer SET deleted_at = now(), deleted_by_id = %s, deletion_batch = %s "
+            "WHERE id = ANY(%s) AND deleted_at IS NULL",
+            [user_id, batch, ids],
+        )
+        for table in CHILD_TABLES:
+            cursor.execute(
+                f"UPDATE {table} SET deleted_at = now(), deleted_by_id = %s, deletion_batch = %s "
+                "WHERE customer_id = ANY(%s) AND deleted_at IS NULL",
+                [user_id, batch, ids],
+            )
+
+
+def _raw_restore(batch):
+    with connection.cursor() as cursor:
+        for table in ["customers_customer", *CHILD_TABLES]:
+            cursor.execute(
+                f"UPDATE {table} SET deleted_at = NULL, deleted_by_id = NULL, deletion_batch = NULL "
+                "WHERE deletion_batch = %s",
+                [batch],
+            )
+
+
+def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
+    from crm import recyclebin
+    from customers.models import Customer
+
+    ids = _alive_ids(ctx.tenant, count)
+    runs = max(3, ctx.runs // 2)
+
+    def ours_delete():
+        with activate(ctx.tenant, user=ctx.admin, process="bench"):
+            recyclebin.delete(ctx.admin, Customer.objects.filter(pk__in=ids))
+
+    delete = compare(
+        f"4. Bulk soft delete of {len(ids):,} customers with cascade (history + audit)",
+        rolled_back(ours_delete),
+        rolled_back(lambda: _raw_delete(ids, ctx.admin.pk, uuid.uuid4())),
+        runs=runs,
+        target=3,
+    )
+
+    def restore_timed(restore):
+        samples = []
+
+        def run():
+            with transaction.atomic():
+                with activate(ctx.tenant, user=ctx.admin, process="bench"):
+                    batch = recyclebin.delete(ctx.admin, Customer.objects.filter(pk__in=ids)).id
+                started = time.perf_counter()
+                restore(batch)
+                samples.append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+
+        return run, samples
+
+    def ours_restore(batch):
+        with activate(ctx.tenant, user=ctx.admin, process="bench"):
+            recyclebin.restore_batch(ctx.admin, batch)
+
+    ours_run, ours_samples = restore_timed(ours_restore)
+    base_run, base_samples = restore_timed(_raw_restore)
+    for _ in range(runs + 1):
+        base_run()
+        ours_run()
+    ours_samples, base_samples = ours_samples[1:], base_samples[1:]  # the first pair is the warm-up
+    restore = Result(
+        scenario=f"5. Restore of that batch ({len(ids):,} customers with their children)",
+        median=statistics.median(ours_samples),
+        minimum=min(ours_samples),
+        maximum=max(ours_samples),
+        baseline_median=statistics.median(base_samples),
+        target=3,
+    )
+    return [delete, restore]
+
+
+# 6 -------------------------------------------------------------------------------------
+
+
+def retention_purge(ctx: Context) -> list[Result]:
+    from crm import recyclebin
+
+    sizes = [10_000, 100_000] if ctx.dataset.sizes["bench-big"] >= 500_000 else [1_000, 10_000]
+    results, peaks = [], []
+    for size in sizes:
+        ids = _alive_ids(ctx.tenant, size)
+        with transaction.atomic():
+            _raw_delete(ids, ctx.admin.pk, uuid.uuid4())
+            with connection.cursor() as cursor:
+                old = timezone.now() - timedelta(days=400)
+                for table in ["customers_customer", *CHILD_TABLES]:
+                    column = "id" if table == "customers_customer" else "customer_id"
+                    cursor.execute(f"UPDATE {table} SET deleted_at = %s WHERE {column} = ANY(%s)", [old, ids])
+                # Only these rows may look expired in this run.
+                cursor.execute(
+                    "UPDATE customers_customer SET deleted_at = now() WHERE tenant_id = %s AND deleted_at IS NOT NULL "
+                    "AND NOT (id = ANY(%s))",
+                    [ctx.tenant.pk, ids],
+                )
+                for table in CHILD_TABLES:
+                    cursor.execute(
+                        f"UPDATE {table} SET deleted_at = now() WHERE tenant_id = %s AND deleted_at IS NOT NULL "
+                        "AND NOT (customer_id = ANY(%s))",
+                        [ctx.tenant.pk, ids],
+                    )
+            tracemalloc.start()
+            started = time.perf_counter()
+            with activate(ctx.tenant, process="bench:retention"):
+                counts = recyclebin.purge_expired(ctx.tenant)
+            elapsed = time.perf_counter() - started
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            transaction.set_rollback(True)
+        rows = sum(counts.values())
+        peaks.append(peak)
+        results.append(
+            Result(
+                scenario=f"6. Retention purge of {size:,} expired customers ({rows:,} rows)",
+                median=elapsed,
+                minimum=elapsed,
+                maximum=elapsed,
+                unit="s",
+                note=f"{rows / elapsed:,.0f} rows/s, peak Python memory {peak / 1e6:.1f} MB",
+                extra={"rows_per_second": rows / elapsed, "peak_bytes": peak},
+            )
+        )
+    flat = peaks[-1] <= 1.5 * peaks[0]
+    results[-1].extra["verdict"] = "ok (memory flat)" if flat else "MISSED (memory grows)"
+    return results
+
+
+# 7 -------------------------------------------------------------------------------------
+
+
+def single_update(ctx: Context) -> list[Result]:
+    """The same validated single-record update with history and audit event, and without them."""
+    from customers import actions
+    from customers.models import Customer
+
+    with activate(ctx.tenant, user=ctx.admin, process="bench"):
+        customer = Customer.objects.filter(deleted_at__isnull=True).order_by("id").first()
+    names = iter(f"Renamed {n}" for n in range(10**9))
+
+    def ours():
+        with activate(ctx.tenant, user=ctx.admin, process="bench"):
+            actions.update_customer(customer, name=next(names))
+
+    def plain():
+        # What the action does minus history and audit: read, validate, save the field.
+        with activate(ctx.tenant, user=ctx.admin, process="bench"), transaction.atomic():
+            Customer.all_objects.filter(pk=customer.pk).values("name").first()
+            customer.name = next(names)
+            customer.full_clean()
+            customer.skip_history_when_saving = True
+            try:
+                customer.save(update_fields=["name", "updated_at"])
+            finally:
+                del customer.skip_history_when_saving
+
+    return [
+        compare("7. Single update with history + audit vs without", ours, plain, runs=max(ctx.runs, 30), target=1.5)
+    ]
+
+
+# 8 -------------------------------------------------------------------------------------
+
+
+def backup_and_drill(ctx: Context) -> list[Result]:
+    from backups import postgres
+    from backups.dump import take_backup
+    from backups.restore import drill
+
+    directory = Path(tempfile.mkdtemp(prefix="crm-bench-backups-"))
+    settings.BACKUP_DIR = directory
+    args, env = postgres.connection_args()
+    bare_file = directory / "bare.dump"
+    backups = []
+
+    def ours_backup():
+        backup = take_backup()
+        if backup.status != "good":
+            raise RuntimeError(backup.error)
+        backups.append(backup)
+
+    def bare_dump():
+        postgres.run([postgres.binary("pg_dump"), "--format=custom", f"--file={bare_file}", *args], env=env)
+
+    runs = 2
+    backup = compare("8a. Backup task vs bare pg_dump", ours_backup, bare_dump, runs=runs, warmup=0, target=1.05)
+
+    def bare_restore():
+        name = f"crm_bench_bare_{uuid.uuid4().hex[:8]}"
+        postgres.create_database(name)
+        try:
+            postgres.restore_into(bare_file, name)
+        finally:
+            postgres.drop_database(name)
+
+    restore = compare(
+        "8b. Restore drill vs bare pg_restore",
+        lambda: drill(backups[-1]),
+        bare_restore,
+        runs=runs,
+        warmup=0,
+        target=1.2,
+    )
+    backup.note = f"dump size {backups[-1].size / 1e6:,.0f} MB"
+    shutil.rmtree(directory, ignore_errors=True)
+    return [backup, restore]
+
+
+# 9 -------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _load(port, path, headers, *, clients, seconds, max_requests) -> tuple[float, float, int, int]:
+    latencies, errors, lock = [], [0], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client():
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                if len(latencies) + errors[0] >= max_requests:
+                    return
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except OSError:
+                conn.close()
+                conn = HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            with lock:
+                if ok:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors[0] += 1
+        conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
+    return len(latencies) / elapsed, p95, len(latencies), errors[0]
+
+
+def load(ctx: Context, *, clients=8, seconds=10, max_requests=20_000) -> list[Result]:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(ctx.admin.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = ctx.admin.get_session_auth_hash()
+    session[SESSION_TENANT_KEY] = ctx.tenant.pk
+    session.create()
+    with activate(ctx.tenant):
+        from customers.models import Customer
+
+        customer_id = Customer.objects.order_by("id").values_list("id", flat=True).first()
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"], "DEBUG": "0", "API_RATE_LIMIT": "1000000/min"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "crm.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        results = []
+        for label, path, headers in [
+            ("customer list API", "/api/v1/customers/?page_size=50", {"Authorization": f"Token {ctx.token}"}),
+            (
+                "customer page",
+                f"/customers/{customer_id}/",
+                {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"},
+            ),
+        ]:
+            rps, p95, done, errors = _load(
+                port, path, headers, clients=clients, seconds=seconds, max_requests=max_requests
+            )
+            results.append(
+                Result(
+                    scenario=f"9. {clients} clients on loopback, gunicorn 2 workers: {label}",
+                    median=p95,
+                    minimum=p95,
+                    maximum=p95,
+                    note=f"{rps:,.0f} req/s, p95 {p95 * 1000:.0f} ms, {done} ok, {errors} errors",
+                    extra={"requests_per_second": rps, "p95": p95, "errors": errors},
+                )
+            )
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# 10 ------------------------------------------------------------------------------------
+
+
+def growth(ctx: Context) -> list[Result]:
+    results = []
+    medians = []
+    for slug in ("bench-hundredth", "bench-tenth", "bench-big"):
+        client = ctx.api(ctx.dataset.tenants[slug])
+        samples = timed(_get(client, f"/api/v1/customers/?page_size={PAGE}"), runs=ctx.runs)
+        medians.append(statistics.median(samples))
+        results.append(
+            Result(
+                scenario=f"10. API list p50 at {ctx.dataset.sizes[slug]:,} customers",
+                median=statistics.median(samples),
+                minimum=min(samples),
+                maximum=max(samples),
+            )
+        )
+    flat = medians[-1] <= 2 * medians[0]
+    results[-1].extra["verdict"] = "ok (flat)" if flat else "MISSED (grows)"
+    return results
+
+
+SCENARIOS = {
+    "api": api_list,
+    "browser": browser_list,
+    "bin": recycle_bin,
+    "delete": bulk_delete_and_restore,
+    "retention": retention_purge,
+    "update": single_update,
+    "backup": backup_and_drill,
+    "load": load,
+    "growth": growth,
+}

@@ -1,0 +1,103 @@
+"""Customers, contacts, interactions and tickets as the API shows and accepts them.
+
+Field names are the models'. References (customer, contact, owner, assignee,
+author) are ids, accepted only within the active tenant: a customer or contact
+must be visible to the user, a person must be a member of the company.
+"""
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from crm.api.serializers import MemberField, RecordSerializer, VisibleRecordField
+from customers.models import Contact, Customer, Interaction, Ticket
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class CustomerSerializer(RecordSerializer):
+    """A customer (a company or a person)."""
+
+    owner = MemberField(
+        required=False, allow_null=True, help_text="User id of the owner; the requesting user when omitted on create."
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=100, help_text="At most 100 tags."
+    )
+
+    class Meta:
+        model = Customer
+        fields = (
+            "id",
+            "kind",
+            "name",
+            "email",
+            "phone",
+            "website",
+            "industry",
+            "address",
+            "tier",
+            "status",
+            "owner",
+            "tags",
+            "notes",
+            *TIMESTAMPS,
+        )
+        read_only_fields = ("id", *TIMESTAMPS)
+
+
+class ContactSerializer(RecordSerializer):
+    """A person at a customer."""
+
+    customer = VisibleRecordField(Customer)
+
+    class Meta:
+        model = Contact
+        fields = ("id", "customer", "name", "title", "email", "phone", *TIMESTAMPS)
+        read_only_fields = ("id", *TIMESTAMPS)
+
+
+class InteractionSerializer(RecordSerializer):
+    """A call, email, meeting or note with a customer."""
+
+    customer = VisibleRecordField(Customer)
+    contact = VisibleRecordField(Contact, required=False, allow_null=True, help_text="A contact of the same customer.")
+    author = MemberField(
+        required=False, allow_null=True, help_text="User id; the requesting user when omitted on create."
+    )
+    occurred_at = serializers.DateTimeField(required=False, help_text="Now when omitted on create.")
+
+    class Meta:
+        model = Interaction
+        fields = ("id", "customer", "contact", "kind", "summary", "occurred_at", "author", *TIMESTAMPS)
+        read_only_fields = ("id", *TIMESTAMPS)
+
+    def validate(self, attrs):
+        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        contact = attrs["contact"] if "contact" in attrs else getattr(self.instance, "contact", None)
+        if contact is not None and customer is not None and contact.customer_id != customer.pk:
+            raise serializers.ValidationError({"contact": [_("This contact belongs to another customer.")]})
+        return attrs
+
+
+class TicketSerializer(RecordSerializer):
+    """A service ticket of a customer."""
+
+    customer = VisibleRecordField(Customer)
+    assignee = MemberField(required=False, allow_null=True, help_text="User id of the assignee.")
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "id",
+            "customer",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "assignee",
+            "due_at",
+            "resolved_at",
+            *TIMESTAMPS,
+        )
+        read_only_fields = ("id", "resolved_at", *TIMESTAMPS)
+        extra_kwargs = {"resolved_at": {"help_text": "Set when the status becomes resolved or closed."}}

@@ -1,0 +1,95 @@
+"""Customers, contacts, interactions and tickets over the API (see crm.api.viewsets.RecordViewSet)."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from crm.api.viewsets import RecordViewSet
+from crm.tenancy.context import current_tenant
+from customers import actions
+from customers.api.filters import ContactFilterSet, CustomerFilterSet, InteractionFilterSet, TicketFilterSet
+from customers.api.serializers import ContactSerializer, CustomerSerializer, InteractionSerializer, TicketSerializer
+from customers.models import Contact, Customer, Interaction, Ticket
+
+
+def _documented(name: str):
+    return extend_schema_view(
+        list=extend_schema(summary=f"List {name}", tags=[name]),
+        create=extend_schema(summary=f"Create a {name[:-1]}", tags=[name]),
+        retrieve=extend_schema(summary=f"One {name[:-1]}", tags=[name]),
+        update=extend_schema(summary=f"Replace a {name[:-1]}", tags=[name]),
+        partial_update=extend_schema(summary=f"Change some fields of a {name[:-1]}", tags=[name]),
+        destroy=extend_schema(tags=[name]),
+        bulk_delete=extend_schema(tags=[name]),
+        history=extend_schema(tags=[name]),
+        revert=extend_schema(tags=[name]),
+    )
+
+
+@_documented("customers")
+class CustomerViewSet(RecordViewSet):
+    """Customers the user can see (reps: their own and those shared with them)."""
+
+    model = Customer
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+    search_fields = ("name", "email", "phone", "industry")
+    ordering_fields = ("name", "created_at", "updated_at", "status", "tier")
+
+    def create_record(self, values):
+        values.setdefault("owner", self.request.user)
+        # The tenant is set before validation so that uniqueness among its customers is checked.
+        return actions.create_customer(tenant=current_tenant(), **values)
+
+    def update_record(self, record, values):
+        return actions.update_customer(record, **values)
+
+
+@_documented("contacts")
+class ContactViewSet(RecordViewSet):
+    """Contacts of the customers the user can see."""
+
+    model = Contact
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    search_fields = ("name", "email", "title")
+    ordering_fields = ("name", "created_at", "updated_at")
+
+    def create_record(self, values):
+        return actions.create_contact(values.pop("customer"), **values)
+
+    def update_record(self, record, values):
+        return actions.update_contact(record, **values)
+
+
+@_documented("interactions")
+class InteractionViewSet(RecordViewSet):
+    """Interactions (calls, emails, meetings, notes) with the customers the user can see."""
+
+    model = Interaction
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilterSet
+    search_fields = ("summary",)
+    ordering_fields = ("occurred_at", "created_at", "kind")
+
+    def create_record(self, values):
+        values.setdefault("author", self.request.user)
+        return actions.log_interaction(values.pop("customer"), **values)
+
+    def update_record(self, record, values):
+        return actions.update_interaction(record, **values)
+
+
+@_documented("tickets")
+class TicketViewSet(RecordViewSet):
+    """Service tickets of the customers the user can see."""
+
+    model = Ticket
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilterSet
+    search_fields = ("subject",)
+    ordering_fields = ("created_at", "updated_at", "due_at", "priority", "status", "subject")
+
+    def create_record(self, values):
+        return actions.create_ticket(values.pop("customer"), **values)
+
+    def update_record(self, record, values):
+        return actions.update_ticket(record, **values)

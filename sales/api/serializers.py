@@ -1,0 +1,37 @@
+"""Opportunities as the API shows and accepts them (field names are the model's)."""
+
+from crm.api.serializers import MemberField, RecordSerializer, VisibleRecordField
+from customers.models import Customer
+from sales.models import Opportunity
+
+
+class OpportunitySerializer(RecordSerializer):
+    """A deal in the pipeline, with a customer."""
+
+    customer = VisibleRecordField(Customer)
+    owner = MemberField(
+        required=False, allow_null=True, help_text="User id of the owner; the requesting user when omitted on create."
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = (
+            "id",
+            "customer",
+            "name",
+            "amount",
+            "currency",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "owner",
+            "closed_at",
+            "lost_reason",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "closed_at", "created_at", "updated_at")
+        extra_kwargs = {
+            "probability": {"help_text": "0 to 100; entering a stage suggests its usual probability when omitted."},
+            "closed_at": {"help_text": "Set when the stage becomes won or lost."},
+        }

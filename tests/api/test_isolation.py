@@ -1,0 +1,175 @@
+"""Tenant isolation across the whole API, walked from the OpenAPI schema.
+
+A token of tenant A (whose user is also an admin of tenant B, the hardest
+case: the token, not the user, decides the tenant) is sent to EVERY operation
+of the schema with B's ids (alive, deleted, history versions, audit events,
+bin items and batches) and nonexistent ids. Every such request must be a
+403/404 (400 for input that references B), lists must not show any of B's
+rows, and B's data (every tenant-owned table, history and audit included)
+must be exactly as before.
+"""
+
+import re
+
+from django.apps import apps
+from django.db import models
+
+from audit.models import AuditEvent
+from crm import recyclebin
+from crm.tenancy.actions import add_member
+from crm.tenancy.context import activate
+
+RESOURCES = {
+    "customers": "customer",
+    "contacts": "contact",
+    "interactions": "interaction",
+    "opportunities": "opportunity",
+    "tickets": "ticket",
+}
+MISSING = 2**62
+
+
+def snapshot(tenant) -> dict:
+    """Every row of every tenant-owned table (records, children, history, audit, tokens...) of `tenant`."""
+    rows = {}
+    for model in apps.get_models():
+        field = next((f for f in model._meta.concrete_fields if f.name == "tenant"), None)
+        if field is None or not isinstance(field, models.ForeignKey):
+            continue
+        manager = getattr(model, "all_objects", None) or model._base_manager
+        rows[model._meta.label] = sorted(
+            (tuple(sorted((k, str(v)) for k, v in row.items())) for row in manager.filter(tenant=tenant).values()),
+        )
+    return rows
+
+
+def make_tenant_b(other_records):
+    """B's records of every type: alive ones, and a deleted customer (with children) in the bin."""
+    b = other_records
+    alive = {}
+    deleted = {}
+    customer = b.customer()
+    alive["customer"] = customer
+    alive["contact"] = b.contact(customer)
+    alive["interaction"] = b.interaction(customer, contact=alive["contact"])
+    alive["ticket"] = b.ticket(customer)
+    alive["opportunity"] = b.opportunity(customer)
+    doomed = b.customer()
+    deleted["customer"] = doomed
+    deleted["contact"] = b.contact(doomed)
+    deleted["interaction"] = b.interaction(doomed)
+    deleted["ticket"] = b.ticket(doomed)
+    deleted["opportunity"] = b.opportunity(doomed)
+    with activate(b.tenant, user=b.actor):
+        batch = recyclebin.delete(b.actor, type(doomed).objects.filter(pk=doomed.pk))
+        history_ids = {name: record.history.first().history_id for name, record in alive.items()}
+    return alive, deleted, batch.id, history_ids
+
+
+def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, other_records, tenant):
+    # The token's user is an admin in B too: only the token's tenant may count.
+    add_member(other_records.tenant, api.user.username, role="admin")
+    mine = records.customer()
+    alive, deleted, batch, history_ids = make_tenant_b(other_records)
+    b_event = AuditEvent.objects.filter(tenant=other_records.tenant).first()
+    b_user = other_records.actor
+    before = snapshot(other_records.tenant)
+
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    walked = []
+    for template, operations in schema["paths"].items():
+        for method in operations:
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for path, body, expect in requests_for(
+                template, method, alive, deleted, batch, history_ids, b_event, b_user, mine
+            ):
+                response = (
+                    getattr(api, method)(path, body, format="json") if body is not None else getattr(api, method)(path)
+                )
+                walked.append((method, template))
+                assert_isolated(response, expect, method, path, alive, deleted, other_records)
+    assert snapshot(other_records.tenant) == before
+    # Every operation of the schema was walked (a new endpoint must be added to requests_for()).
+    expected = {
+        (m, t) for t, ops in schema["paths"].items() for m in ops if m in ("get", "post", "put", "patch", "delete")
+    }
+    assert {(m, t) for m, t in walked} == expected
+
+
+def requests_for(template, method, alive, deleted, batch, history_ids, b_event, b_user, mine):
+    """(path, body, expectation) for one operation; expectation: "denied", "invalid" or "list"."""
+    resource = re.match(r"^/api/v1/([a-z-]+)/", template).group(1)
+    if resource in RESOURCES:
+        name = RESOURCES[resource]
+        if template == f"/api/v1/{resource}/":
+            if method == "get":
+                yield template, None, "list"
+                filters = {"customer": alive["customer"].pk} if name != "customer" else {"owner": b_user.pk}
+                yield template + "?" + "&".join(f"{k}={v}" for k, v in filters.items()), None, "empty"
+            else:  # create, pointing at B
+                body = {"name": "x", "summary": "x", "subject": "x", "customer": alive["customer"].pk}
+                if name == "customer":
+                    body = {"name": "x", "owner": b_user.pk}
+                yield template, body, "invalid"
+            return
+        if template.endswith("bulk-delete/"):
+            yield template, {"ids": [alive[name].pk]}, "denied"
+            yield template, {"ids": [deleted[name].pk, MISSING]}, "denied"
+            return
+        for pk in (alive[name].pk, deleted[name].pk, MISSING):
+            path = template.replace("{id}", str(pk)).replace("{history_id}", str(history_ids[name]))
+            body = {"name": "x", "summary": "x", "subject": "x"} if method in ("put", "patch") else None
+            yield path, body, "denied"
+        # A's own record with B's history version.
+        if "{history_id}" in template and name == "customer":
+            yield template.replace("{id}", str(mine.pk)).replace("{history_id}", str(history_ids[name])), None, "denied"
+        return
+    if resource == "recycle-bin":
+        if template == "/api/v1/recycle-bin/":
+            yield template, None, "list"
+            yield f"{template}?batch={batch}", None, "empty"
+        elif template == "/api/v1/recycle-bin/restore/":
+            yield template, {"batch": str(batch)}, "denied"
+            yield template, {"items": [{"type": t, "id": r.pk} for t, r in deleted.items()]}, "denied"
+        else:
+            for type_name in RESOURCES.values():
+                for pk in (deleted[type_name].pk, alive[type_name].pk, MISSING):
+                    yield template.replace("{type}", type_name).replace("{id}", str(pk)), None, "denied"
+        return
+    if resource == "audit-events":
+        if template == "/api/v1/audit-events/":
+            yield template, None, "list"
+        else:
+            for pk in (b_event.pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
+        return
+    if resource == "whoami":
+        yield template, None, "whoami"
+        return
+    raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
+
+
+def assert_isolated(response, expect, method, path, alive, deleted, other_records):
+    where = f"{method.upper()} {path} -> {response.status_code}: {response.content[:300]!r}"
+    if expect == "denied":
+        assert response.status_code in (403, 404), where
+    elif expect == "invalid":
+        assert response.status_code == 400, where
+    elif expect == "whoami":
+        assert response.status_code == 200 and response.json()["tenant"] != other_records.tenant.slug, where
+    else:
+        assert response.status_code == 200, where
+        results = response.json()["results"]
+        if expect == "empty":
+            assert results == [], where
+        b_ids = {(name, record.pk) for group in (alive, deleted) for name, record in group.items()}
+        b_events = set(AuditEvent.objects.filter(tenant=other_records.tenant).values_list("pk", flat=True))
+        for row in results:
+            if "type" in row:  # a bin item
+                assert (row["type"], row["id"]) not in b_ids, where
+            elif "seq" in row:  # an audit event
+                assert row["id"] not in b_events, where
+            else:
+                resource = re.match(r"^/api/v1/([a-z-]+)/", path).group(1)
+                assert (RESOURCES[resource], row["id"]) not in b_ids, where
