@@ -168,7 +168,7 @@ def scratch_database(dump: Path, prefix: str):
     """A throw-away database restored from `dump`, dropped afterwards whatever happens."""
     import uuid
 
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     create_database(name)
     try:
         restore_into(dump, name)

@@ -62,3 +62,16 @@ def member_client(tenant):
 def fast_password_hashing(settings):
     """Tests create many users; production hashing is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def celery_queue_per_test_process():
+    """Parallel test processes share one Redis: each gets its own queue, so a worker never
+    runs a task sent by another process (which uses another test database)."""
+    import os
+
+    from crm.celery import app
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    app.conf.task_default_queue = f"tests-{worker}"
+    yield

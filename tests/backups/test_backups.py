@@ -224,7 +224,7 @@ def test_a_drill_restores_into_a_scratch_database_and_compares_counts(two_tenant
     result = backup.drills.get()
     assert result.passed and result.restore_seconds > 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'crm_drill_%%'")
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"crm_drill_{os.getpid()}_%"])
         assert cursor.fetchone()[0] == 0
 
 
