@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import get_users_with_perms
 
 from crm import recyclebin, softdelete
 from crm.bin_forms import BinFilterForm, GrantPurgeForm, managers, member_label
@@ -170,12 +169,6 @@ def describe_counts(counts: dict[str, int]) -> str:
 
 def membership(request):
     return getattr(request, "membership", None)
-
-
-def refuse_on_legal_hold() -> None:
-    """Nothing is purged while the company is on legal hold, by hand or by retention."""
-    if current_tenant().legal_hold:
-        raise PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
 
 
 def is_admin(request) -> bool:
@@ -426,22 +419,6 @@ def item(request, record_type, pk):
 # -- restore -----------------------------------------------------------------------
 
 
-def restore_preview(items: list[Item]) -> dict[str, int]:
-    """How many rows a restore of `items` brings back: each with its children deleted in the same batch.
-
-    A read-only mirror of crm.softdelete.restore_selection (which has no
-    preview); it walks the same cascade with crm.softdelete.collect_cascade.
-    """
-    rows: dict[type, set[int]] = defaultdict(set)
-    for model, ids in by_model(items).items():
-        same_batch = Q(
-            deleted_at__isnull=False, deletion_batch__in=model.deleted.filter(pk__in=ids).values("deletion_batch")
-        )
-        for target, target_ids in softdelete.collect_cascade(model, ids, state=same_batch, lock=False).items():
-            rows[target] |= set(target_ids)
-    return {target._meta.model_name: len(ids) for target, ids in rows.items()}
-
-
 def _do_restore(request, items: list[Item], restore):
     """Run a restore action; a refusal is a 409 page offering to restore the parent too."""
     try:
@@ -487,7 +464,12 @@ def restore_one(request, record_type, pk):
         return _do_restore(request, items, lambda: recyclebin.restore(request.user, items))
     records = labelled(request, items, "restore")
     return _confirm_restore(
-        request, items, records, restore_preview(items), reverse("bin:restore_one", args=[record_type, pk]), {}
+        request,
+        items,
+        records,
+        recyclebin.preview_restore(items),
+        reverse("bin:restore_one", args=[record_type, pk]),
+        {},
     )
 
 
@@ -499,7 +481,7 @@ def restore_selected(request):
         return _do_restore(request, items, lambda: recyclebin.restore(request.user, items))
     records = labelled(request, items, "restore")
     values = {"items": ",".join(item_key(item.model, item.pk) for item in items)}
-    return _confirm_restore(request, items, records, restore_preview(items), reverse("bin:restore"), values)
+    return _confirm_restore(request, items, records, recyclebin.preview_restore(items), reverse("bin:restore"), values)
 
 
 @bin_view
@@ -521,15 +503,6 @@ def restore_batch(request, batch):
 # -- purge -------------------------------------------------------------------------
 
 
-def purge_preview(items: list[Item]) -> dict[str, int]:
-    """What a purge of `items` deletes for good: the same tree crm.softdelete.purge_rows collects."""
-    rows: dict[type, set[int]] = defaultdict(set)
-    for model, ids in by_model(items).items():
-        for target, target_ids in softdelete.collect_cascade(model, ids, state=Q(), lock=False).items():
-            rows[target] |= set(target_ids)
-    return {target._meta.model_name: len(ids) for target, ids in rows.items()}
-
-
 def _purge_result(request, action):
     try:
         counts = action()
@@ -544,14 +517,14 @@ def _purge_result(request, action):
 def purge(request):
     """Permanently delete selected bin items (per-object permission, checked by the action)."""
     items = parse_items(request)
-    refuse_on_legal_hold()
+    recyclebin.check_purge_allowed(request.user)
     if confirmed(request):
         return _purge_result(request, lambda: recyclebin.purge(request.user, items))
     records = labelled(request, items, "purge")
     for model, ids in by_model(items).items():
         if purgeable(membership(request), model.deleted.filter(pk__in=ids)).count() != len(ids):
             raise PermissionDenied(_("You may not permanently delete some of these records."))
-    counts = purge_preview(items)
+    counts = recyclebin.preview_purge(items)
     return confirm_page(
         request,
         title=_("Delete permanently?"),
@@ -571,7 +544,7 @@ def empty(request):
     """Admins: permanently delete everything in the company's recycle bin."""
     if not is_admin(request):
         raise PermissionDenied(_("Only administrators may empty the recycle bin."))
-    refuse_on_legal_hold()
+    recyclebin.check_purge_allowed(request.user)
     if confirmed(request):
         return _purge_result(request, lambda: recyclebin.empty_bin(request.user))
     counts = {
@@ -617,11 +590,11 @@ def _admin_bin_record(request, record_type, pk):
 @require_POST
 def grant_purge(request, record_type, pk):
     """Admins let one manager permanently delete this one record."""
-    model, record = _admin_bin_record(request, record_type, pk)
+    _model, record = _admin_bin_record(request, record_type, pk)
     form = GrantPurgeForm(request.POST)
     if form.is_valid():
         manager = form.cleaned_data["user"]
-        assign_perm(purge_permission(model), manager, record)
+        recyclebin.grant_purge(request.user, manager, record)
         messages.success(
             request,
             _("%(user)s may now permanently delete “%(record)s”.") % {"user": member_label(manager), "record": record},
@@ -634,12 +607,12 @@ def grant_purge(request, record_type, pk):
 @bin_view
 @require_POST
 def revoke_purge(request, record_type, pk):
-    model, record = _admin_bin_record(request, record_type, pk)
+    _model, record = _admin_bin_record(request, record_type, pk)
     form = GrantPurgeForm(request.POST)
     form.fields["user"].queryset = tenant_members()
     if form.is_valid():
         user = form.cleaned_data["user"]
-        remove_perm(purge_permission(model), user, record)
+        recyclebin.revoke_purge(request.user, user, record)
         messages.success(
             request,
             _("%(user)s may no longer permanently delete “%(record)s”.")

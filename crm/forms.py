@@ -1,6 +1,7 @@
 """Form helpers shared by every app: Bootstrap classes and error styling."""
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 
 class BootstrapFormMixin:
@@ -53,6 +54,8 @@ class TagsField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value) or ""
+        if "\x00" in text:  # the NUL validator of CharField would only see the list
+            raise forms.ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
         tags = []
         for tag in (part.strip() for part in text.replace("，", ",").split(",")):
             if tag and tag not in tags:

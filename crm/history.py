@@ -9,9 +9,6 @@ loaded in Python, which is far too slow for 10,000-row batches.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from django.db import connection, models
 from django.dispatch import receiver
 from django.utils import timezone
@@ -21,7 +18,6 @@ from simple_history.signals import pre_create_historical_record
 from crm.tenancy.context import get_context
 
 DEFAULT_REASONS = {"+": "created", "~": "edited", "-": "deleted"}
-_bulk_history = ContextVar("crm_bulk_history", default=False)
 
 
 class HistoryContext(models.Model):
@@ -71,10 +67,6 @@ class TracedHistory(HistoricalRecords):
             or DEFAULT_REASONS[history_type]
         )
 
-    def post_delete(self, instance, using=None, **kwargs):
-        if not _bulk_history.get():
-            super().post_delete(instance, using=using, **kwargs)
-
 
 @receiver(pre_create_historical_record)
 def add_context(sender, history_instance, **kwargs):
@@ -85,25 +77,18 @@ def add_context(sender, history_instance, **kwargs):
         history_instance.process = context.process
 
 
-@contextmanager
-def bulk_history():
-    """The block writes its own history rows; per-object delete history is skipped."""
-    token = _bulk_history.set(True)
-    try:
-        yield
-    finally:
-        _bulk_history.reset(token)
+def write_bulk_history(model, rows, history_type: str, reason: str, *, cleared=()) -> int:
+    """One history row per row of `rows` (a queryset or a list of ids), in one INSERT ... SELECT.
 
-
-def write_bulk_history(model, ids, history_type: str, reason: str) -> int:
-    """One history row per id, copied from the current row in one INSERT ... SELECT."""
-    if not ids or not hasattr(model, "history"):
+    `cleared`: columns written as NULL in the history row (a restore records the
+    rows as they are after it, before the UPDATE that clears them runs).
+    """
+    if not hasattr(model, "history") or (isinstance(rows, list | tuple | set) and not rows):
         return 0
     history_model = model.history.model
     tracked = [field.attname for field in model._meta.concrete_fields]
     quote = connection.ops.quote_name
     context = get_context()
-    user_id = getattr(context.user, "pk", None)
     columns = [
         *tracked,
         "history_date",
@@ -114,20 +99,25 @@ def write_bulk_history(model, ids, history_type: str, reason: str) -> int:
         "ip_address",
         "process",
     ]
+    selected = ", ".join("NULL" if name in cleared else quote(name) for name in tracked)
+    if isinstance(rows, models.QuerySet):
+        where_sql, where_params = rows.values("pk").query.sql_with_params()
+        where = f"{quote(model._meta.pk.column)} IN ({where_sql})"
+    else:
+        where, where_params = f"{quote(model._meta.pk.column)} = ANY(%s)", [list(rows)]
     sql = (
         f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(quote(name) for name in tracked)}, %s, %s, %s, %s, %s, %s, %s "
-        f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = ANY(%s)"
+        f"SELECT {selected}, %s, %s, %s, %s, %s, %s, %s FROM {quote(model._meta.db_table)} WHERE {where}"
     )
     params = [
         timezone.now(),
         history_type,
-        user_id,
+        getattr(context.user, "pk", None),
         (reason or DEFAULT_REASONS[history_type])[:100],
         context.request_id,
         context.ip,
         context.process,
-        list(ids),
+        *where_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -158,10 +148,39 @@ def revert(record, version):
     from crm.tenancy.context import amend
 
     values = {field.attname: getattr(version, field.attname) for field in revertible_fields(type(record))}
+    _check_links(record, values)
     with amend(reason="reverted"):
         return records.update(
             record, action=AuditEvent.Action.REVERT, detail={"history_id": version.history_id}, **values
         )
+
+
+def _check_links(record, values) -> None:
+    """Refuse values pointing at a record in the recycle bin or at someone no longer a member."""
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from crm.tenancy.models import Membership
+
+    for field in revertible_fields(type(record)):
+        target_id = values.get(field.attname)
+        if not field.is_relation or target_id is None:
+            continue
+        related = field.related_model
+        if related._meta.label == settings.AUTH_USER_MODEL:
+            if not Membership.objects.filter(tenant_id=record.tenant_id, user_id=target_id).exists():
+                raise ValidationError(
+                    {field.name: _("%(field)s is no longer a member of the company.") % {"field": field.verbose_name}}
+                )
+        elif hasattr(related, "deleted") and related.all_objects.filter(pk=target_id, deleted_at__isnull=False).exists():
+            target = related.all_objects.get(pk=target_id)
+            raise ValidationError(
+                {
+                    field.name: _("Its %(type)s “%(record)s” is in the recycle bin; restore it first.")
+                    % {"type": related._meta.verbose_name, "record": target}
+                }
+            )
 
 
 def diff(version) -> list[dict]:

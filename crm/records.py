@@ -6,14 +6,18 @@ messages, not 500s), runs in one transaction, and leaves a history row
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from audit.events import record as audit
 from audit.models import AuditEvent
+from crm.tenancy.context import current_tenant
 
 
 @transaction.atomic
 def create(model, **values):
     record = model(**values)
+    if hasattr(record, "tenant_id") and record.tenant_id is None:
+        record.tenant = current_tenant()  # before validation: uniqueness is per tenant
     record.full_clean()
     record.save()
     audit(AuditEvent.Action.CREATE, target=record)
@@ -38,3 +42,25 @@ def update(record, action=AuditEvent.Action.UPDATE, detail=None, **values):
 
 def _attname(record, name):
     return record._meta.get_field(name).attname
+
+
+@transaction.atomic
+def update_many(queryset, **values) -> int:
+    """One UPDATE of `values` on the rows of `queryset`, with a history row each and one audit event."""
+    from crm.history import write_bulk_history
+
+    model = queryset.model
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+        values.setdefault("updated_at", timezone.now())
+    changed = model.all_objects.filter(pk__in=ids).update(**values)
+    write_bulk_history(model, ids, "~", "edited")
+    audit(
+        AuditEvent.Action.UPDATE,
+        object_type=model._meta.model_name,
+        count=changed,
+        detail={"ids": ids[:1000], "fields": sorted(name for name in values if name != "updated_at")},
+    )
+    return changed

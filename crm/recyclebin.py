@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CharField, Count, F, Value
+from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
@@ -106,9 +106,7 @@ def _deletable(user, queryset):
 
 def _in_bin(user, items: list[Item], action: str) -> dict[type, list[int]]:
     """{model: ids} after checking every item is in the bin (404) and allowed (403)."""
-    by_model: dict[type, list[int]] = defaultdict(list)
-    for item in items:
-        by_model[item.model].append(item.pk)
+    by_model = _by_model(items)
     for model, ids in by_model.items():
         present = set(model.deleted.filter(pk__in=ids).values_list("pk", flat=True))
         missing = set(ids) - present
@@ -130,6 +128,45 @@ def _in_bin(user, items: list[Item], action: str) -> dict[type, list[int]]:
                 ids,
             )
     return by_model
+
+
+def _by_model(items: list[Item]) -> dict[type, list[int]]:
+    by_model: dict[type, list[int]] = defaultdict(list)
+    for item in items:
+        by_model[item.model].append(item.pk)
+    return by_model
+
+
+def _count(tree: dict[type, set[int]]) -> dict[str, int]:
+    return {model._meta.model_name: len(ids) for model, ids in tree.items() if ids}
+
+
+def preview_restore(items: list[Item]) -> dict[str, int]:
+    """How many rows restoring `items` brings back: each with its children deleted in the same batch."""
+    rows: dict[type, set[int]] = defaultdict(set)
+    for model, ids in _by_model(items).items():
+        same_batch = Q(
+            deleted_at__isnull=False, deletion_batch__in=model.deleted.filter(pk__in=ids).values("deletion_batch")
+        )
+        for target, target_ids in softdelete.collect_cascade(model, ids, state=same_batch).items():
+            rows[target] |= set(target_ids)
+    return _count(rows)
+
+
+def preview_purge(items: list[Item]) -> dict[str, int]:
+    """What purging `items` deletes for good: the records and everything hanging off them."""
+    rows: dict[type, set[int]] = defaultdict(set)
+    for model, ids in _by_model(items).items():
+        for target, target_ids in softdelete.collect_cascade(model, ids).items():
+            rows[target] |= set(target_ids)
+    return _count(rows)
+
+
+def check_purge_allowed(user, action="purge") -> None:
+    """Nothing is purged by hand while the tenant is on legal hold (a refusal is recorded)."""
+    if current_tenant().legal_hold:
+        audit(AuditEvent.Action.REFUSED, detail={"attempted": action, "reason": "legal_hold"})
+        raise PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
 
 
 def restore(user, items: list[Item]) -> dict[str, int]:
@@ -172,6 +209,7 @@ def purge(user, items: list[Item]) -> dict[str, int]:
     """Permanently delete these records and what hangs off them (per-object permission)."""
     counts: dict[str, int] = defaultdict(int)
     selection = _in_bin(user, items, "purge")
+    check_purge_allowed(user)
     with transaction.atomic():
         for model, ids in selection.items():
             purged = softdelete.purge_rows(model, ids)
@@ -199,7 +237,7 @@ def _change_purge_grant(user, member, record, *, grant: bool):
     membership = membership_for(user)
     if membership is None or membership.role != Role.ADMIN:
         raise refuse(_("Only admins may grant permanent delete."), "grant_purge", type(record), [record.pk])
-    if not Membership.objects.filter(tenant=current_tenant(), user=member, role=Role.MANAGER).exists():
+    if grant and not Membership.objects.filter(tenant=current_tenant(), user=member, role=Role.MANAGER).exists():
         raise PermissionDenied(_("Permanent delete can be granted to managers of this company only."))
     permission = purge_permission(type(record))
     with transaction.atomic():
@@ -213,6 +251,7 @@ def _change_purge_grant(user, member, record, *, grant: bool):
 
 def empty_bin(user) -> dict[str, int]:
     """Purge everything in the tenant's bin the user may purge (admins: everything)."""
+    check_purge_allowed(user, "empty_bin")
     counts: dict[str, int] = defaultdict(int)
     for model in record_types().values():
         while True:

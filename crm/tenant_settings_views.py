@@ -3,31 +3,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.bin_forms import TenantSettingsForm
 from crm.permissions import TENANT_ADMIN_ROLES
+from crm.tenancy.actions import update_tenant_settings
 from crm.tenancy.models import Tenant
 from crm.views_mixins import add_errors
 
 SETTINGS_FIELDS = ("retention_days", "legal_hold")
 
 
-@transaction.atomic
 def save_tenant_settings(tenant: Tenant, *, retention_days: int, legal_hold: bool) -> Tenant:
-    """Validate and save the tenant's recycle-bin settings (only those columns).
-
-    Works on a fresh copy, so a refused change leaves the caller's tenant object as it was.
-    """
-    fresh = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    fresh.retention_days = retention_days
-    fresh.legal_hold = legal_hold
-    fresh.full_clean()
-    fresh.save(update_fields=list(SETTINGS_FIELDS))
-    return fresh
+    """Validate and save the recycle-bin settings (audited), on a fresh copy of the tenant,
+    so a refused change leaves the caller's tenant object as it was."""
+    fresh = Tenant.objects.get(pk=tenant.pk)
+    return update_tenant_settings(fresh, retention_days=retention_days, legal_hold=legal_hold)
 
 
 @login_required

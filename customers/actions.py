@@ -1,9 +1,14 @@
 """Writes to customers, contacts, interactions and tickets: one function per operation."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Func, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm import records
+from crm.tenancy.context import current_tenant
+from crm.tenancy.models import Membership
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
@@ -87,32 +92,21 @@ def assign_ticket(ticket: Ticket, assignee) -> Ticket:
 # per-row history: when history arrives, these must bulk-insert it.)
 
 
-@transaction.atomic
 def bulk_assign_owner(customers, owner) -> int:
     """Give every customer in `customers` the owner `owner`; returns how many changed."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
-    from crm.tenancy.context import current_tenant
-    from crm.tenancy.models import Membership
-
     if owner is not None and not Membership.objects.filter(user=owner, tenant=current_tenant()).exists():
         raise ValidationError(_("The owner must be a member of the company."))
     changed = customers.exclude(owner=owner) if owner is not None else customers.exclude(owner__isnull=True)
-    return changed.update(owner=owner, updated_at=timezone.now())
+    return records.update_many(changed, owner=owner)
 
 
-@transaction.atomic
 def bulk_add_tag(customers, tag: str) -> int:
     """Add `tag` to every customer in `customers` that lacks it; returns how many changed."""
-    from django.core.exceptions import ValidationError
-    from django.db.models import F, Func, Value
-    from django.utils.translation import gettext as _
-
     tag = (tag or "").strip()
     if not tag or len(tag) > 50 or "\x00" in tag:
         raise ValidationError(_("A tag has 1 to 50 characters."))
-    return customers.exclude(tags__contains=[tag]).update(
-        tags=Func(F("tags"), Value(tag), function="array_append", output_field=Customer._meta.get_field("tags")),
-        updated_at=timezone.now(),
+    tags = Customer._meta.get_field("tags")
+    return records.update_many(
+        customers.exclude(tags__contains=[tag]),
+        tags=Func(F("tags"), Value(tag), function="array_append", output_field=tags),
     )

@@ -68,10 +68,14 @@ def test_model_delete_and_queryset_delete_are_soft(records, in_tenant):
     assert list(Customer.objects.values_list("pk", flat=True)) == [third.pk]
 
 
-def test_hard_delete_is_a_separate_explicit_path(records, in_tenant):
-    customer = records.customer()
-    Customer.all_objects.filter(pk=customer.pk).hard_delete()
-    assert not Customer.all_objects.filter(pk=customer.pk).exists()
+def test_hard_delete_is_a_separate_explicit_path_for_binned_rows_only(records, in_tenant):
+    from crm.softdelete import purge_rows
+
+    alive, binned = records.customer(), records.customer()
+    binned.delete()
+    assert purge_rows(Customer, [alive.pk, binned.pk]) == {"customer": 1}
+    assert Customer.objects.filter(pk=alive.pk).exists()
+    assert not Customer.all_objects.filter(pk=binned.pk).exists()
 
 
 def test_deleting_a_customer_moves_its_children_in_the_same_batch(family, in_tenant, admin_user):

@@ -8,7 +8,6 @@ tenant's bin (another tenant's, alive, restored, purged, never existed) is a 404
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -204,9 +203,5 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def purge(self, request, *args, type=None, id=None, **kwargs):
         item = recyclebin.Item(recyclebin.model_for(type), int(id))
-        if current_tenant().legal_hold:
-            if not item.model.deleted.filter(pk=item.pk).exists():
-                raise self.not_in_bin(type, id)
-            raise PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
         counts = recyclebin.purge(request.user, [item])
         return Response(CountsSerializer({"counts": counts, "total": sum(counts.values())}).data)

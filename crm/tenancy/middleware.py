@@ -53,7 +53,9 @@ class TenantMiddleware:
     are completed by TenantTokenAuthentication, which knows the token's tenant.
     """
 
-    open_paths = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz", "/admin/")
+    # Reachable without a membership: sign-in, static files, the API (token auth decides),
+    # and the installation-wide pages of staff (admin site, whole-database backups).
+    open_paths = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz", "/admin/", "/backups/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,12 @@ def test_one_backup_at_a_time(two_tenants):
             take_backup()
     finally:
         other.close()  # a dead worker's lock goes with its connection
+    for _ in range(50):  # the server notices the closed connection a moment later
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [LOCK_KEY[1]])
+            if cursor.fetchone()[0] == 0:
+                break
+        time.sleep(0.1)
     assert take_backup().status == Backup.Status.GOOD
 
 
