@@ -205,7 +205,9 @@ def test_one_backup_at_a_time(two_tenants):
         other.close()  # a dead worker's lock goes with its connection
     for _ in range(50):  # the server notices the closed connection a moment later
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [LOCK_KEY[1]])
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s", LOCK_KEY
+            )
             if cursor.fetchone()[0] == 0:
                 break
         time.sleep(0.1)
