@@ -1,13 +1,11 @@
-"""Everything under /api/: v1 resources, the recycle bin, the audit log, the schema and its docs.
-
-(Backups get their endpoints from their own issue: add them to `router` / `urlpatterns` here.)
-"""
+"""Everything under /api/: v1 resources, the recycle bin, the audit log, backups, the schema and its docs."""
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from audit.api import AuditEventViewSet
+from backups.api import BackupTaskViewSet, BackupViewSet, RestoreRunViewSet
 from crm.api import views
 from crm.api.errors import not_found
 from crm.api.recyclebin import TYPE_NAMES, RecycleBinViewSet
@@ -24,6 +22,9 @@ router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+# backups/restores/ before backups/: the backup detail route takes digits only, but keep the order obvious.
+router.register("backups/restores", RestoreRunViewSet, basename="backup-restore-run")
+router.register("backups", BackupViewSet, basename="backup")
 
 BIN_ITEM = rf"^v1/recycle-bin/(?P<type>{'|'.join(TYPE_NAMES)})/(?P<id>{ID_PATTERN})/"
 
@@ -41,6 +42,7 @@ urlpatterns = [
         RecycleBinViewSet.as_view({"post": "restore"}),
         name="recycle-bin-item-restore",
     ),
+    path("v1/backups/tasks/<uuid:task>/", BackupTaskViewSet.as_view({"get": "retrieve"}), name="backup-task"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
