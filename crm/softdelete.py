@@ -84,7 +84,8 @@ def managers_for(queryset_class):
 
 
 class PurgePermissionBase(UserObjectPermissionBase):
-    """A direct foreign-key guardian permission row (subclasses add `content_object`)."""
+    """A direct foreign-key guardian permission row (subclasses add `content_object` with
+    tenant_foreign_key and an index on (tenant, content_object))."""
 
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
 
@@ -139,6 +140,21 @@ class SoftDeleteModel(TenantModel):
         batch = soft_delete(type(self).all_objects.filter(pk=self.pk))
         self.refresh_from_db(fields=["deleted_at", "deleted_by", "deletion_batch"])
         return batch.total, batch.counts
+
+
+def tenant_key(model_name: str) -> models.UniqueConstraint:
+    """UNIQUE (tenant_id, id): what composite foreign keys from child tables reference."""
+    return models.UniqueConstraint(fields=["tenant", "id"], name=f"{model_name}_tenant_key")
+
+
+def tenant_foreign_key(to, **kwargs) -> models.ForeignKey:
+    """A foreign key whose database constraint is composite: (tenant_id, <fk>_id) -> (tenant_id, id).
+
+    The constraint is added by the app's migration (crm.migration_ops.AddTenantForeignKey):
+    PostgreSQL then refuses a child in another tenant than its parent, and checks the key
+    with the child's tenant-first index (a single-column FK would need an index of its own).
+    """
+    return models.ForeignKey(to, db_constraint=False, db_index=False, **kwargs)
 
 
 def soft_delete_indexes(model_name: str) -> list[models.Index]:

@@ -8,7 +8,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.history import TracedHistory
-from crm.softdelete import PurgePermissionBase, SoftDeleteModel, alive_unique, managers_for, soft_delete_indexes
+from crm.softdelete import (
+    PurgePermissionBase,
+    SoftDeleteModel,
+    alive_unique,
+    managers_for,
+    soft_delete_indexes,
+    tenant_foreign_key,
+    tenant_key,
+)
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
 
@@ -68,7 +76,7 @@ class Customer(SoftDeleteModel):
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         permissions = [("purge_customer", "Can permanently delete customer")]
-        constraints = [EMAIL_UNIQUE]
+        constraints = [EMAIL_UNIQUE, tenant_key("customer")]
         indexes = [
             *soft_delete_indexes("customer"),
             models.Index(
@@ -91,7 +99,7 @@ class Customer(SoftDeleteModel):
 class CustomerShare(TenantModel):
     """A customer shared with a user who does not own it (reps see shared customers)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares", db_index=False)
+    customer = tenant_foreign_key(Customer, on_delete=models.CASCADE, related_name="shares")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta(TenantModel.Meta):
@@ -106,7 +114,7 @@ class CustomerShare(TenantModel):
 class CustomerChild(SoftDeleteModel):
     """A record that hangs off a customer and lives in the customer's tenant."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"), db_index=False)
+    customer = tenant_foreign_key(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
 
     objects, deleted, all_objects = managers_for(CustomerChildQuerySet)
 
@@ -140,6 +148,7 @@ class Contact(CustomerChild):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         permissions = [("purge_contact", "Can permanently delete contact")]
+        constraints = [tenant_key("contact")]
         ordering = ["name", "id"]
         default_related_name = "contacts"
         indexes = [
@@ -161,14 +170,13 @@ class Interaction(CustomerChild):
         MEETING = "meeting", _("Meeting")
         NOTE = "note", _("Note")
 
-    contact = models.ForeignKey(
+    contact = tenant_foreign_key(
         Contact,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="interactions",
         verbose_name=_("contact"),
-        db_index=False,
     )
     label_field = "summary"
 
@@ -193,6 +201,7 @@ class Interaction(CustomerChild):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         permissions = [("purge_interaction", "Can permanently delete interaction")]
+        constraints = [tenant_key("interaction")]
         ordering = ["-occurred_at", "-id"]
         default_related_name = "interactions"
         indexes = [
@@ -251,6 +260,7 @@ class Ticket(CustomerChild):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         permissions = [("purge_ticket", "Can permanently delete ticket")]
+        constraints = [tenant_key("ticket")]
         ordering = ["-created_at", "-id"]
         default_related_name = "tickets"
         indexes = [
@@ -274,16 +284,28 @@ class Ticket(CustomerChild):
 # Purge needs a per-object permission (django-guardian, direct foreign keys:
 # rows go with their object, and a reused id can never inherit a grant).
 class CustomerPurgePermission(PurgePermissionBase):
-    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    content_object = tenant_foreign_key(Customer, on_delete=models.CASCADE)
+
+    class Meta(PurgePermissionBase.Meta):
+        indexes = [models.Index(fields=["tenant", "content_object"], name="customerpurge_object")]
 
 
 class ContactPurgePermission(PurgePermissionBase):
-    content_object = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    content_object = tenant_foreign_key(Contact, on_delete=models.CASCADE)
+
+    class Meta(PurgePermissionBase.Meta):
+        indexes = [models.Index(fields=["tenant", "content_object"], name="contactpurge_object")]
 
 
 class InteractionPurgePermission(PurgePermissionBase):
-    content_object = models.ForeignKey(Interaction, on_delete=models.CASCADE)
+    content_object = tenant_foreign_key(Interaction, on_delete=models.CASCADE)
+
+    class Meta(PurgePermissionBase.Meta):
+        indexes = [models.Index(fields=["tenant", "content_object"], name="interactionpurge_object")]
 
 
 class TicketPurgePermission(PurgePermissionBase):
-    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    content_object = tenant_foreign_key(Ticket, on_delete=models.CASCADE)
+
+    class Meta(PurgePermissionBase.Meta):
+        indexes = [models.Index(fields=["tenant", "content_object"], name="ticketpurge_object")]

@@ -10,11 +10,14 @@ must be exactly as before.
 """
 
 import re
+import uuid
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from backups.models import Backup, RestoreRun
 from crm import recyclebin
 from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
@@ -73,6 +76,15 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     alive, deleted, batch, history_ids = make_tenant_b(other_records)
     b_event = AuditEvent.objects.filter(tenant=other_records.tenant).first()
     b_user = other_records.actor
+    # Backups are of the whole database (no tenant); a restore run belongs to one tenant.
+    backup = Backup.objects.create(status=Backup.Status.GOOD, started_at=timezone.now(), path="/nonexistent.dump")
+    b_run = RestoreRun.objects.create(
+        backup=backup,
+        tenant=other_records.tenant,
+        scope=RestoreRun.Scope.TENANT,
+        target="beta",
+        started_at=timezone.now(),
+    )
     before = snapshot(other_records.tenant)
 
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
@@ -82,13 +94,13 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             for path, body, expect in requests_for(
-                template, method, alive, deleted, batch, history_ids, b_event, b_user, mine
+                template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run
             ):
                 response = (
                     getattr(api, method)(path, body, format="json") if body is not None else getattr(api, method)(path)
                 )
                 walked.append((method, template))
-                assert_isolated(response, expect, method, path, alive, deleted, other_records)
+                assert_isolated(response, expect, method, path, alive, deleted, other_records, b_run)
     assert snapshot(other_records.tenant) == before
     # Every operation of the schema was walked (a new endpoint must be added to requests_for()).
     expected = {
@@ -97,7 +109,7 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     assert {(m, t) for m, t in walked} == expected
 
 
-def requests_for(template, method, alive, deleted, batch, history_ids, b_event, b_user, mine):
+def requests_for(template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run):
     """(path, body, expectation) for one operation; expectation: "denied", "invalid" or "list"."""
     resource = re.match(r"^/api/v1/([a-z-]+)/", template).group(1)
     if resource in RESOURCES:
@@ -144,13 +156,29 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
             for pk in (b_event.pk, MISSING):
                 yield template.replace("{id}", str(pk)), None, "denied"
         return
+    if resource == "backups":
+        if template in ("/api/v1/backups/", "/api/v1/backups/restores/") and method == "get":
+            yield template, None, "list"
+        elif template == "/api/v1/backups/":  # POST: whole-database backups are for staff only
+            yield template, None, "denied"
+        elif template == "/api/v1/backups/{id}/restore/":
+            for body in ({"scope": "tenant"}, {"scope": "customer", "customer": alive["customer"].pk}):
+                yield template.replace("{id}", str(MISSING)), body, "denied"
+        elif template == "/api/v1/backups/tasks/{task}/":
+            yield template.replace("{task}", str(uuid.uuid4())), None, "denied"
+        elif template == "/api/v1/backups/restores/{id}/":
+            for pk in (b_run.pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
+        else:  # a backup: not tenant-owned
+            yield template.replace("{id}", str(MISSING)), None, "denied"
+        return
     if resource == "whoami":
         yield template, None, "whoami"
         return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
-def assert_isolated(response, expect, method, path, alive, deleted, other_records):
+def assert_isolated(response, expect, method, path, alive, deleted, other_records, b_run):
     where = f"{method.upper()} {path} -> {response.status_code}: {response.content[:300]!r}"
     if expect == "denied":
         assert response.status_code in (403, 404), where
@@ -170,6 +198,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert (row["type"], row["id"]) not in b_ids, where
             elif "seq" in row:  # an audit event
                 assert row["id"] not in b_events, where
+            elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores
+                assert not ("scope" in row and row["id"] == b_run.pk), where
             else:
                 resource = re.match(r"^/api/v1/([a-z-]+)/", path).group(1)
                 assert (RESOURCES[resource], row["id"]) not in b_ids, where
