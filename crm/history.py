@@ -173,7 +173,9 @@ def _check_links(record, values) -> None:
                 raise ValidationError(
                     {field.name: _("%(field)s is no longer a member of the company.") % {"field": field.verbose_name}}
                 )
-        elif hasattr(related, "deleted") and related.all_objects.filter(pk=target_id, deleted_at__isnull=False).exists():
+        elif (
+            hasattr(related, "deleted") and related.all_objects.filter(pk=target_id, deleted_at__isnull=False).exists()
+        ):
             target = related.all_objects.get(pk=target_id)
             raise ValidationError(
                 {
