@@ -67,6 +67,7 @@ class FilteredListView(RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_change_any"] = may(self.request, "change", self.model)
+        context["can_delete_any"] = may(self.request, "delete", self.model)
         context["changeable_ids"] = (
             changeable_ids(self.request.user, self.model, context["object_list"])
             if context["can_change_any"]

@@ -1,15 +1,19 @@
 """Generic page contracts: every record type gets the same browser cases.
 
 A test class declares its record type, URLs and form data, and inherits:
-list, query counts, detail, create, edit, bad input, permissions and
-cross-tenant cases. (The soft-delete issue adds delete/restore/purge here.)
+list, query counts, detail, create, edit, bad input, permissions,
+cross-tenant cases, delete with undo from the record page, and deleted records.
 """
+
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm import recyclebin
+from crm.tenancy.context import activate
 from tests.conftest import login
 from tests.factories import make_member
 
@@ -145,3 +149,79 @@ class RecordPagesContract:
             client.post(url, {**self.valid_data(records), self.text_field: "Should not stick"})
             record.refresh_from_db()
             assert getattr(record, self.text_field) == before
+
+    # -- delete, undo and deleted records ------------------------------------------
+    def listed_pks(self, client) -> list:
+        response = client.get(reverse(self.list_url))
+        assert response.status_code == 200
+        return [row.pk for row in response.context["object_list"]]
+
+    def test_delete_from_the_detail_page_then_undo(self, records, admin_user):
+        record = self.make(records)
+        model = type(record)
+        detail, list_url = reverse(self.detail_url, args=[record.pk]), reverse(self.list_url)
+        delete_url = reverse("bin:delete", args=[self.record_type])
+        admin = login(admin_user)
+
+        # The admin sees Delete, leading to the confirmation and back to the list.
+        page = admin.get(detail).content.decode()
+        assert 'data-testid="delete-button"' in page
+        assert f'href="{delete_url}?ids={record.pk}&amp;next={quote(list_url)}"' in page
+        # A viewer reads the same page without it.
+        viewer = login(make_member(records.tenant, role="viewer"))
+        response = viewer.get(detail)
+        assert response.status_code == 200
+        assert 'data-testid="delete-button"' not in response.content.decode()
+
+        # GET: the confirmation names the record; nothing is deleted yet.
+        response = admin.get(delete_url, {"ids": record.pk, "next": list_url})
+        assert response.status_code == 200
+        confirmation = response.content.decode()
+        assert 'data-testid="confirmation"' in confirmation and 'data-testid="confirm-button"' in confirmation
+        assert str(record) in confirmation
+        assert f'name="next" value="{list_url}"' in confirmation
+        assert model.all_objects.filter(pk=record.pk, deleted_at__isnull=True).exists()
+
+        # POST confirm=1: into the bin, back on the list with an Undo button.
+        response = admin.post(delete_url, {"ids": str(record.pk), "confirm": "1", "next": list_url})
+        assert response.status_code == 302 and response.url == list_url
+        stored = model.all_objects.get(pk=record.pk)
+        assert stored.deleted_at is not None and stored.deletion_batch
+        response = admin.get(list_url)
+        listing = response.content.decode()
+        assert 'data-testid="undo-button"' in listing
+        assert reverse("bin:undo", args=[stored.deletion_batch]) in listing
+        assert record.pk not in [row.pk for row in response.context["object_list"]]
+        assert admin.get(detail).status_code == 404
+        assert admin.get(reverse(self.edit_url, args=[record.pk])).status_code == 404
+
+        # Undo brings it back, on the page it was pressed on.
+        response = admin.post(reverse("bin:undo", args=[stored.deletion_batch]), {"next": list_url})
+        assert response.status_code == 302 and response.url == list_url
+        assert model.all_objects.filter(pk=record.pk, deleted_at__isnull=True).exists()
+        assert admin.get(detail).status_code == 200
+        assert record.pk in self.listed_pks(admin)
+
+    def test_a_viewer_cannot_delete(self, records):
+        record = self.make(records)
+        viewer = login(make_member(records.tenant, role="viewer"))
+        delete_url = reverse("bin:delete", args=[self.record_type])
+        assert viewer.get(delete_url, {"ids": record.pk}).status_code == 403
+        assert viewer.post(delete_url, {"ids": str(record.pk), "confirm": "1"}).status_code == 403
+        assert type(record).all_objects.filter(pk=record.pk, deleted_at__isnull=True).exists()
+
+    def test_a_deleted_record_is_not_found_and_not_listed(self, records, admin_user):
+        record, kept = self.make(records), self.make(records)
+        model = type(record)
+        with activate(records.tenant, user=admin_user):
+            recyclebin.delete(admin_user, model.objects.filter(pk=record.pk))
+        client = login(admin_user)
+        before = getattr(model.all_objects.get(pk=record.pk), self.text_field)
+        assert client.get(reverse(self.detail_url, args=[record.pk])).status_code == 404
+        edit = reverse(self.edit_url, args=[record.pk])
+        assert client.get(edit).status_code == 404
+        data = {**self.valid_data(records), self.text_field: "Edited while in the bin"}
+        assert client.post(edit, data).status_code == 404
+        assert getattr(model.all_objects.get(pk=record.pk), self.text_field) == before
+        listed = self.listed_pks(client)
+        assert record.pk not in listed and kept.pk in listed

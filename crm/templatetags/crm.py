@@ -1,7 +1,12 @@
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 from django import template
+from django.utils import formats
 from django.utils.html import format_html
 
 register = template.Library()
+
+CENTS = Decimal("0.01")
 
 
 @register.simple_tag(takes_context=True)
@@ -25,3 +30,23 @@ def query_with(context, **values):
     for key, value in values.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def money(amount, currency=""):
+    """`{{ amount|money:currency }}`: "USD 1,234.50" with the active locale's separators.
+
+    Two decimals (rounded half up), thousands grouped, the currency code first and
+    kept on the same line as the number. No amount renders as "—".
+    """
+    if amount is None or amount == "":
+        return "—"
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        value = value.quantize(CENTS, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return amount
+    number = formats.number_format(value, decimal_pos=2, force_grouping=True)
+    if not currency:
+        return format_html('<span class="text-nowrap" data-testid="money">{}</span>', number)
+    return format_html('<span class="text-nowrap" data-testid="money">{}&nbsp;{}</span>', currency, number)

@@ -29,6 +29,12 @@
     messages.replaceChildren(alert);
   }
 
+  function sessionExpired(response) {
+    if (response.status === 401) return true;
+    const login = document.body?.dataset.loginUrl;
+    return Boolean(login && response.redirected && new URL(response.url).pathname === login);
+  }
+
   function swapIn(html) {
     const page = new DOMParser().parseFromString(html, "text/html");
     const freshBoard = page.getElementById("board");
@@ -62,6 +68,11 @@
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest" },
       });
+      if (sessionExpired(response)) {
+        // Signed out meanwhile: reload, so the login page brings the user back here.
+        window.location.reload();
+        return;
+      }
       if (!response.ok) throw response;
       swapIn(await response.text());
     } catch (failure) {
@@ -142,7 +153,8 @@
     move(card, "lost", form.querySelector("[name=lost_reason]").value);
   });
 
-  // Errors of the htmx-enhanced "Move to…" forms (htmx does not swap 4xx answers).
+  // Errors of the htmx-enhanced "Move to…" forms (htmx does not swap 4xx answers; #board is
+  // marked data-htmx-errors="self", so crm.js leaves these to us).
   document.addEventListener("htmx:responseError", (event) => {
     if (!event.target.closest?.("#board")) return;
     const status = event.detail.xhr.status;
