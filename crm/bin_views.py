@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from guardian.shortcuts import get_users_with_perms
 from crm import recyclebin, softdelete
 from crm.bin_forms import BinFilterForm, GrantPurgeForm, managers, member_label
 from crm.filters import tenant_members
+from crm.pagination import CappedCountPaginator
 from crm.permissions import Role, purge_permission, purgeable, role_may
 from crm.recyclebin import Item
 from crm.tenancy.context import current_tenant
@@ -321,7 +321,7 @@ def bin_list(request):
         entries = []
     else:
         entries = recyclebin.entries(request.user, **(form.entries_filters() if form.is_bound else {}))
-    paginator = Paginator(entries, PAGE_SIZE)
+    paginator = CappedCountPaginator(entries, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     tenant = current_tenant()
     rows = bin_rows(request, list(page.object_list), tenant)

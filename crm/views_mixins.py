@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, FormView, ListView
 
+from crm.pagination import CappedCountPaginator
 from crm.permissions import role_may
 
 MAX_PAGE_SIZE = 100
@@ -57,6 +58,7 @@ class RecordObjectMixin(RestrictedQuerysetMixin):
 class RecordListView(RestrictedQuerysetMixin, ListView):
     """A list with a django-filter FilterSet, whitelisted sorting and bounded page sizes."""
 
+    paginator_class = CappedCountPaginator
     filterset_class = None
     sort_fields: dict[str, str] = {}  # ?sort=key (or -key) -> ORM field
     default_sort = None

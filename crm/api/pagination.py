@@ -10,6 +10,9 @@ import re
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from crm.pagination import COUNT_CAP, CappedCountPaginator
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -29,6 +32,7 @@ def _whole_number(name: str, raw: str, *, maximum: int | None = None) -> int:
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    django_paginator_class = CappedCountPaginator
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
@@ -65,7 +69,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
             },
         ]
 
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.shown_count,
+                "count_capped": paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
-        response["required"] = ["count", "next", "previous", "results"]
+        response["properties"]["count"]["description"] = f"Matching rows, counted up to {COUNT_CAP:,}."
+        response["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"True when more than {COUNT_CAP:,} rows match (narrow the list with filters).",
+        }
+        response["required"] = ["count", "count_capped", "next", "previous", "results"]
         return response

@@ -90,7 +90,7 @@ class ResourceContract:
         response = api.get(self.url())
         assert response.status_code == 200, response.content
         body = response.json()
-        assert set(body) == {"count", "next", "previous", "results"}
+        assert set(body) == {"count", "count_capped", "next", "previous", "results"}
         ids = {row["id"] for row in body["results"]}
         assert mine.pk in ids
         assert theirs.pk not in ids
