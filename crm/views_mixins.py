@@ -24,6 +24,14 @@ def may(request, action: str, model) -> bool:
     return bool(membership) and role_may(membership.role, action, model._meta.model_name)
 
 
+def permitted_ids(user, model, rows, action: str) -> set:
+    """The pks among `rows` on which `user` may perform `action`: one query for a whole page."""
+    pks = [row.pk for row in rows]
+    if not pks:
+        return set()
+    return set(model.objects.for_user(user, action).filter(pk__in=pks).order_by().values_list("pk", flat=True))
+
+
 class RestrictedQuerysetMixin(LoginRequiredMixin):
     """`queryset = Model.objects.for_user(user, action)`; other tenants' rows are a 404."""
 
@@ -64,6 +72,8 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
     default_sort = None
     paginate_by = 25
     related = ()  # select_related: what each row shows
+    # Row checkboxes and buttons: which rows of the page the user may change / delete.
+    row_actions = {"change": "changeable_ids", "delete": "deletable_ids"}
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related(*self.related)
@@ -90,6 +100,12 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        for action, name in self.row_actions.items():
+            allowed = may(self.request, action, self.model)
+            context[f"can_{action}_any"] = allowed
+            context[name] = (
+                permitted_ids(self.request.user, self.model, context["object_list"], action) if allowed else set()
+            )
         filterset = getattr(self, "filterset", None)
         context["filter"] = filterset
         context["is_filtered"] = bool(filterset) and any(self.request.GET.get(name) for name in filterset.filters)

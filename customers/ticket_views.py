@@ -41,14 +41,6 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
-def deletable_ids(user, model, rows) -> set:
-    """The pks among `rows` that `user` may move to the recycle bin: one query for the whole page."""
-    pks = [row.pk for row in rows]
-    if not pks:
-        return set()
-    return set(model.objects.for_user(user, "delete").filter(pk__in=pks).order_by().values_list("pk", flat=True))
-
-
 class TicketPermissionMixin:
     model = Ticket
 
@@ -92,10 +84,6 @@ class TicketListView(TicketPermissionMixin, RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["now"] = timezone.now()
-        context["can_delete_any"] = may(self.request, "delete", Ticket)
-        context["deletable_ids"] = (
-            deletable_ids(self.request.user, Ticket, context["object_list"]) if context["can_delete_any"] else set()
-        )
         return context
 
 

@@ -4,7 +4,7 @@ Reads go through `Model.objects.for_user(user, action)`, writes through
 `customers.actions`. Lists and the detail page's related lists run a fixed
 number of queries whatever the number of rows: related rows are fetched with
 select_related, and "may the user change this row?" is answered for a whole
-page at once (`changeable_ids`), never per row in a template.
+page at once (`permitted_ids`), never per row in a template.
 """
 
 import copy
@@ -27,6 +27,7 @@ from crm.views_mixins import (
     RecordListView,
     RecordUpdateView,
     may,
+    permitted_ids,
 )
 from customers import actions
 from customers.filters import ContactFilter, CustomerFilter, InteractionFilter
@@ -38,14 +39,6 @@ from sales.models import Opportunity
 CONTACTS_SHOWN = 25
 TIMELINE_SHOWN = 20
 RELATED_SHOWN = 10
-
-
-def changeable_ids(user, model, rows) -> set:
-    """The pks among `rows` that `user` may change: one query for the whole list."""
-    pks = [row.pk for row in rows]
-    if not pks:
-        return set()
-    return set(model.objects.for_user(user, "change").filter(pk__in=pks).values_list("pk", flat=True))
 
 
 def first_rows(queryset, limit):
@@ -61,22 +54,7 @@ def member_name(user):
 # -- lists -------------------------------------------------------------------------------------------
 
 
-class FilteredListView(RecordListView):
-    """A list that also knows which of its rows the user may change."""
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["can_change_any"] = may(self.request, "change", self.model)
-        context["can_delete_any"] = may(self.request, "delete", self.model)
-        context["changeable_ids"] = (
-            changeable_ids(self.request.user, self.model, context["object_list"])
-            if context["can_change_any"]
-            else set()
-        )
-        return context
-
-
-class ChildListView(FilteredListView):
+class ChildListView(RecordListView):
     """Contacts and interactions: may be narrowed to one customer (`?customer=`)."""
 
     def get_context_data(self, **kwargs):
@@ -90,7 +68,7 @@ class ChildListView(FilteredListView):
         return context
 
 
-class CustomerListView(FilteredListView):
+class CustomerListView(RecordListView):
     model = Customer
     filterset_class = CustomerFilter
     template_name = "customers/customer_list.html"
@@ -140,7 +118,7 @@ def contacts_section(request, customer, *, can_add, form=None):
         "customer": customer,
         "contacts": contacts,
         "more_contacts": more,
-        "changeable_contact_ids": changeable_ids(request.user, Contact, contacts),
+        "changeable_contact_ids": permitted_ids(request.user, Contact, contacts, "change"),
         "can_add_contact": can_add,
         "contact_form": form,
     }
@@ -160,7 +138,7 @@ def timeline_section(request, customer, *, can_log, form=None):
         "customer": customer,
         "interactions": interactions,
         "more_interactions": more,
-        "changeable_interaction_ids": changeable_ids(request.user, Interaction, interactions),
+        "changeable_interaction_ids": permitted_ids(request.user, Interaction, interactions, "change"),
         "can_log_interaction": can_log,
         "interaction_form": form,
     }
@@ -392,7 +370,9 @@ class ContactDetailView(RecordDetailView):
             .order_by("-occurred_at", "-id"),
             TIMELINE_SHOWN,
         )
-        context["changeable_interaction_ids"] = changeable_ids(self.request.user, Interaction, context["interactions"])
+        context["changeable_interaction_ids"] = permitted_ids(
+            self.request.user, Interaction, context["interactions"], "change"
+        )
         context["can_log_interaction"] = (
             may(self.request, "add", Interaction)
             and changeable_customers(self.request.user).filter(pk=contact.customer_id).exists()

@@ -48,14 +48,6 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
-def deletable_ids(user, rows) -> set:
-    """The pks among `rows` that `user` may move to the recycle bin: one query for the whole page."""
-    pks = [row.pk for row in rows]
-    if not pks:
-        return set()
-    return set(Opportunity.objects.for_user(user, "delete").filter(pk__in=pks).order_by().values_list("pk", flat=True))
-
-
 class OpportunityPermissionMixin:
     """Roles that may not read opportunities at all (support) get a 403 on every page."""
 
@@ -97,10 +89,6 @@ class OpportunityListView(OpportunityPermissionMixin, RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
-        context["can_delete_any"] = may(self.request, "delete", Opportunity)
-        context["deletable_ids"] = (
-            deletable_ids(self.request.user, context["object_list"]) if context["can_delete_any"] else set()
-        )
         return context
 
 
