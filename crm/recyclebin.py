@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db import connection, transaction
 from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Left
 from django.http import Http404
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.models import AuditEvent
 from crm import softdelete
+from crm.pagination import COUNT_CAP
 from crm.permissions import purge_permission, purgeable
 from crm.tenancy.context import current_tenant
 from crm.tenancy.querysets import membership_for
@@ -300,12 +301,63 @@ def purge_expired(tenant, now=None, chunk=RETENTION_CHUNK) -> dict[str, int]:
 # -- listing ---------------------------------------------------------------------
 
 
-def entries(user, *, types=None, deleted_by=None, since=None, until=None, search="", batch=None):
-    """One queryset of every deleted record the user may restore, newest first.
+class BinEntries:
+    """The recycle-bin rows a user may restore, newest first: a sliceable sequence for Paginator.
 
-    A UNION ALL of one index-backed SELECT per record type; each row has
-    id, type, label, deleted_at, deleted_by_id and deletion_batch.
+    A page is a UNION ALL of one SELECT per record type, each walking its
+    (tenant, deleted_at) index and stopping after the rows the page needs: a
+    single ORDER BY over the union would sort every deleted row first.
+    Counting stops at COUNT_CAP per type. Each row has id, type, label,
+    deleted_at, deleted_by_id and deletion_batch.
     """
+
+    ORDER = ("-deleted_at", "-id")
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def count(self) -> int:
+        return sum(part.order_by()[: COUNT_CAP + 1].count() for part in self.parts)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.stop is None or key.step or not self.parts:
+            return list(self)[key]
+        start = key.start or 0
+        if len(self.parts) == 1:
+            return list(self.parts[0].order_by(*self.ORDER)[start : key.stop])
+        # The ORM cannot order a union of sliced selects, so the outer SELECT is written here.
+        selects, params = [], []
+        for part in self.parts:
+            try:
+                sql, part_params = part.order_by(*self.ORDER)[: key.stop].query.sql_with_params()
+            except EmptyResultSet:  # a filter no row can match
+                continue
+            selects.append(f"({sql})")
+            params.extend(part_params)
+        if not selects:
+            return []
+        sql = (
+            f"SELECT * FROM ({' UNION ALL '.join(selects)}) AS bin "
+            f"ORDER BY deleted_at DESC, id DESC LIMIT {int(key.stop - start)} OFFSET {int(start)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def __iter__(self):
+        if not self.parts:
+            return iter(())
+        first, *rest = self.parts
+        rows = first.union(*rest, all=True) if rest else first
+        return iter(rows.order_by(*self.ORDER))
+
+
+def entries(user, *, types=None, deleted_by=None, since=None, until=None, search="", batch=None, record_id=None):
+    """Every deleted record the user may restore, filtered, newest first (see BinEntries)."""
     parts = []
     for name, model in record_types().items():
         if types and name not in types:
@@ -321,18 +373,17 @@ def entries(user, *, types=None, deleted_by=None, since=None, until=None, search
             rows = rows.filter(deletion_batch=batch)
         if search:
             rows = rows.filter(**{f"{model.label_field}__icontains": search})
+        if record_id is not None:
+            rows = rows.filter(pk=record_id)
+        if rows.query.is_empty():  # a type the user may not restore
+            continue
         parts.append(
             rows.annotate(
                 type=Value(name, output_field=CharField()),
                 label=Left(F(model.label_field), LABEL_LENGTH),
-            )
-            .values("id", "type", "label", "deleted_at", "deleted_by_id", "deletion_batch")
-            .order_by()
+            ).values("id", "type", "label", "deleted_at", "deleted_by_id", "deletion_batch")
         )
-    if not parts:
-        return record_types()["customer"].deleted.none().values("id")
-    first, *rest = parts
-    return first.union(*rest, all=True).order_by("-deleted_at", "-id") if rest else first.order_by("-deleted_at", "-id")
+    return BinEntries(parts)
 
 
 def batch_sizes(batch_ids) -> dict:

@@ -125,7 +125,7 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
         operation_id="recycle_bin_retrieve",
     )
     def retrieve(self, request, *args, type=None, id=None, **kwargs):
-        rows = list(recyclebin.entries(request.user, types=[type]).filter(id=int(id))[:1])
+        rows = list(recyclebin.entries(request.user, types=[type], record_id=int(id))[:1])
         if not rows:
             raise self.not_in_bin(type, id)
         return Response(BinItemSerializer(self.shape(rows)[0]).data)
