@@ -180,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backups.tasks.restore_drill",
         "schedule": crontab(day_of_week=env.int("DRILL_WEEKDAY", default=0), hour=4, minute=0),
     },
+    "prune-audit-log": {"task": "audit.tasks.prune_audit_log", "schedule": crontab(hour=4, minute=30)},
     "purge-recycle-bin": {
         "task": "crm.tasks.purge_recycle_bin",
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -203,3 +204,21 @@ def test_history_rows_carry_request_id_and_ip_from_the_browser(tenant, admin_use
     assert response.status_code in (302, 303)
     row = Customer.history.filter(id=customer.pk, history_change_reason="deleted").get()
     assert (row.request_id, row.ip_address, row.history_user) == ("req-12345", "203.0.113.7", admin_user)
+
+
+def test_audit_retention_drops_only_old_events_and_keeps_the_chain_valid(tenant, settings):
+    from audit.tasks import prune_audit_log
+
+    settings.AUDIT_RETENTION_DAYS = 30
+    with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):
+        for _ in range(3):
+            record("settings", tenant=tenant)
+    kept = record("settings", tenant=tenant)
+    assert prune_audit_log.apply().get() == {tenant.slug: 3}
+    assert list(AuditEvent.objects.filter(tenant=tenant).values_list("action", flat=True).order_by("seq")) == [
+        "settings",
+        "checkpoint",
+    ]
+    assert AuditEvent.objects.filter(pk=kept.pk).exists()
+    assert verify_chain(tenant.pk).ok
+    assert AuditEvent.objects.get(action="checkpoint").process == "celery:prune_audit_log"
