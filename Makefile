@@ -45,8 +45,12 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed messages
 	$(WITH_SERVICES) $(PY) -m bench $(BENCH_ARGS)
 
+# Refresh locale/zh_Hans/LC_MESSAGES/django.po from the code and templates (tests and
+# benchmarks are not UI). The JavaScript takes its texts from data-* attributes that the
+# templates translate, so there is no djangojs catalogue.
 makemessages: $(VENV)/.installed
-	$(WITH_SERVICES) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(WITH_SERVICES) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete \
+		--ignore '.venv/*' --ignore 'var*/*' --ignore 'tests/*' --ignore 'bench/*'
 
 clean:
 	rm -rf $(VENV) var/static
