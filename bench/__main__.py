@@ -73,9 +73,12 @@ def main(argv=None) -> int:
     return 0
 
 
-def print_table(results) -> None:
-    header = f"{'scenario':<72} {'median':>9} {'min':>9} {'max':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  verdict"
-    print("\n" + header + "\n" + "-" * len(header))
+def print_table(results, header=True) -> None:
+    if header:
+        title = (
+            f"{'scenario':<72} {'median':>9} {'min':>9} {'max':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  verdict"
+        )
+        print("\n" + title + "\n" + "-" * len(title))
     for r in results:
         baseline = f"{r.baseline_median * 1000:8.1f}ms" if r.baseline_median else " " * 10
         ratio = f"{r.ratio:6.2f}x" if r.ratio else " " * 7
