@@ -1,6 +1,7 @@
 """The audit log over the API: read-only, the active tenant's events, for admins and managers."""
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -90,5 +91,5 @@ class AuditEventViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def retrieve(self, request, *args, pk=None, **kwargs):
         event = self.get_queryset().filter(pk=pk).first()
         if event is None:
-            raise NotFound(f"No audit event with id {pk}.")
+            raise NotFound(_("No audit event with id %(id)s.") % {"id": pk})
         return Response(self.get_serializer(event).data)

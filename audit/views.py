@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from audit.events import record
@@ -33,7 +34,11 @@ PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 READER_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 # Object types other than records, offered as suggestions in the filter.
-OTHER_OBJECT_TYPES = ("membership", "tenant", "backup")
+OTHER_OBJECT_TYPES = {
+    "membership": gettext_lazy("membership"),
+    "tenant": gettext_lazy("company"),
+    "backup": gettext_lazy("backup"),
+}
 CSV_COLUMNS = [
     "seq",
     "time",
@@ -77,7 +82,9 @@ def event_rows(events) -> list[dict]:
         rows.append(
             {
                 "event": event,
-                "type_label": capfirst(model._meta.verbose_name) if model else event.object_type,
+                "type_label": capfirst(
+                    model._meta.verbose_name if model else OTHER_OBJECT_TYPES.get(event.object_type, event.object_type)
+                ),
                 "history_url": reverse("history:record", args=[event.object_type, event.object_id]) if linkable else "",
                 "detail": json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else "",
             }
@@ -102,7 +109,7 @@ def event_list(request):
         "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
         "query_without_page": query.urlencode(),
         "object_types": [(name, capfirst(model._meta.verbose_name)) for name, model in record_types().items()]
-        + [(name, name) for name in OTHER_OBJECT_TYPES],
+        + [(name, capfirst(label)) for name, label in OTHER_OBJECT_TYPES.items()],
     }
     return render(request, "audit/list.html", context)
 
