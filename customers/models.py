@@ -86,7 +86,17 @@ class Customer(SoftDeleteModel):
             ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
-            GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin,
+            GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin
+            # Search ("contains", any case) on name, email and phone: trigram indexes, tenant first.
+            *(
+                GinIndex(
+                    fields=["tenant", column],
+                    opclasses=["int8_ops", "gin_trgm_ops"],
+                    name=f"customer_{column}_trgm",
+                    condition=models.Q(deleted_at__isnull=True),
+                )
+                for column in ("name", "email", "phone")
+            ),
         ]
 
     def __str__(self):

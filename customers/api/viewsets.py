@@ -31,7 +31,7 @@ class CustomerViewSet(RecordViewSet):
     model = Customer
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
-    search_fields = ("name", "email", "phone", "industry")
+    search_fields = ("name", "email", "phone")
     ordering_fields = ("name", "created_at", "updated_at", "status", "tier")
 
     def create_record(self, values):
