@@ -47,6 +47,7 @@ from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
 from customers.models import Customer
 from tests.api.conftest import error_of, token_client
+from tests.backups.helpers import fake_backup, fake_run
 from tests.factories import RecordMaker, make_member, make_tenant
 
 BACKUPS = "/api/v1/backups/"
@@ -116,25 +117,6 @@ def queued_backups():
     app.control.purge()
     yield waiting
     app.control.purge()
-
-
-_files = iter(range(1, 10**6))
-
-
-def fake_backup(directory, status=Backup.Status.GOOD, **values):
-    """A Backup row whose file exists (its content is never read by these endpoints)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"fake-{next(_files)}.dump"
-    path.write_bytes(b"dump")
-    values.setdefault("started_at", timezone.now())
-    values.setdefault("manifest", {"migrations": postgres.applied_migrations(), "row_counts": {}})
-    return Backup.objects.create(status=status, path=str(path), **values)
-
-
-def fake_run(backup, tenant, **values):
-    values.setdefault("scope", RestoreRun.Scope.TENANT)
-    values.setdefault("target", tenant.slug if tenant else "copy")
-    return RestoreRun.objects.create(backup=backup, tenant=tenant, started_at=timezone.now(), **values)
 
 
 def restore_url(backup) -> str:

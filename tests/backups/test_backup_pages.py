@@ -27,6 +27,7 @@ from crm.celery import app
 from crm.recyclebin import Item
 from crm.tenancy.context import activate
 from customers.models import Customer
+from tests.backups.helpers import fake_backup, fake_run
 from tests.conftest import login
 from tests.factories import RecordMaker, make_member, make_tenant
 
@@ -67,25 +68,6 @@ def staff(north):
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     return user
-
-
-_files = iter(range(1, 10**6))
-
-
-def fake_backup(directory, status=Backup.Status.GOOD, **values):
-    """A Backup row whose file exists (its content is never read by the pages)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"fake-{next(_files)}.dump"
-    path.write_bytes(b"dump")
-    values.setdefault("started_at", timezone.now())
-    values.setdefault("manifest", {"migrations": postgres.applied_migrations(), "row_counts": {}})
-    return Backup.objects.create(status=status, path=str(path), **values)
-
-
-def fake_run(backup, tenant, **values):
-    values.setdefault("scope", RestoreRun.Scope.TENANT)
-    values.setdefault("target", tenant.slug if tenant else "copy")
-    return RestoreRun.objects.create(backup=backup, tenant=tenant, started_at=timezone.now(), **values)
 
 
 def find_testids(response, name) -> list[str]:
