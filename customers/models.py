@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import F
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -87,11 +88,12 @@ class Customer(SoftDeleteModel):
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
             GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin
-            # Search ("contains", any case) on name, email and phone: trigram indexes, tenant first.
+            # Search ("contains", any case: Django compares UPPER(column)) on name, email and
+            # phone: trigram indexes on those expressions, tenant first, alive rows only.
             *(
                 GinIndex(
-                    fields=["tenant", column],
-                    opclasses=["int8_ops", "gin_trgm_ops"],
+                    F("tenant"),
+                    OpClass(Upper(column), name="gin_trgm_ops"),
                     name=f"customer_{column}_trgm",
                     condition=models.Q(deleted_at__isnull=True),
                 )
