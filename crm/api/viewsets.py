@@ -84,16 +84,14 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.model is not None:
+            # Every resource writes through its app's actions: create_record(values) and
+            # update_record(record, values). Checked here, at import, not on a request.
+            missing = [name for name in ("create_record", "update_record") if not hasattr(cls, name)]
+            if missing:
+                raise TypeError(f"{cls.__name__} must define {' and '.join(missing)}")
             # For the router and the schema only; get_queryset() is what runs.
             cls.queryset = cls.model.all_objects.none()
             cls.ordering = cls.ordering or tuple(cls.model._meta.ordering)
-
-    # -- what a resource declares -------------------------------------------------
-    def create_record(self, values: dict):
-        raise NotImplementedError
-
-    def update_record(self, record, values: dict):
-        raise NotImplementedError
 
     # -- plumbing ---------------------------------------------------------------------
     def role_action(self):
