@@ -12,14 +12,17 @@ from django.utils.functional import cached_property
 COUNT_CAP = 10_000
 
 
+def capped_count(rows) -> int:
+    """The number of rows, or COUNT_CAP + 1 when there are more than COUNT_CAP."""
+    if hasattr(rows, "query") and not rows.query.combinator:
+        return rows.order_by()[: COUNT_CAP + 1].count()
+    return min(len(rows) if isinstance(rows, list | tuple) else rows.count(), COUNT_CAP + 1)
+
+
 class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        """The number of rows, or COUNT_CAP + 1 when there are more than COUNT_CAP."""
-        rows = self.object_list
-        if hasattr(rows, "query") and not rows.query.combinator:
-            return rows.order_by()[: COUNT_CAP + 1].count()
-        return min(super().count, COUNT_CAP + 1)
+        return capped_count(self.object_list)
 
     @property
     def capped(self) -> bool:

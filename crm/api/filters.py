@@ -61,7 +61,7 @@ def allowed_query_parameters(view) -> set[str]:
         names.add(filters.OrderingFilter.ordering_param)
     paginator = getattr(view, "paginator", None)
     if paginator is not None:
-        names |= {paginator.page_query_param, paginator.page_size_query_param}
+        names |= paginator.query_parameters()
     return names
 
 
