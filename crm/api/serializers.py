@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
+from rest_framework import fields as drf_fields
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -114,3 +119,76 @@ class VersionSerializer(serializers.Serializer):
     user = serializers.CharField(allow_null=True, help_text="Username of who made the change (null: a process).")
     reason = serializers.CharField(allow_null=True)
     changes = ChangeSerializer(many=True, help_text="What this version changed compared with the one before.")
+
+
+# -- list pages ----------------------------------------------------------------------------
+#
+# DRF builds a serializer's fields anew for every request and walks them field by
+# field for every row: about 2 ms for a 50-row page, more than the page's query.
+# A list page therefore reads only the columns it shows (values_list, no model
+# instances) and turns each row into JSON with a plan built once per serializer
+# class from the serializer's own fields, so the two cannot disagree. Only fields
+# whose representation needs no request or instance take part; a serializer with
+# any other field (a method field, a nested serializer, a hyperlink) has no plan
+# and its lists go through DRF as usual.
+
+CONTEXT_FREE_FIELDS = (
+    drf_fields.BooleanField,
+    drf_fields.CharField,
+    drf_fields.ChoiceField,
+    drf_fields.DateField,
+    drf_fields.DateTimeField,
+    drf_fields.DecimalField,
+    drf_fields.FloatField,
+    drf_fields.IntegerField,
+    drf_fields.JSONField,
+    drf_fields.UUIDField,
+)
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    names: tuple[str, ...]
+    columns: tuple[str, ...]  # model attnames, for values_list()
+    represent: tuple  # per column: the field's to_representation, or None to pass the value as it is
+
+    def rows(self, tuples) -> list[dict]:
+        steps = tuple(zip(self.names, range(len(self.names)), self.represent, strict=True))
+        return [
+            {name: value if (value := row[i]) is None or show is None else show(value) for name, i, show in steps}
+            for row in tuples
+        ]
+
+
+def _is_context_free(field) -> bool:
+    if isinstance(field, drf_fields.ListField):
+        return _is_context_free(field.child)
+    return isinstance(field, CONTEXT_FREE_FIELDS) and not isinstance(field, drf_fields.HiddenField)
+
+
+@cache
+def list_plan(serializer_class) -> ListPlan | None:
+    """How to show a page of `serializer_class` rows straight from values_list(), or None."""
+    model = serializer_class.Meta.model
+    names, columns, represent = [], [], []
+    for field in serializer_class()._readable_fields:
+        if len(field.source_attrs) != 1:
+            return None
+        try:
+            model_field = model._meta.get_field(field.source)
+        except FieldDoesNotExist:
+            return None
+        if not model_field.concrete:
+            return None
+        if isinstance(field, serializers.PrimaryKeyRelatedField):
+            if field.pk_field is not None or not field.use_pk_only_optimization():
+                return None
+            show = None  # the id, as stored in the row's foreign key column
+        elif _is_context_free(field):
+            show = field.to_representation
+        else:
+            return None
+        names.append(field.field_name)
+        columns.append(model_field.attname)
+        represent.append(show)
+    return ListPlan(tuple(names), tuple(columns), tuple(represent))

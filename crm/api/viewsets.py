@@ -26,7 +26,7 @@ from crm import history, recyclebin
 from crm.api.errors import Conflict, django_validation_fields, validation_message
 from crm.api.filters import FilterBackend, OrderingFilter, SearchFilter, StrictQueryParameters, reject_nul_bytes
 from crm.api.permissions import IsTenantMember, RoleMayAct
-from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, VersionSerializer
+from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, VersionSerializer, list_plan
 from crm.filters import tenant_members
 
 ID_PATTERN = r"[0-9]{1,19}"
@@ -129,8 +129,12 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
     # -- CRUD -----------------------------------------------------------------------------
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        plan = list_plan(self.get_serializer_class())
+        if plan is None:
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(queryset.values_list(*plan.columns))
+        return self.get_paginated_response(plan.rows(page))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)

@@ -95,6 +95,14 @@ class ResourceContract:
         assert mine.pk in ids
         assert theirs.pk not in ids
 
+    def test_each_listed_row_is_the_record_as_retrieve_shows_it(self, api, records):
+        self.make(records)
+        assert api.post(self.url(), self.create_data(records), format="json").status_code == 201
+        rows = api.get(self.url()).json()["results"]
+        assert len(rows) >= 2
+        for row in rows:
+            assert row == api.get(self.url(row["id"])).json()
+
     def test_list_runs_a_constant_number_of_queries(self, api, records):
         self.make(records)
         api.get(self.url())  # warm up: token last-used stamp, content types
