@@ -1,15 +1,30 @@
-"""Rate limit per API token (or per signed-in user, or per IP), counted in the Redis cache.
+"""Rate limit per API token (or per signed-in user, or per IP), counted in Redis.
 
 The rate is REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api"] (env API_RATE_LIMIT,
 "1000/min" by default). A client over it gets a 429 with Retry-After.
+
+DRF's SimpleRateThrottle keeps a list of timestamps per client in the cache: a
+read and a write (two round trips and a pickled list of up to `rate` floats)
+per request, and two concurrent requests can both read the old list, so it
+undercounts. This counts in fixed windows instead: one INCR per request (one
+round trip, atomic), the window's end is the Retry-After.
 """
 
 import hashlib
+import time
+from functools import cache
 
+import redis
+from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from crm.tenancy.models import ApiToken
+
+
+@cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -27,4 +42,22 @@ class TokenRateThrottle(SimpleRateThrottle):
             ident = f"user:{request.user.pk}"
         else:
             ident = "ip:" + (self.get_ident(request) or "unknown")
-        return f"throttle:{self.scope}:{ident}"
+        return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:throttle:{self.scope}:{ident}"
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = time.time()
+        window = int(now // self.duration)
+        self.retry_after = (window + 1) * self.duration - now
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(f"{key}:{window}")
+        pipe.expire(f"{key}:{window}", int(self.duration) + 1)
+        used, _expiry_set = pipe.execute()
+        return used <= self.num_requests
+
+    def wait(self):
+        return max(1.0, self.retry_after)

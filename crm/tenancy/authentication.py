@@ -1,6 +1,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -19,18 +20,32 @@ class TenantTokenAuthentication(TokenAuthentication):
     model = ApiToken
 
     def authenticate_credentials(self, key):
-        token = ApiToken.objects.select_related("user", "tenant").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        membership = Membership.objects.filter(tenant=token.tenant, user=token.user).first()
+        # One query: the token's user's membership in the token's tenant, with both.
+        membership = (
+            Membership.objects.select_related("user", "tenant")
+            .filter(user__api_tokens__key=key, tenant=F("user__api_tokens__tenant"))
+            .annotate(
+                token_created_at=F("user__api_tokens__created_at"),
+                token_last_used_at=F("user__api_tokens__last_used_at"),
+            )
+            .first()
+        )
         if membership is None:
-            raise exceptions.AuthenticationFailed(_("This user is no longer a member of the token's tenant."))
-        membership.tenant = token.tenant
+            if ApiToken.objects.filter(key=key).exists():
+                raise exceptions.AuthenticationFailed(_("This user is no longer a member of the token's tenant."))
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user, tenant = membership.user, membership.tenant
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        token = ApiToken.from_db(
+            "default",
+            ["key", "tenant_id", "user_id", "created_at", "last_used_at"],
+            [key, tenant.pk, user.pk, membership.token_created_at, membership.token_last_used_at],
+        )
+        token.tenant, token.user = tenant, user
         # The middleware resets the context after the response.
-        set_context(replace(get_context(), tenant=token.tenant, user=token.user, membership=membership))
+        set_context(replace(get_context(), tenant=tenant, user=user, membership=membership))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(key=key).update(last_used_at=now)
-        return token.user, token
+        return user, token
