@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.wsgi import get_wsgi_application
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
@@ -44,39 +46,83 @@ class Context:
         self.admin = get_user_model().objects.get(username=dataset.admin_username)
         self.token = api_token_for(self.tenant, self.admin.username).key
 
-    def client_for(self, tenant=None) -> Client:
+    def client_for(self, tenant=None) -> Server:
         client = Client()
         client.force_login(self.admin)
         session = client.session
         session[SESSION_TENANT_KEY] = (tenant or self.tenant).pk
         session.save()
-        return client
+        return Server(HTTP_COOKIE=client.cookies.output(header="", sep=";").strip())
 
-    def api(self, tenant=None) -> Client:
+    def api(self, tenant=None) -> Server:
         token = api_token_for(tenant or self.tenant, self.admin.username).key
-        return Client(HTTP_AUTHORIZATION=f"Token {token}")
+        return Server(HTTP_AUTHORIZATION=f"Token {token}")
 
 
-def _get(client, url):
+class Server:
+    """Calls the WSGI application the way gunicorn does: the time measured is the server's.
+
+    Django's test Client would add its own work (building the request, signals,
+    wrapping the response) to every sample.
+    """
+
+    application = None
+
+    def __init__(self, **headers):
+        if Server.application is None:
+            Server.application = get_wsgi_application()
+        self.headers = headers
+
+    def get(self, url: str) -> int:
+        path, _, query = url.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+            **self.headers,
+        }
+        status = []
+        response = self.application(environ, lambda line, headers, exc_info=None: status.append(line))
+        try:
+            for _chunk in response:
+                pass
+        finally:
+            getattr(response, "close", lambda: None)()
+        return int(status[0].split()[0])
+
+
+def _get(server, url):
     def run():
-        response = client.get(url)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url} answered {response.status_code}")
+        status = server.get(url)
+        if status != 200:
+            raise RuntimeError(f"{url} answered {status}")
 
     return run
 
 
 # 1 and 2 -------------------------------------------------------------------------------
 
+
+def _words_anywhere(*words):
+    # The API's search: every word, case-insensitively, in the name, email or phone.
+    return "".join(
+        f" AND (UPPER(c.name) LIKE '%%{w}%%' OR UPPER(c.email) LIKE '%%{w}%%' OR UPPER(c.phone) LIKE '%%{w}%%')"
+        for w in (word.upper() for word in words)
+    )
+
+
 LIST_VARIANTS = [
     ("default order", "", ""),
     ("with a filter", "status=active", "AND c.status = 'active'"),
-    (
-        "with a search",
-        "search=Customer%2000001",
-        "AND (c.name ILIKE '%%Customer 00001%%' OR c.email ILIKE "
-        "'%%Customer 00001%%' OR c.phone ILIKE '%%Customer 00001%%')",
-    ),
+    ("with a search", "search=Customer%2000001", _words_anywhere("Customer", "00001")),
 ]
 
 

@@ -86,6 +86,12 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
 # Keep connections between requests: opening one costs more than a list page's queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A list page wants its first 50 rows now: starting parallel workers (about 8 ms)
+# costs more than walking an index to them, and row estimates for search words
+# are rough. Raising the setup cost keeps parallel plans for truly big scans.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
+    "PG_OPTIONS", default="-c parallel_setup_cost=10000"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Directory of pg_dump / pg_restore matching the server (the embedded server ships its own).
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")

@@ -1,17 +1,56 @@
 from dataclasses import replace
 from datetime import timedelta
+from functools import cache
 
-from django.db.models import F
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from crm.tenancy.context import get_context, set_context
-from crm.tenancy.models import ApiToken, Membership
+from crm.tenancy.models import ApiToken, Membership, Tenant
 
 # Recording every use would add a write to every API call.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _columns(model, alias: str) -> list[str]:
+    return [f'{alias}."{field.column}"' for field in model._meta.concrete_fields]
+
+
+@cache
+def _identity_query() -> str:
+    """The token with its user, tenant and the user's membership there, as one SELECT.
+
+    Written out (once, from the models' own fields) because every API call runs
+    it: the ORM would build the four-table join anew each time, which costs
+    more than the query itself.
+    """
+    user = get_user_model()
+    columns = [*_columns(ApiToken, "a"), *_columns(user, "u"), *_columns(Tenant, "t"), *_columns(Membership, "m")]
+    return (
+        f"SELECT {', '.join(columns)} FROM {ApiToken._meta.db_table} a "
+        f"JOIN {user._meta.db_table} u ON u.id = a.user_id "
+        f"JOIN {Tenant._meta.db_table} t ON t.id = a.tenant_id "
+        f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id "
+        "WHERE a.key = %s"
+    )
+
+
+def _token_user_tenant_membership(key: str):
+    with connection.cursor() as cursor:
+        cursor.execute(_identity_query(), [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances = []
+    for model in (ApiToken, get_user_model(), Tenant, Membership):
+        names = [field.attname for field in model._meta.concrete_fields]
+        values, row = row[: len(names)], row[len(names) :]
+        instances.append(model.from_db(connection.alias, names, values) if values[0] is not None else None)
+    return instances
 
 
 class TenantTokenAuthentication(TokenAuthentication):
@@ -20,29 +59,16 @@ class TenantTokenAuthentication(TokenAuthentication):
     model = ApiToken
 
     def authenticate_credentials(self, key):
-        # One query: the token's user's membership in the token's tenant, with both.
-        membership = (
-            Membership.objects.select_related("user", "tenant")
-            .filter(user__api_tokens__key=key, tenant=F("user__api_tokens__tenant"))
-            .annotate(
-                token_created_at=F("user__api_tokens__created_at"),
-                token_last_used_at=F("user__api_tokens__last_used_at"),
-            )
-            .first()
-        )
-        if membership is None:
-            if ApiToken.objects.filter(key=key).exists():
-                raise exceptions.AuthenticationFailed(_("This user is no longer a member of the token's tenant."))
+        found = _token_user_tenant_membership(key)
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user, tenant = membership.user, membership.tenant
+        token, user, tenant, membership = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token = ApiToken.from_db(
-            "default",
-            ["key", "tenant_id", "user_id", "created_at", "last_used_at"],
-            [key, tenant.pk, user.pk, membership.token_created_at, membership.token_last_used_at],
-        )
-        token.tenant, token.user = tenant, user
+        if membership is None:
+            raise exceptions.AuthenticationFailed(_("This user is no longer a member of the token's tenant."))
+        token.user = membership.user = user
+        token.tenant = membership.tenant = tenant
         # The middleware resets the context after the response.
         set_context(replace(get_context(), tenant=tenant, user=user, membership=membership))
         now = timezone.now()

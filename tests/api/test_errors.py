@@ -83,6 +83,32 @@ def test_not_authenticated_is_401(records):
     assert error_of(client.get("/api/v1/customers/"), 401)["code"] == "authentication_failed"
 
 
+def test_a_token_stops_working_when_its_user_leaves_the_company_or_is_deactivated(tenant):
+    from crm.tenancy.models import Membership
+
+    client = token_client(tenant, make_member(tenant, role="viewer"))
+    assert client.get("/api/v1/whoami/").status_code == 200
+    Membership.objects.filter(user=client.user).delete()
+    error = error_of(client.get("/api/v1/whoami/"), 401)
+    assert "no longer a member" in error["message"]
+
+    client = token_client(tenant, make_member(tenant, role="viewer"))
+    client.user.is_active = False
+    client.user.save()
+    assert "inactive" in error_of(client.get("/api/v1/whoami/"), 401)["message"]
+
+
+def test_a_token_acts_as_its_user_in_its_company(tenant, other_tenant):
+    from crm.tenancy.actions import add_member
+
+    user = make_member(tenant, role="viewer")
+    add_member(other_tenant, user.username, role="admin")
+    body = token_client(tenant, user).get("/api/v1/whoami/").json()
+    assert body == {"username": user.username, "tenant": tenant.slug, "role": "viewer"}
+    body = token_client(other_tenant, user).get("/api/v1/whoami/").json()
+    assert body == {"username": user.username, "tenant": other_tenant.slug, "role": "admin"}
+
+
 def test_a_user_without_a_company_is_403_not_500(tenant):
     from tests.factories import PASSWORD, make_user
 
