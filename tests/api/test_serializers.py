@@ -39,3 +39,20 @@ def test_the_plan_shows_values_as_the_serializer_does():
         3,
         None,
     )
+
+
+def test_dates_are_shown_as_drf_shows_them_in_the_current_time_zone():
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    plan = list_plan(CustomerSerializer)
+    field = CustomerSerializer().fields["created_at"]
+    moments = [datetime(2026, 11, 22, 15, 4, 5, 123456, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)]
+    for zone in ("UTC", "Asia/Shanghai", "America/New_York"):
+        with timezone.override(zone):
+            for moment in moments:
+                row = dict.fromkeys(plan.columns)
+                row["created_at"] = moment
+                shown = plan.rows([tuple(row[column] for column in plan.columns)])[0]
+                assert shown["created_at"] == field.to_representation(moment)
