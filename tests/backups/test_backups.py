@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import time
@@ -154,6 +155,53 @@ def test_pg_dump_killed_half_way(earlier_good_backup, backup_dir, tmp_path, sett
     backup = take_backup()
     assert_failed_cleanly(backup, backup_dir, files, "pg_dump exited with")
     assert Path(good.path).exists() and Backup.objects.get(pk=good.pk).status == Backup.Status.GOOD
+
+
+def test_pg_dump_failing_after_writing_a_whole_archive(earlier_good_backup, backup_dir, tmp_path, settings):
+    # The archive is complete and `pg_restore --list` would read it: only the exit status tells.
+    _good, files = earlier_good_backup
+    settings.PG_BIN_DIR = str(
+        fake_bin(tmp_path, '#!/bin/sh\n"REAL/pg_dump" "$@" || exit 1\necho "pg_dump: error: late" >&2\nexit 3\n')
+    )
+    assert_failed_cleanly(take_backup(), backup_dir, files, "pg_dump exited with 3: pg_dump: error: late")
+
+
+def test_rows_written_while_pg_dump_runs_are_in_neither_the_dump_nor_the_counts(two_tenants, tmp_path, settings):
+    # pg_dump and the manifest's counts read one exported snapshot: a row committed after
+    # it (here, just before the dump's pg_dump starts; not on `--version`) is in neither,
+    # so the drill matches exactly.
+    args, _env = postgres.connection_args()
+    psql = f'"REAL/psql" -q -v ON_ERROR_STOP=1 {shlex.join(args)}'
+    insert = "INSERT INTO auth_group (name) VALUES ('written during the dump')"
+    settings.PG_BIN_DIR = str(
+        fake_bin(
+            tmp_path,
+            f'#!/bin/sh\ncase "$*" in *--snapshot=*) {psql} -c "{insert}" || exit 9;; esac\nexec "REAL/pg_dump" "$@"\n',
+        )
+    )
+    backup = take_backup()
+    assert backup.status == Backup.Status.GOOD, backup.error
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM auth_group")
+        live = cursor.fetchone()[0]
+    assert backup.manifest["row_counts"]["auth_group"] == {"*": live - 1}
+    result = drill(backup)
+    assert result.passed, result.mismatches or result.error
+
+
+def test_the_counts_beside_pg_dump_use_no_parallel_workers(two_tenants, monkeypatch):
+    # They share the cores with pg_dump; parallel workers would take CPU from it.
+    seen = []
+    count = postgres.row_counts
+
+    def spy(cursor):
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        seen.append(cursor.fetchone()[0])
+        return count(cursor)
+
+    monkeypatch.setattr(postgres, "row_counts", spy)
+    assert take_backup().status == Backup.Status.GOOD
+    assert seen == ["0"]
 
 
 def test_a_wrong_binary(earlier_good_backup, backup_dir, tmp_path, settings):
