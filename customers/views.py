@@ -73,6 +73,7 @@ class CustomerListView(RecordListView):
     filterset_class = CustomerFilter
     template_name = "customers/customer_list.html"
     related = ("owner",)
+    count_in_default_order = True  # index customer_tenant_name: (tenant, name, id) of alive rows
     sort_fields = {
         "name": "name",
         "tier": "tier",
