@@ -48,6 +48,7 @@ from rest_framework.response import Response
 from backups import tasks, views
 from backups.dump import LOCK_KEY
 from backups.models import Backup, RestoreDrill, RestoreRun
+from backups.restore import mark_stale_restores
 from crm.api.errors import Conflict
 from crm.api.filters import MAX_PK, StrictQueryParameters
 from crm.api.permissions import IsTenantMember, active_membership
@@ -539,10 +540,12 @@ class RestoreRunViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return visible_restores(self.request).select_related("created_by").order_by("-started_at", "-id")
 
     def list(self, request, *args, **kwargs):
+        mark_stale_restores(visible_restores(request))
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(RestoreRunSerializer([restore_data(run) for run in page], many=True).data)
 
     def retrieve(self, request, *args, pk=None, **kwargs):
+        mark_stale_restores(visible_restores(request).filter(pk=pk))
         run = self.get_queryset().filter(pk=pk).first()
         if run is None:
             raise NotFound(_("No restore with id %(id)s.") % {"id": pk})

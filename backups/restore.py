@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.apps import apps
@@ -337,15 +339,19 @@ def _begin(run, check, backup, scope, **values) -> tuple[RestoreRun, bool]:
 
 
 def _start(backup, scope, *, target, user=None, tenant=None) -> RestoreRun:
-    return RestoreRun.objects.create(
-        backup=backup,
-        scope=scope,
-        target=target,
-        tenant=tenant,
-        started_at=timezone.now(),
-        phase="starting",
-        created_by=user if getattr(user, "pk", None) else None,
-    )
+    mark_stale_restores()
+    with transaction.atomic():  # the lock is held before any other session can see the row
+        run = RestoreRun.objects.create(
+            backup=backup,
+            scope=scope,
+            target=target,
+            tenant=tenant,
+            started_at=timezone.now(),
+            phase="starting",
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        hold(run.pk)
+    return run
 
 
 def _phase(run: RestoreRun, phase: str) -> None:
@@ -363,4 +369,65 @@ def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None =
         object_id=run.backup_id,
         detail={"scope": run.scope, "status": status, "restore_id": run.pk},
     )
+    release(run.pk)
     return run
+
+
+# -- runs whose worker died ---------------------------------------------------------
+#
+# The session working on a restore holds a PostgreSQL advisory lock on the run's id
+# until the run ends. A worker that dies takes its connection, and so the lock,
+# with it: a "running" run nobody holds is a dead one.
+
+RESTORE_LOCK = 0x52535452  # "RSTR"; the second key is the run's id
+QUEUED = "queued"  # the phase of a run the browser made, before a worker took it
+UNCLAIMED_FOR = timedelta(hours=12)  # a queued run no worker took by then never will
+DEAD_WORKER = "The worker running this restore stopped before it finished."
+NEVER_TAKEN = "No worker took this restore."
+
+_held = threading.local()
+
+
+def _held_ids() -> set:
+    if not hasattr(_held, "ids"):
+        _held.ids = set()
+    return _held.ids
+
+
+def hold(run_id: int) -> bool:
+    """Take the run's lock for this session (False: another session works on it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RESTORE_LOCK, run_id])
+        taken = cursor.fetchone()[0]
+    if taken:
+        _held_ids().add(run_id)
+    return taken
+
+
+def release(run_id: int) -> None:
+    if run_id in _held_ids():
+        _held_ids().discard(run_id)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RESTORE_LOCK, run_id])
+
+
+def mark_stale_restores(runs=None) -> int:
+    """End as failed the running restores (of `runs`, default all) whose worker is gone."""
+    running = (RestoreRun.objects.all() if runs is None else runs).filter(status=RestoreRun.Status.RUNNING)
+    ended = 0
+    for run in running.exclude(pk__in=_held_ids()).select_related("tenant"):
+        if run.phase == QUEUED:
+            if run.started_at < timezone.now() - UNCLAIMED_FOR and hold(run.pk):
+                ended += _end_if_running(run, NEVER_TAKEN)
+        elif hold(run.pk):
+            ended += _end_if_running(run, DEAD_WORKER)
+    return ended
+
+
+def _end_if_running(run, error: str) -> int:
+    """With the run's lock held: end it as failed unless it ended meanwhile (then just let go)."""
+    if RestoreRun.objects.filter(pk=run.pk, status=RestoreRun.Status.RUNNING).exists():
+        _end(run, RestoreRun.Status.FAILED, error=error)
+        return 1
+    release(run.pk)
+    return 0

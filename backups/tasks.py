@@ -12,14 +12,23 @@ from django.dispatch import receiver
 from backups.dump import BackupBusy, take_backup
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
-from backups.restore import _end, drill, good_backup, restore_customer, restore_database, restore_tenant
+from backups.restore import (
+    QUEUED,
+    _end,
+    drill,
+    good_backup,
+    hold,
+    mark_stale_restores,
+    release,
+    restore_customer,
+    restore_database,
+    restore_tenant,
+)
 from backups.retention import apply_retention
 from crm.tenancy.context import activate
 
 log = logging.getLogger(__name__)
 
-# The phase of a RestoreRun the browser created and queued, before a worker took it.
-QUEUED = "queued"
 # A custom task state: the task's Backup row exists; its meta is {"backup_id": id}.
 BACKUP_STARTED = "BACKUP_STARTED"
 
@@ -29,8 +38,9 @@ _announce_backup: ContextVar = ContextVar("announce_backup", default=None)
 
 @shared_task(acks_late=False)
 def scheduled_backup(kind: str = Backup.Kind.SCHEDULED) -> int | None:
-    """Nightly: one verified backup, then grandfather-father-son retention."""
+    """Nightly: one verified backup, then grandfather-father-son retention (and a sweep of dead restores)."""
     with activate(None, process="celery:backup"):
+        mark_stale_restores()
         try:
             backup = take_backup(kind)
         except BackupBusy:
@@ -98,10 +108,12 @@ def run_restore(run_id: int) -> str | None:
     The run is claimed by moving it off "queued", so a second delivery does nothing.
     The restore runs in the run's tenant, as the user who asked for it.
     """
-    claimed = RestoreRun.objects.filter(pk=run_id, status=RestoreRun.Status.RUNNING, phase=QUEUED).update(
-        phase="starting"
-    )
+    # The lock first, then the claim: no moment where the run is claimed and nobody holds it.
+    claimed = hold(run_id) and RestoreRun.objects.filter(
+        pk=run_id, status=RestoreRun.Status.RUNNING, phase=QUEUED
+    ).update(phase="starting")
     if not claimed:
+        release(run_id)
         log.warning("restore %s is not queued; nothing to do", run_id)
         return None
     run = RestoreRun.objects.select_related("backup", "tenant", "created_by").get(pk=run_id)

@@ -17,7 +17,6 @@ pages poll with htmx every two seconds until the run ends.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial, wraps
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from backups import postgres, tasks
+from backups import postgres, restore, tasks
 from backups.forms import CustomerRestoreForm, DatabaseRestoreForm
 from backups.models import Backup, RestoreDrill, RestoreRun
 from crm.celery import app as celery_app
@@ -46,7 +45,6 @@ from crm.tenancy.models import Membership
 PAGE_SIZE = 25
 RESTORES_PAGE_SIZE = 10
 # A restore still "running" after this long belongs to a dead worker; it no longer blocks a new one.
-STALE_RESTORE = timedelta(hours=12)
 POLL_STATES = frozenset({Backup.Status.RUNNING, RestoreRun.Status.RUNNING})
 
 # The phases the backup code records (stored in English), as shown to people.
@@ -223,14 +221,10 @@ def unrestorable(backup: Backup, *, in_place: bool) -> str:
 
 
 def running_restore(tenant):
-    """A restore of `tenant` still at work (not one left by a dead worker long ago), or None."""
-    return (
-        RestoreRun.objects.filter(
-            tenant=tenant, status=RestoreRun.Status.RUNNING, started_at__gte=timezone.now() - STALE_RESTORE
-        )
-        .order_by("-started_at")
-        .first()
-    )
+    """A restore of `tenant` still at work or waiting for a worker (not one a dead worker left), or None."""
+    runs = RestoreRun.objects.filter(tenant=tenant)
+    restore.mark_stale_restores(runs)
+    return runs.filter(status=RestoreRun.Status.RUNNING).order_by("-started_at").first()
 
 
 def start_restore(request, backup: Backup, scope: str, target: str, tenant=None) -> RestoreRun:
@@ -267,6 +261,7 @@ def backup_list(request):
     staff = is_staff(request.user)
     backups = with_latest_drill(Backup.objects.select_related("created_by").order_by("-started_at", "-id"))
     page = Paginator(backups, PAGE_SIZE).get_page(request.GET.get("page"))
+    restore.mark_stale_restores(visible_restores(request))
     restores = visible_restores(request).select_related("backup", "tenant", "created_by").order_by("-started_at", "-id")
     restores_page = Paginator(restores, RESTORES_PAGE_SIZE).get_page(request.GET.get("restores_page"))
     context = {
@@ -357,6 +352,7 @@ def restore_customer(request, pk: int):
 
 @backups_page("viewers")
 def restore_status(request, run_id: int):
+    restore.mark_stale_restores(visible_restores(request).filter(pk=run_id))
     run = get_object_or_404(
         visible_restores(request).select_related("backup", "tenant", "created_by", "safety_backup"), pk=run_id
     )

@@ -410,7 +410,8 @@ def backup_and_drill(ctx: Context) -> list[Result]:
             extra={"ours": our_samples, "baseline": base_samples},
         )
 
-    runs = max(2, ctx.runs + ctx.runs % 2)  # even: each side first equally often
+    # Even: each side first equally often. At most 8 pairs: a pair of drills takes a minute.
+    runs = min(8, max(2, ctx.runs + ctx.runs % 2))
     backup = interleaved("8a. Backup task vs bare pg_dump", ours_backup, bare_dump, runs=runs, target=1.05)
     backup.note = f"dump size {backups[-1].size / 1e6:,.0f} MB; {backup.note}"
     restore = interleaved(

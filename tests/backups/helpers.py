@@ -4,7 +4,7 @@ from itertools import count
 
 from django.utils import timezone
 
-from backups import postgres
+from backups import postgres, restore
 from backups.models import Backup, RestoreRun
 
 _files = count(1)
@@ -21,6 +21,10 @@ def fake_backup(directory, status=Backup.Status.GOOD, **values):
 
 
 def fake_run(backup, tenant, **values):
+    """A RestoreRun row; a running one past "queued" is held as a live worker would hold it."""
     values.setdefault("scope", RestoreRun.Scope.TENANT)
     values.setdefault("target", tenant.slug if tenant else "copy")
-    return RestoreRun.objects.create(backup=backup, tenant=tenant, started_at=timezone.now(), **values)
+    run = RestoreRun.objects.create(backup=backup, tenant=tenant, started_at=timezone.now(), **values)
+    if run.status == RestoreRun.Status.RUNNING and run.phase != restore.QUEUED:
+        restore.hold(run.pk)
+    return run

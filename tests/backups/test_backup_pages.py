@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from backups import postgres
+from backups import postgres, restore
 from backups.dump import LOCK_KEY, take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
 from backups.tasks import BACKUP_STARTED, QUEUED, backup_now, run_restore
@@ -377,9 +377,11 @@ def test_a_running_restore_of_the_company_is_shown_instead_of_a_second_one(north
         client.post(f"/backups/{backup.pk}/restore-customer/", {"customer": "5", "confirm": "1"}),
     ):
         assert response.status_code == 302 and response["Location"] == f"/backups/restores/{running.pk}/"
-    # One left behind by a dead worker long ago does not block.
-    RestoreRun.objects.filter(pk=running.pk).update(started_at=timezone.now() - timedelta(days=2))
+    # One whose worker died does not block: it is ended as failed.
+    restore.release(running.pk)
     assert client.get(f"/backups/{backup.pk}/restore-company/").status_code == 200
+    running.refresh_from_db()
+    assert (running.status, running.error) == (RestoreRun.Status.FAILED, restore.DEAD_WORKER)
     assert RestoreRun.objects.count() == 1
 
 
@@ -402,6 +404,7 @@ def test_the_progress_page_polls_with_htmx_until_the_run_ends(north, backup_dir)
     assert "<html" not in fragment.content.decode() and 'hx-trigger="every 2s"' in fragment.content.decode()
     assert fragment["Cache-Control"] == "no-store"
 
+    restore.hold(run.pk)  # a worker takes it
     RestoreRun.objects.filter(pk=run.pk).update(phase="replacing the company's rows")
     assert "replacing the company" in client.get(url, HTTP_HX_REQUEST="true").content.decode()
 
@@ -664,3 +667,71 @@ def test_back_up_now_while_another_backup_runs_says_so(staff, celery_worker):
         other.close()
     assert "Another backup was already running" in html and "hx-trigger" not in html
     assert Backup.objects.count() == 0
+
+
+# -- restores whose worker died ------------------------------------------------------
+
+
+def _held_elsewhere(run_id):
+    """A live worker in another session: holds the run's lock until the returned event is set."""
+    import threading
+
+    from django.db import connections
+
+    taken, done = threading.Event(), threading.Event()
+
+    def worker():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [restore.RESTORE_LOCK, run_id])
+            taken.set()
+            done.wait(30)
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [restore.RESTORE_LOCK, run_id])
+        connections["default"].close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert taken.wait(10)
+    return done, thread
+
+
+@pytest.mark.django_db
+def test_a_restore_whose_worker_died_shows_as_failed_and_is_audited(north, backup_dir):
+    from audit.models import AuditEvent
+
+    run = fake_run(fake_backup(backup_dir), north["tenant"], phase="copying rows")
+    restore.release(run.pk)  # the worker's connection is gone
+    page = login(north["admin"]).get(f"/backups/restores/{run.pk}/").content.decode()
+    run.refresh_from_db()
+    assert (run.status, run.error, run.phase) == (RestoreRun.Status.FAILED, restore.DEAD_WORKER, "")
+    assert run.finished_at is not None and "stopped before it finished" in page
+    assert AuditEvent.objects.filter(tenant=north["tenant"], action="backup_failed").exists()
+
+
+@pytest.mark.django_db
+def test_a_restore_a_live_worker_holds_stays_running(north, backup_dir):
+    run = fake_run(fake_backup(backup_dir), north["tenant"], phase="copying rows")
+    restore.release(run.pk)
+    done, thread = _held_elsewhere(run.pk)
+    try:
+        assert restore.mark_stale_restores() == 0
+        login(north["admin"]).get(f"/backups/restores/{run.pk}/")
+        run.refresh_from_db()
+        assert run.status == RestoreRun.Status.RUNNING
+    finally:
+        done.set()
+        thread.join()
+    assert restore.mark_stale_restores() == 1
+
+
+@pytest.mark.django_db
+def test_a_queued_restore_no_worker_took_is_failed_only_after_a_long_wait(north, backup_dir):
+    run = fake_run(fake_backup(backup_dir), north["tenant"], phase=QUEUED)
+    assert restore.mark_stale_restores() == 0
+    RestoreRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - restore.UNCLAIMED_FOR - timedelta(minutes=1)
+    )
+    assert restore.mark_stale_restores() == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == (RestoreRun.Status.FAILED, restore.NEVER_TAKEN)
+    # A late delivery of its task does nothing.
+    assert run_restore(run.pk) is None
