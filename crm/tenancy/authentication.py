@@ -1,3 +1,4 @@
+import re
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
@@ -14,10 +15,15 @@ from crm.tenancy.models import ApiToken, Membership, Tenant
 
 # Recording every use would add a write to every API call.
 LAST_USED_PRECISION = timedelta(minutes=1)
+TOKEN_KEY = re.compile(r"[0-9a-f]{40}")  # crm.tenancy.models.new_token_key
 
 
 def _columns(model, alias: str) -> list[str]:
     return [f'{alias}."{field.column}"' for field in model._meta.concrete_fields]
+
+
+def _pk(model, alias: str) -> str:
+    return f'{alias}."{model._meta.pk.column}"'
 
 
 @cache
@@ -31,15 +37,17 @@ def _identity_query() -> str:
     user = get_user_model()
     columns = [*_columns(ApiToken, "a"), *_columns(user, "u"), *_columns(Tenant, "t"), *_columns(Membership, "m")]
     return (
-        f"SELECT {', '.join(columns)} FROM {ApiToken._meta.db_table} a "
-        f"JOIN {user._meta.db_table} u ON u.id = a.user_id "
-        f"JOIN {Tenant._meta.db_table} t ON t.id = a.tenant_id "
-        f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id "
+        f'SELECT {", ".join(columns)} FROM "{ApiToken._meta.db_table}" a '
+        f'JOIN "{user._meta.db_table}" u ON {_pk(user, "u")} = a.user_id '
+        f'JOIN "{Tenant._meta.db_table}" t ON {_pk(Tenant, "t")} = a.tenant_id '
+        f'LEFT JOIN "{Membership._meta.db_table}" m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id '
         "WHERE a.key = %s"
     )
 
 
 def _token_user_tenant_membership(key: str):
+    if not TOKEN_KEY.fullmatch(key):  # not one of ours (and no NUL byte reaches PostgreSQL)
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_identity_query(), [key])
         row = cursor.fetchone()

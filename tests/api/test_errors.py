@@ -79,8 +79,9 @@ def test_not_authenticated_is_401(records):
     error = error_of(APIClient().get("/api/v1/customers/"), 401)
     assert error["code"] == "not_authenticated"
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token nope")
-    assert error_of(client.get("/api/v1/customers/"), 401)["code"] == "authentication_failed"
+    for key in ("nope", "0" * 40, "A" * 40, "0" * 39 + "\u00e9"):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert error_of(client.get("/api/v1/customers/"), 401)["code"] == "authentication_failed", key
 
 
 def test_a_token_stops_working_when_its_user_leaves_the_company_or_is_deactivated(tenant):
