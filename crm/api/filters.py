@@ -164,7 +164,21 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class ApiFilterSet(django_filters.FilterSet):
-    """FilterSet of an API list; django-filter's errors become 400s with the field named."""
+    """FilterSet of an API list; django-filter's errors become 400s with the field named.
+
+    django-filter builds a new form class, with a form field per filter, on every
+    request. An API filter's field never depends on the request (no model-choice
+    filters with per-request querysets), so the class is built once per FilterSet
+    class; forms copy their fields per instance, as for any Django form class.
+    """
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            if any(isinstance(f, django_filters.filters.QuerySetRequestMixin) for f in self.filters.values()):
+                return super().get_form_class()
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
 
 class FilterBackend(DjangoFilterBackend):

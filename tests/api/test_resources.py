@@ -327,6 +327,10 @@ class TestCustomers(ResourceContract):
         error = error_of(api.get(self.url(), {"status": "nope"}), 400)
         assert "status" in error["fields"]
         error_of(api.get(self.url(), {"created_after": "not a date"}), 400)
+        # Each request is filtered by its own values (the form class is shared, the data is not).
+        lead = api.get(self.url(), {"status": "lead"}).json()["results"]
+        assert [row["status"] for row in lead] == ["lead"]
+        assert [row["id"] for row in api.get(self.url(), {"status": "active"}).json()["results"]] == [hit.pk]
 
 
 class TestContacts(ResourceContract):
