@@ -386,36 +386,13 @@ def backup_and_drill(ctx: Context) -> list[Result]:
         finally:
             postgres.drop_database(name)
 
-    def interleaved(name, ours, baseline, *, runs, target):
-        # Seconds-long runs on two shared cores: the load from other work drifts between
-        # runs. Rounds alternate which side goes first (so neither always gets the quieter
-        # slot) and the note gives every pair's ratio, so drift shows as spread.
-        our_samples, base_samples = [], []
-        for round_number in range(runs):
-            sides = [(baseline, base_samples), (ours, our_samples)]
-            for function, samples in sides[:: -1 if round_number % 2 else 1]:
-                started = time.perf_counter()
-                function()
-                samples.append(time.perf_counter() - started)
-        pairs = [o / b for o, b in zip(our_samples, base_samples, strict=True)]
-        return Result(
-            scenario=name,
-            median=statistics.median(our_samples),
-            minimum=min(our_samples),
-            maximum=max(our_samples),
-            baseline_median=statistics.median(base_samples),
-            target=target,
-            note=f"baseline {min(base_samples):.2f}-{max(base_samples):.2f}s; "
-            f"pair ratios {', '.join(f'{r:.2f}' for r in pairs)}",
-            extra={"ours": our_samples, "baseline": base_samples},
-        )
-
     # Even: each side first equally often. At most 8 pairs: a pair of drills takes a minute.
     runs = min(8, max(2, ctx.runs + ctx.runs % 2))
-    backup = interleaved("8a. Backup task vs bare pg_dump", ours_backup, bare_dump, runs=runs, target=1.05)
+    pairs = {"runs": runs, "warmup": 0, "alternate": True}
+    backup = compare("8a. Backup task vs bare pg_dump", ours_backup, bare_dump, target=1.05, **pairs)
     backup.note = f"dump size {backups[-1].size / 1e6:,.0f} MB; {backup.note}"
-    restore = interleaved(
-        "8b. Restore drill vs bare pg_restore", lambda: drill(backups[-1]), bare_restore, runs=runs, target=1.2
+    restore = compare(
+        "8b. Restore drill vs bare pg_restore", lambda: drill(backups[-1]), bare_restore, target=1.2, **pairs
     )
     shutil.rmtree(directory, ignore_errors=True)
     return [backup, restore]

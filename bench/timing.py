@@ -48,17 +48,28 @@ def timed(function, *, runs: int, warmup: int = 1) -> list[float]:
     return samples
 
 
-def compare(name, ours, baseline, *, runs, target, warmup=1, note="") -> Result:
-    """Median of `ours` against the median of `baseline`, measured interleaved in the same run."""
+def compare(name, ours, baseline, *, runs, target, warmup=1, note="", alternate=False) -> Result:
+    """Median of `ours` against the median of `baseline`, measured interleaved in the same run.
+
+    `alternate`: for seconds-long runs on shared cores, where load drifts between runs:
+    rounds swap which side goes first (neither always gets the quieter slot) and the
+    note lists every pair's ratio, so drift shows as spread.
+    """
     for _ in range(warmup):
         baseline()
         ours()
     our_samples, base_samples = [], []
-    for _ in range(runs):
-        for function, samples in ((baseline, base_samples), (ours, our_samples)):
+    for round_number in range(runs):
+        sides = [(baseline, base_samples), (ours, our_samples)]
+        for function, samples in sides[:: -1 if alternate and round_number % 2 else 1]:
             started = time.perf_counter()
             function()
             samples.append(time.perf_counter() - started)
+    extra = {}
+    if alternate:
+        pairs = ", ".join(f"{o / b:.2f}" for o, b in zip(our_samples, base_samples, strict=True))
+        note = f"{note}baseline {min(base_samples):.2f}-{max(base_samples):.2f}s; pair ratios {pairs}"
+        extra = {"ours": our_samples, "baseline": base_samples}
     return Result(
         scenario=name,
         median=statistics.median(our_samples),
@@ -67,6 +78,7 @@ def compare(name, ours, baseline, *, runs, target, warmup=1, note="") -> Result:
         baseline_median=statistics.median(base_samples),
         target=target,
         note=note,
+        extra=extra,
     )
 
 

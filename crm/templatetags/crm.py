@@ -102,28 +102,28 @@ def status_badge(customer):
     return format_html('<span class="badge {}" data-testid="status">{}</span>', css, _label(customer, "status"))
 
 
+def _ticket_badge(ticket, field: str, classes: dict, default_css: str):
+    value = getattr(ticket, field)
+    return format_html(
+        '<span class="badge {}" data-testid="ticket-{}-badge" data-{}="{}">{}</span>',
+        classes.get(value, default_css),
+        field,
+        field,
+        value,
+        _label(ticket, field),
+    )
+
+
 @register.simple_tag
 def ticket_status_badge(ticket):
     """`{% ticket_status_badge ticket %}`: the ticket's status as a badge."""
-    css = TICKET_STATUS_CLASSES.get(ticket.status, "text-bg-secondary")
-    return format_html(
-        '<span class="badge {}" data-testid="ticket-status-badge" data-status="{}">{}</span>',
-        css,
-        ticket.status,
-        _label(ticket, "status"),
-    )
+    return _ticket_badge(ticket, "status", TICKET_STATUS_CLASSES, "text-bg-secondary")
 
 
 @register.simple_tag
 def ticket_priority_badge(ticket):
     """`{% ticket_priority_badge ticket %}`: the ticket's priority as a badge."""
-    css = TICKET_PRIORITY_CLASSES.get(ticket.priority, "bg-body-tertiary text-body-secondary border")
-    return format_html(
-        '<span class="badge {}" data-testid="ticket-priority-badge" data-priority="{}">{}</span>',
-        css,
-        ticket.priority,
-        _label(ticket, "priority"),
-    )
+    return _ticket_badge(ticket, "priority", TICKET_PRIORITY_CLASSES, "bg-body-tertiary text-body-secondary border")
 
 
 @register.simple_tag
