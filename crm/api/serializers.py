@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache, partial
 
 from django.contrib.auth import get_user_model
@@ -128,11 +129,16 @@ class VersionSerializer(serializers.Serializer):
 # DRF builds a serializer's fields anew for every request and walks them field by
 # field for every row: about 2 ms for a 50-row page, more than the page's query.
 # A list page therefore reads only the columns it shows (values_list, no model
-# instances) and turns each row into JSON with a plan built once per serializer
+# instances) and turns each row into a dict with a plan built once per serializer
 # class from the serializer's own fields, so the two cannot disagree. Only fields
 # whose representation needs no request or instance take part; a serializer with
 # any other field (a method field, a nested serializer, a hyperlink) has no plan
 # and its lists go through DRF as usual.
+#
+# Most columns come from the database already as their fields show them (a str
+# for a CharField, an int for an IntegerField): those pass through untouched.
+# Date-times stay datetime objects in the page's time zone; the JSON renderer
+# writes them exactly as DRF's DateTimeField would (ISO 8601, "Z" for UTC).
 
 CONTEXT_FREE_FIELDS = (
     drf_fields.BooleanField,
@@ -147,33 +153,52 @@ CONTEXT_FREE_FIELDS = (
     drf_fields.UUIDField,
 )
 
+# DRF field -> the model fields (internal types) whose database values it shows unchanged.
+TEXT_TYPES = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
+INTEGER_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
+UNCHANGED = (
+    (drf_fields.CharField, TEXT_TYPES),  # str(value)
+    (drf_fields.ChoiceField, TEXT_TYPES | INTEGER_TYPES),  # the choice equal to the value, or the value
+    (drf_fields.IntegerField, INTEGER_TYPES),  # int(value)
+    (drf_fields.BooleanField, {"BooleanField"}),
+)
+IN_PAGE_ZONE = "in-page-zone"  # in ListPlan.represent: a date-time, moved to the page's time zone
+
 
 @dataclass(frozen=True)
 class ListPlan:
     names: tuple[str, ...]
     columns: tuple[str, ...]  # model attnames, for values_list()
-    represent: tuple  # per column: the field's to_representation, ISO_DATETIME, or None (the value as it is)
+    represent: tuple  # per column: None (as it is), IN_PAGE_ZONE, or the field's to_representation
 
     def rows(self, tuples) -> list[dict]:
         zone = timezone.get_current_timezone()
         steps = tuple(
-            (name, i, partial(_iso_datetime, zone=zone) if show is ISO_DATETIME else show)
+            (name, i, partial(datetime.astimezone, tz=zone) if show is IN_PAGE_ZONE else show)
             for i, (name, show) in enumerate(zip(self.names, self.represent, strict=True))
+            if show is not None and not (show is IN_PAGE_ZONE and _is_utc(zone))
         )
-        return [
-            {name: value if (value := row[i]) is None or show is None else show(value) for name, i, show in steps}
-            for row in tuples
-        ]
+        rows = [dict(zip(self.names, row, strict=True)) for row in tuples]
+        for name, i, show in steps:
+            for row, values in zip(rows, tuples, strict=True):
+                if (value := values[i]) is not None:
+                    row[name] = show(value)
+        return rows
 
 
-ISO_DATETIME = "iso-datetime"  # in ListPlan.represent: shown by _iso_datetime in the page's time zone
-
-
-def _iso_datetime(value, zone) -> str:
-    # DRF's DateTimeField.to_representation with the ISO 8601 format, minus the
-    # current-time-zone lookup it makes for every value (half of a page's time).
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+def _is_utc(zone) -> bool:
+    # The database's date-times are UTC already (Django's connections use UTC).
+    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
 
 
 def _is_iso_datetime(field) -> bool:
@@ -181,6 +206,26 @@ def _is_iso_datetime(field) -> bool:
         type(field) is drf_fields.DateTimeField
         and not hasattr(field, "timezone")
         and getattr(field, "format", api_settings.DATETIME_FORMAT).lower() == ISO_8601
+    )
+
+
+def _shows_unchanged(field, model_field) -> bool:
+    if isinstance(field, drf_fields.ListField):
+        base = getattr(model_field, "base_field", None)
+        return base is not None and _shows_unchanged(field.child, base)
+    if isinstance(field, drf_fields.JSONField):
+        return not field.binary
+    internal = model_field.get_internal_type()
+    if isinstance(field, drf_fields.BigIntegerField):
+        coerced = getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
+        return (
+            not coerced
+            and internal in INTEGER_TYPES
+            and type(field).to_representation is drf_fields.BigIntegerField.to_representation
+        )
+    return any(
+        isinstance(field, kind) and type(field).to_representation is kind.to_representation and internal in types
+        for kind, types in UNCHANGED
     )
 
 
@@ -209,11 +254,13 @@ def list_plan(serializer_class) -> ListPlan | None:
                 return None
             show = None  # the id, as stored in the row's foreign key column
         elif _is_iso_datetime(field):
-            show = ISO_DATETIME
-        elif _is_context_free(field):
-            show = field.to_representation
-        else:
+            show = IN_PAGE_ZONE
+        elif not _is_context_free(field):
             return None
+        elif _shows_unchanged(field, model_field):
+            show = None
+        else:
+            show = field.to_representation
         names.append(field.field_name)
         columns.append(model_field.attname)
         represent.append(show)

@@ -6,8 +6,9 @@ The rate is REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api"] (env API_RATE_LIMIT,
 DRF's SimpleRateThrottle keeps a list of timestamps per client in the cache: a
 read and a write (two round trips and a pickled list of up to `rate` floats)
 per request, and two concurrent requests can both read the old list, so it
-undercounts. This counts in fixed windows instead: one INCR per request (one
-round trip, atomic), the window's end is the Retry-After.
+undercounts. This counts in fixed windows instead: one INCR per request, with
+the window's expiry set by the same server-side script (one round trip,
+atomic); the window's end is the Retry-After.
 """
 
 import hashlib
@@ -21,10 +22,17 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from crm.tenancy.models import ApiToken
 
+# KEYS[1]: the window's counter; ARGV[1]: seconds it is kept.
+COUNT_IN_WINDOW = """
+local used = redis.call('INCR', KEYS[1])
+if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return used
+"""
+
 
 @cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+def _count_in_window():
+    return redis.Redis.from_url(settings.REDIS_URL).register_script(COUNT_IN_WINDOW)
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -53,10 +61,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         now = time.time()
         window = int(now // self.duration)
         self.retry_after = (window + 1) * self.duration - now
-        pipe = _redis().pipeline(transaction=False)
-        pipe.incr(f"{key}:{window}")
-        pipe.expire(f"{key}:{window}", int(self.duration) + 1)
-        used, _expiry_set = pipe.execute()
+        used = _count_in_window()(keys=[f"{key}:{window}"], args=[int(self.duration) + 1])
         return used <= self.num_requests
 
     def wait(self):

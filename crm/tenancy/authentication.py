@@ -1,12 +1,14 @@
 import re
+import weakref
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from psycopg2 import errors
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
@@ -45,12 +47,54 @@ def _identity_query() -> str:
     )
 
 
+class PreparedIdentityQuery:
+    """Runs the identity query as a statement prepared once per database connection.
+
+    Parsing and planning the four-table join costs the server about 0.4 ms, twice
+    what running it does, and every API call needs it; psycopg2 has no prepared
+    statements of its own, so this PREPAREs it by hand on each new connection.
+    Inside a transaction the plain query runs instead (a failing EXECUTE would
+    abort the caller's transaction). Should the server not know the statement
+    (a pooler such as PgBouncer in transaction mode hands out other server
+    connections), this process goes back to the plain query for good.
+    """
+
+    name = "crm_api_identity"
+
+    def __init__(self):
+        self.prepared_on = weakref.WeakSet()  # raw connections holding the statement
+        self.works = True
+
+    def fetchone(self, key: str):
+        with connection.cursor() as cursor:
+            if self.works and not connection.in_atomic_block:
+                try:
+                    return self._execute_prepared(cursor, key)
+                except DatabaseError as error:
+                    if not isinstance(
+                        error.__cause__, errors.InvalidSqlStatementName | errors.DuplicatePreparedStatement
+                    ):
+                        raise
+                    self.works = False
+            cursor.execute(_identity_query(), [key])
+            return cursor.fetchone()
+
+    def _execute_prepared(self, cursor, key: str):
+        raw = connection.connection
+        if raw not in self.prepared_on:
+            cursor.execute(f"PREPARE {self.name}(text) AS {_identity_query().replace('%s', '$1')}")
+            self.prepared_on.add(raw)
+        cursor.execute(f"EXECUTE {self.name}(%s)", [key])
+        return cursor.fetchone()
+
+
+identity_query = PreparedIdentityQuery()
+
+
 def _token_user_tenant_membership(key: str):
     if not TOKEN_KEY.fullmatch(key):  # not one of ours (and no NUL byte reaches PostgreSQL)
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_identity_query(), [key])
-        row = cursor.fetchone()
+    row = identity_query.fetchone(key)
     if row is None:
         return None
     instances = []

@@ -1,5 +1,6 @@
 """One error body for every kind of failure, and 4xx (never 5xx) for bad input."""
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -223,3 +224,18 @@ def test_concurrent_requests_are_all_counted(settings, tenant, records):
     with ThreadPoolExecutor(8) as pool:
         allowed = list(pool.map(lambda _: TokenRateThrottle().allow_request(request, None), range(40)))
     assert allowed.count(True) == 10
+
+
+def test_a_rate_window_is_forgotten_after_it_ends(settings, tenant):
+    import redis
+
+    from crm.api.throttling import TokenRateThrottle
+    from crm.tenancy.actions import api_token_for
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "5/min"}}
+    request = SimpleNamespace(auth=api_token_for(tenant, make_member(tenant).username), user=None)
+    throttle = TokenRateThrottle()
+    assert throttle.allow_request(request, None)
+    window = int(time.time() // 60)
+    ttl = redis.Redis.from_url(settings.REDIS_URL).ttl(f"{throttle.get_cache_key(request, None)}:{window}")
+    assert 0 < ttl <= 61

@@ -41,18 +41,28 @@ def test_the_plan_shows_values_as_the_serializer_does():
     )
 
 
-def test_dates_are_shown_as_drf_shows_them_in_the_current_time_zone():
+def test_dates_are_written_as_drf_writes_them_in_the_current_time_zone():
     from datetime import UTC, datetime
 
     from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from crm.api.renderers import OrjsonRenderer
 
     plan = list_plan(CustomerSerializer)
     field = CustomerSerializer().fields["created_at"]
     moments = [datetime(2026, 11, 22, 15, 4, 5, 123456, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)]
-    for zone in ("UTC", "Asia/Shanghai", "America/New_York"):
+    for zone in ("UTC", "Europe/London", "Asia/Shanghai", "America/New_York"):
         with timezone.override(zone):
             for moment in moments:
                 row = dict.fromkeys(plan.columns)
                 row["created_at"] = moment
                 shown = plan.rows([tuple(row[column] for column in plan.columns)])[0]
-                assert shown["created_at"] == field.to_representation(moment)
+                written = OrjsonRenderer().render(shown["created_at"])
+                assert written == JSONRenderer().render(field.to_representation(moment))
+
+
+def test_only_columns_the_database_gives_as_shown_pass_through_unchanged():
+    plan = list_plan(CustomerSerializer)
+    changed = {name for name, show in zip(plan.names, plan.represent, strict=True) if show is not None}
+    assert changed == {"created_at", "updated_at"}

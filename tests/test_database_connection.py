@@ -1,0 +1,59 @@
+"""Persistent connections: a connection the server ended is replaced before the next request uses it."""
+
+import select
+import time
+
+import pytest
+from django.db import connection, connections
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def new_request():
+    # What Django does when a request starts (the test client skips it).
+    connection.health_check_done = False
+
+
+@pytest.fixture
+def full_checks(monkeypatch):
+    """Counts the `SELECT 1` round trips of Django's own check."""
+    calls = []
+    real = connection.is_usable
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+    return calls
+
+
+def test_a_healthy_connection_is_kept_without_a_round_trip(full_checks):
+    assert connection.health_check_enabled
+    pid = backend_pid()
+    for _ in range(3):
+        new_request()
+        assert backend_pid() == pid
+    assert full_checks == []
+
+
+def test_a_connection_the_server_ended_is_replaced_transparently(full_checks):
+    pid = backend_pid()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    deadline = time.monotonic() + 5
+    while not select.select([connection.connection.fileno()], [], [], 0.05)[0]:
+        assert time.monotonic() < deadline, "the server did not end the session"
+    new_request()
+    assert backend_pid() != pid
+    assert full_checks == [1]
