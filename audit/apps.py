@@ -8,3 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from audit import signals  # noqa: F401
+        from crm.records import registry
+
+        registry.mount_urls("audit/", "audit.urls")
+        registry.add_api_urls("audit.api.urls")

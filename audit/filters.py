@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
-from crm.filters import BootstrapFilterSet, TenantMemberFilter
-from crm.forms import DateInput
+from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
+from crm.web.forms import DateInput
 
 # Dates outside this range cannot be turned into a time zone-aware bound safely.
 EARLIEST = datetime.date(1900, 1, 1)

@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         IMPORT = "import", _("import")
         PERMISSION_GRANT = "permission_grant", _("permission granted")
         PERMISSION_REVOKE = "permission_revoke", _("permission revoked")
+        SHARE = "share", _("shared")
+        UNSHARE = "unshare", _("share ended")
         MEMBERSHIP = "membership", _("membership changed")
         SETTINGS = "settings", _("settings changed")
         BACKUP_CREATED = "backup_created", _("backup created")

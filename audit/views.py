@@ -27,8 +27,8 @@ from django.views.decorators.http import require_http_methods
 from audit.events import record
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
-from crm.permissions import Role
-from crm.recyclebin import record_types
+from crm.records.registry import record_models
+from crm.tenancy.roles import Role
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -74,7 +74,7 @@ def filtered(request):
 
 
 def event_rows(events) -> list[dict]:
-    types = record_types()
+    types = record_models()
     rows = []
     for event in events:
         model = types.get(event.object_type)
@@ -108,7 +108,7 @@ def event_list(request):
         "paginator": paginator,
         "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
         "query_without_page": query.urlencode(),
-        "object_types": [(name, capfirst(model._meta.verbose_name)) for name, model in record_types().items()]
+        "object_types": [(name, capfirst(model._meta.verbose_name)) for name, model in record_models().items()]
         + [(name, capfirst(label)) for name, label in OTHER_OBJECT_TYPES.items()],
     }
     return render(request, "audit/list.html", context)

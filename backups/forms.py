@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backups import postgres
 from backups.models import RestoreRun
-from crm.forms import BootstrapFormMixin
+from crm.web.forms import BootstrapFormMixin
 
 MAX_ID = 2**63 - 1  # bigint
 DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # a plain PostgreSQL identifier, never quoted oddly

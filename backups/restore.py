@@ -296,15 +296,15 @@ def _conflicts(ids: dict[str, list[int]], tenant, *, email: str) -> list[str]:
 
 
 def _insert_customer(source_cursor, customer_id, tenant) -> dict[str, int]:
-    from crm.history import write_bulk_history
-    from crm.recyclebin import record_types
+    from crm.history.bulk import write_bulk_history
+    from crm.records.registry import record_models
 
     copied = {}
     with transaction.atomic(), connection.cursor() as live:
         for table, column in customer_tables():
             where = f"{connection.ops.quote_name(column)} = {int(customer_id)} AND tenant_id = {int(tenant.pk)}"
             copied[table] = _copy_rows(source_cursor, live, table, where)
-        for model in record_types().values():
+        for model in record_models().values():
             restored = model.all_objects.filter(tenant=tenant).filter(
                 **({"pk": customer_id} if model._meta.model_name == "customer" else {"customer_id": customer_id})
             )

@@ -38,9 +38,9 @@ from backups import postgres, restore, tasks
 from backups.forms import CustomerRestoreForm, DatabaseRestoreForm
 from backups.models import Backup, RestoreDrill, RestoreRun
 from crm.celery import app as celery_app
-from crm.permissions import TENANT_ADMIN_ROLES
-from crm.recyclebin import record_types
+from crm.records.registry import record_models
 from crm.tenancy.models import Membership
+from crm.tenancy.roles import TENANT_ADMIN_ROLES
 
 PAGE_SIZE = 25
 RESTORES_PAGE_SIZE = 10
@@ -288,7 +288,7 @@ def backup_status(request, pk: int):
 def company_counts(backup: Backup, tenant) -> list[dict]:
     """Rows of the company now and in the backup, for the main kinds of data."""
     in_backup = backup.manifest.get("row_counts", {})
-    counted = [(model, model.all_objects.filter(tenant=tenant)) for model in record_types().values()]
+    counted = [(model, model.all_objects.filter(tenant=tenant)) for model in record_models().values()]
     counted.append((Membership, Membership.objects.filter(tenant=tenant)))
     return [
         {
@@ -344,7 +344,7 @@ def restore_customer(request, pk: int):
             run = start_restore(request, backup, RestoreRun.Scope.CUSTOMER, str(customer_id), tenant=tenant)
             messages.info(request, _("The restore of customer #%(id)s has started.") % {"id": customer_id})
             return redirect("backups:restore_status", run.pk)
-        model = record_types()["customer"]
+        model = record_models()["customer"]
         live = model.all_objects.filter(tenant=tenant, pk=customer_id).only("pk", "deleted_at").first()
         context.update(customer_id=customer_id, live=live, confirming=True)
     return render(request, "backups/restore_customer.html", context)

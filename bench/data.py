@@ -41,8 +41,10 @@ def ensure(scale: str, log=print) -> Dataset:
     for slug, size in sizes.items():
         tenant, _created = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug})
         tenants[slug] = tenant
-        admin = add_member(tenant, "bench-admin", role="admin", password=PASSWORD).user
-        reps = [add_member(tenant, f"bench-rep{n}", role="rep", password=PASSWORD).user for n in range(5)]
+        admin = add_member(tenant, "bench-admin", role="admin", password=PASSWORD, acting_user=None).user
+        reps = [
+            add_member(tenant, f"bench-rep{n}", role="rep", password=PASSWORD, acting_user=None).user for n in range(5)
+        ]
         if _customer_count(tenant) != size:
             started = time.monotonic()
             _clear(tenant)

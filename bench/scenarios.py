@@ -48,7 +48,7 @@ class Context:
         self.runs = runs
         self.tenant = dataset.tenants["bench-big"]
         self.admin = get_user_model().objects.get(username=dataset.admin_username)
-        self.token = api_token_for(self.tenant, self.admin.username).key
+        self.token = api_token_for(self.tenant, self.admin.username, acting_user=None).key
 
     def client_for(self, tenant=None) -> Server:
         client = Client()
@@ -59,7 +59,7 @@ class Context:
         return Server(HTTP_COOKIE=client.cookies.output(header="", sep=";").strip())
 
     def api(self, tenant=None) -> Server:
-        token = api_token_for(tenant or self.tenant, self.admin.username).key
+        token = api_token_for(tenant or self.tenant, self.admin.username, acting_user=None).key
         return Server(HTTP_AUTHORIZATION=f"Token {token}")
 
 
@@ -236,7 +236,7 @@ def _raw_restore(batch):
 
 
 def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
-    from crm import recyclebin
+    from crm.recyclebin import actions as recyclebin
     from customers.models import Customer
 
     ids = _alive_ids(ctx.tenant, count)
@@ -244,7 +244,7 @@ def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
 
     def ours_delete():
         with activate(ctx.tenant, user=ctx.admin, process="bench"):
-            recyclebin.delete(ctx.admin, Customer.objects.filter(pk__in=ids))
+            recyclebin.delete(Customer.objects.filter(pk__in=ids), acting_user=ctx.admin)
 
     delete = compare(
         f"4. Bulk soft delete of {len(ids):,} customers with cascade (history + audit)",
@@ -260,7 +260,7 @@ def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
         def run():
             with transaction.atomic():
                 with activate(ctx.tenant, user=ctx.admin, process="bench"):
-                    batch = recyclebin.delete(ctx.admin, Customer.objects.filter(pk__in=ids)).id
+                    batch = recyclebin.delete(Customer.objects.filter(pk__in=ids), acting_user=ctx.admin).id
                 started = time.perf_counter()
                 restore(batch)
                 samples.append(time.perf_counter() - started)
@@ -270,7 +270,7 @@ def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
 
     def ours_restore(batch):
         with activate(ctx.tenant, user=ctx.admin, process="bench"):
-            recyclebin.restore_batch(ctx.admin, batch)
+            recyclebin.restore_batch(batch, acting_user=ctx.admin)
 
     ours_run, ours_samples = restore_timed(ours_restore)
     base_run, base_samples = restore_timed(_raw_restore)
@@ -293,7 +293,7 @@ def bulk_delete_and_restore(ctx: Context, count=10_000) -> list[Result]:
 
 
 def retention_purge(ctx: Context) -> list[Result]:
-    from crm import recyclebin
+    from crm.recyclebin import actions as recyclebin
 
     sizes = [10_000, 100_000] if ctx.dataset.sizes["bench-big"] >= 500_000 else [1_000, 10_000]
     results, peaks = [], []

@@ -1,58 +1,140 @@
-"""Writes to customers, contacts, interactions and tickets: one function per operation."""
+"""Writes to customers, contacts, interactions, tickets and shares: one action per operation.
 
-from django.core.exceptions import ValidationError
+Each takes the acting user as `acting_user` and checks their right through
+crm.records.actions (the restricting querysets); a new child record may hang
+off a customer only if `parent_choices(acting_user)` holds it.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import records
+from audit.events import record as audit
+from audit.models import AuditEvent
+from crm.records import actions as records
+from crm.tenancy.acting import action
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
+from crm.tenancy.roles import Role
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
-def create_customer(**values) -> Customer:
-    return records.create(Customer, **values)
+def parent_choices(acting_user):
+    """The customers a new contact, interaction, ticket or opportunity may hang off: those the user
+    can see. (Whether they may add that kind of record at all is their role's right.)"""
+    return Customer.objects.for_user(acting_user, "view").order_by("name", "id")
 
 
-def update_customer(customer: Customer, **values) -> Customer:
-    return records.update(customer, **values)
+def check_parent(customer, acting_user) -> None:
+    """ValidationError unless `customer` is one of `parent_choices(acting_user)`."""
+    if acting_user is not None and not parent_choices(acting_user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": _("That customer is not visible to you.")})
 
 
-def create_contact(customer: Customer, **values) -> Contact:
-    return records.create(Contact, customer=customer, tenant_id=customer.tenant_id, **values)
+def create_child(model, customer, *, acting_user, **values):
+    """A record hanging off `customer` (shared by every child type, sales' opportunities too)."""
+    records.require(acting_user, "add", model)
+    check_parent(customer, acting_user)
+    return records.create(model, customer=customer, tenant_id=customer.tenant_id, acting_user=acting_user, **values)
 
 
-def update_contact(contact: Contact, **values) -> Contact:
-    return records.update(contact, **values)
+def update_child(record, *, acting_user, **values):
+    """Change a child record; moving it to another customer follows the same rule as creating it."""
+    customer = values.get("customer")
+    if customer is not None and customer.pk != record.customer_id:
+        records.require(acting_user, "change", type(record), record)
+        check_parent(customer, acting_user)
+    return records.update(record, acting_user=acting_user, **values)
 
 
-def log_interaction(customer: Customer, *, author, occurred_at=None, **values) -> Interaction:
-    return records.create(
+# -- customers ------------------------------------------------------------------------------------
+
+
+@action
+def create_customer(*, acting_user, **values) -> Customer:
+    values.setdefault("owner", acting_user)
+    return records.create(Customer, acting_user=acting_user, **values)
+
+
+@action
+def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
+    return records.update(customer, acting_user=acting_user, **values)
+
+
+def _check_may_share(customer, acting_user) -> None:
+    """Owner, managers and admins share a customer (and end a share)."""
+    if acting_user is None:
+        return
+    membership = Membership.objects.filter(tenant_id=customer.tenant_id, user=acting_user).first()
+    role = membership.role if membership else None
+    if role not in (Role.ADMIN, Role.MANAGER) and not (role == Role.REP and customer.owner_id == acting_user.pk):
+        raise PermissionDenied(_("Only the owner, managers and admins may share this customer."))
+
+
+@action
+def share_customer(customer: Customer, user, *, acting_user) -> CustomerShare:
+    """Let a member who does not own the customer see it (reps see shared customers)."""
+    _check_may_share(customer, acting_user)
+    if not Membership.objects.filter(tenant_id=customer.tenant_id, user=user).exists():
+        raise ValidationError({"user": _("Customers can be shared with members of the company only.")})
+    with transaction.atomic():
+        share = CustomerShare.all_objects.filter(tenant_id=customer.tenant_id, customer=customer, user=user).first()
+        if share is None:
+            share = CustomerShare.all_objects.create(tenant_id=customer.tenant_id, customer=customer, user=user)
+            audit(AuditEvent.Action.SHARE, target=customer, detail={"user_id": user.pk})
+    return share
+
+
+@action
+def unshare_customer(customer: Customer, user, *, acting_user) -> None:
+    _check_may_share(customer, acting_user)
+    with transaction.atomic():
+        shares = CustomerShare.all_objects.filter(tenant_id=customer.tenant_id, customer=customer, user=user)
+        if shares.exists():
+            for share in shares:  # one by one: simple-history records each removal
+                share.delete()
+            audit(AuditEvent.Action.UNSHARE, target=customer, detail={"user_id": user.pk})
+
+
+# -- contacts and interactions ------------------------------------------------------------------------
+
+
+@action
+def create_contact(customer: Customer, *, acting_user, **values) -> Contact:
+    return create_child(Contact, customer, acting_user=acting_user, **values)
+
+
+@action
+def update_contact(contact: Contact, *, acting_user, **values) -> Contact:
+    return update_child(contact, acting_user=acting_user, **values)
+
+
+@action
+def log_interaction(customer: Customer, *, acting_user, occurred_at=None, **values) -> Interaction:
+    """Record a call, email, meeting or note; its author is whoever logs it."""
+    if "author" in values:
+        raise ValidationError({"author": _("The author of an interaction is whoever logs it.")})
+    return create_child(
         Interaction,
-        customer=customer,
-        tenant_id=customer.tenant_id,
-        author=author,
+        customer,
+        acting_user=acting_user,
+        author=acting_user,
         occurred_at=occurred_at or timezone.now(),
         **values,
     )
 
 
-def update_interaction(interaction: Interaction, **values) -> Interaction:
-    return records.update(interaction, **values)
+@action
+def update_interaction(interaction: Interaction, *, acting_user, **values) -> Interaction:
+    if "author" in values and values["author"] != interaction.author:
+        raise ValidationError({"author": _("The author of an interaction cannot be changed.")})
+    values.pop("author", None)
+    return update_child(interaction, acting_user=acting_user, **values)
 
 
-@transaction.atomic
-def share_customer(customer: Customer, user) -> CustomerShare:
-    share, _created = CustomerShare.all_objects.get_or_create(
-        tenant_id=customer.tenant_id, customer=customer, user=user
-    )
-    return share
-
-
-def unshare_customer(customer: Customer, user) -> None:
-    CustomerShare.all_objects.filter(tenant_id=customer.tenant_id, customer=customer, user=user).delete()
+# -- tickets ------------------------------------------------------------------------------------------
 
 
 def ticket_status_values(ticket: Ticket, status: str) -> dict:
@@ -65,42 +147,45 @@ def ticket_status_values(ticket: Ticket, status: str) -> dict:
     return values
 
 
-def create_ticket(customer: Customer, **values) -> Ticket:
-    ticket = Ticket(customer=customer)
-    values.update(ticket_status_values(ticket, values.get("status", Ticket.Status.NEW)))
-    return records.create(Ticket, customer=customer, tenant_id=customer.tenant_id, **values)
+@action
+def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
+    values.update(ticket_status_values(Ticket(customer=customer), values.get("status", Ticket.Status.NEW)))
+    return create_child(Ticket, customer, acting_user=acting_user, **values)
 
 
-def update_ticket(ticket: Ticket, **values) -> Ticket:
+@action
+def update_ticket(ticket: Ticket, *, acting_user, **values) -> Ticket:
     if "status" in values:
         values.update(ticket_status_values(ticket, values["status"]))
-    return records.update(ticket, **values)
+    return update_child(ticket, acting_user=acting_user, **values)
 
 
-def change_ticket_status(ticket: Ticket, status: str) -> Ticket:
-    return update_ticket(ticket, status=status)
+@action
+def change_ticket_status(ticket: Ticket, status: str, *, acting_user) -> Ticket:
+    return update_ticket(ticket, status=status, acting_user=acting_user)
 
 
-def assign_ticket(ticket: Ticket, assignee) -> Ticket:
-    return records.update(ticket, assignee=assignee)
+@action
+def assign_ticket(ticket: Ticket, assignee, *, acting_user) -> Ticket:
+    return records.update(ticket, assignee=assignee, acting_user=acting_user)
 
 
 # -- bulk actions on a selection of customers -----------------------------------------------------
-# Each takes a queryset the caller has already restricted with
-# `Customer.objects.for_user(user, "change")`, so only rows the user may change
-# are touched, and changes them with one UPDATE. (QuerySet.update() writes no
-# per-row history: when history arrives, these must bulk-insert it.)
+# One set-based UPDATE over the selected rows the acting user may change, with a
+# history row each and one audit event (crm.records.actions.update_many).
 
 
-def bulk_assign_owner(customers, owner) -> int:
+@action
+def bulk_assign_owner(customers, owner, *, acting_user) -> int:
     """Give every customer in `customers` the owner `owner`; returns how many changed."""
     if owner is not None and not Membership.objects.filter(user=owner, tenant=current_tenant()).exists():
         raise ValidationError(_("The owner must be a member of the company."))
     changed = customers.exclude(owner=owner) if owner is not None else customers.exclude(owner__isnull=True)
-    return records.update_many(changed, owner=owner)
+    return records.update_many(changed, owner=owner, acting_user=acting_user)
 
 
-def bulk_add_tag(customers, tag: str) -> int:
+@action
+def bulk_add_tag(customers, tag: str, *, acting_user) -> int:
     """Add `tag` to every customer in `customers` that lacks it; returns how many changed."""
     tag = (tag or "").strip()
     if not tag or len(tag) > 50 or "\x00" in tag:
@@ -109,4 +194,5 @@ def bulk_add_tag(customers, tag: str) -> int:
     return records.update_many(
         customers.exclude(tags__contains=[tag]),
         tags=Func(F("tags"), Value(tag), function="array_append", output_field=tags),
+        acting_user=acting_user,
     )

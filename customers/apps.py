@@ -5,3 +5,46 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from crm.records import registry
+        from crm.records.registry import EVERYTHING, DemoStep, RecordType
+        from crm.tenancy.roles import Role
+        from customers import dashboard, demo
+        from customers.models import Contact, Customer, Interaction, Ticket
+
+        registry.register(
+            RecordType(Customer, api_prefix="customers", api_viewset="customers.api.viewsets.CustomerViewSet")
+        )
+        registry.register(
+            RecordType(
+                Contact,
+                bin_parents=("customer",),
+                api_prefix="contacts",
+                api_viewset="customers.api.viewsets.ContactViewSet",
+            )
+        )
+        registry.register(
+            RecordType(
+                Interaction,
+                bin_parents=("customer",),
+                label_field="summary",
+                api_prefix="interactions",
+                api_viewset="customers.api.viewsets.InteractionViewSet",
+            )
+        )
+        registry.register(
+            RecordType(
+                Ticket,
+                bin_parents=("customer",),
+                label_field="subject",
+                rights={**registry.DEFAULT_RIGHTS, Role.SUPPORT: EVERYTHING},  # support works the tickets
+                api_prefix="tickets",
+                api_viewset="customers.api.viewsets.TicketViewSet",
+            )
+        )
+        registry.mount_urls("customers/", "customers.urls.customers")
+        registry.mount_urls("tickets/", "customers.urls.tickets")
+        for panel in dashboard.PANELS:
+            registry.add_dashboard_panel(panel)
+        registry.add_demo_step(DemoStep(demo.seed, order=10))

@@ -1,4 +1,4 @@
-"""Browser forms for customers, contacts and interactions.
+"""Browser forms for customers, contacts, interactions and tickets.
 
 Forms validate input; the views hand `cleaned_data` to `customers.actions`,
 which do the writes. Choices of related records always come from the
@@ -12,13 +12,9 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField
-from customers.models import Contact, Customer, Interaction
-
-
-def changeable_customers(user):
-    """The customers a user may attach contacts and interactions to."""
-    return Customer.objects.for_user(user, "change").order_by("name", "id")
+from crm.web.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField, member_field
+from customers.actions import parent_choices
+from customers.models import Contact, Customer, Interaction, Ticket
 
 
 def customer_email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -109,7 +105,7 @@ class CustomerChildForm(BootstrapFormMixin, forms.ModelForm):
         if customer is not None:
             del self.fields["customer"]
         else:
-            self.fields["customer"].queryset = changeable_customers(user)
+            self.fields["customer"].queryset = parent_choices(user)
 
     def chosen_customer(self):
         return self.fixed_customer or self.cleaned_data.get("customer") or self.instance_customer()
@@ -203,3 +199,39 @@ class CustomerBulkForm(MemberFieldsMixin, forms.Form):
         if action == self.ADD_TAG and not cleaned.get("tag"):
             self.add_error("tag", _("Type the tag to add."))
         return cleaned
+
+
+class TicketForm(BootstrapFormMixin, forms.ModelForm):
+    # The choices are set per user in __init__ (the default would query without a tenant).
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.all_objects.none())
+
+    class Meta:
+        model = Ticket
+        fields = ["customer", "subject", "description", "status", "priority", "assignee", "due_at"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "due_at": DateTimeInput(),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per request: the choices are the active tenant's members.
+        self.fields["assignee"] = member_field(label=_("Assignee"), empty_label=_("Unassigned"))
+        customer = self.fields["customer"]
+        customer.queryset = parent_choices(user)
+        customer.empty_label = _("Choose a customer")
+        self.fields["subject"].widget.attrs.setdefault("autofocus", True)
+
+    def action_values(self, *, only_changed: bool) -> dict:
+        names = self.changed_data if only_changed else list(self.cleaned_data)
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+
+
+class TicketStatusForm(BootstrapFormMixin, forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+
+
+class TicketAssignForm(BootstrapFormMixin, forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"] = member_field(label=_("Assignee"), empty_label=_("Unassigned"))

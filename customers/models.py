@@ -8,8 +8,8 @@ from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.history import TracedHistory
-from crm.softdelete import (
+from crm.history.tracing import TracedHistory
+from crm.records.models import (
     PurgePermissionBase,
     SoftDeleteModel,
     alive_unique,
@@ -114,6 +114,8 @@ class CustomerShare(TenantModel):
     customer = tenant_foreign_key(Customer, on_delete=models.CASCADE, related_name="shares")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
 
+    history = TracedHistory()
+
     class Meta(TenantModel.Meta):
         verbose_name = _("customer share")
         verbose_name_plural = _("customer shares")
@@ -190,8 +192,6 @@ class Interaction(CustomerChild):
         related_name="interactions",
         verbose_name=_("contact"),
     )
-    label_field = "summary"
-
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.NOTE)
     summary = models.TextField(_("summary"), max_length=5000)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -245,7 +245,6 @@ class Ticket(CustomerChild):
         URGENT = "urgent", _("Urgent")
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
-    label_field = "subject"
 
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), max_length=10000, blank=True)

@@ -2,8 +2,8 @@
 
 from django.db import models
 
-from crm.permissions import Role
-from crm.softdelete import SoftDeleteQuerySet
+from crm.records.models import SoftDeleteQuerySet
+from crm.tenancy.roles import Role
 
 
 class CustomerQuerySet(SoftDeleteQuerySet):

@@ -1,8 +1,9 @@
-"""Writes to opportunities: one function per operation."""
+"""Writes to opportunities: one action per operation (see customers.actions for the shared rules)."""
 
 from django.utils import timezone
 
-from crm import records
+from crm.tenancy.acting import action
+from customers.actions import create_child, update_child
 from customers.models import Customer
 from sales.models import Opportunity
 
@@ -19,28 +20,31 @@ def stage_values(opportunity: Opportunity, stage: str, *, probability=None) -> d
     return values
 
 
-def create_opportunity(customer: Customer, **values) -> Opportunity:
-    opportunity = Opportunity(customer=customer)
-    values.update(
-        stage_values(opportunity, values.get("stage", Opportunity.Stage.LEAD), probability=values.get("probability"))
-    )
-    return records.create(Opportunity, customer=customer, tenant_id=customer.tenant_id, **values)
+@action
+def create_opportunity(customer: Customer, *, acting_user, **values) -> Opportunity:
+    values.setdefault("owner", acting_user)
+    stage = values.get("stage", Opportunity.Stage.LEAD)
+    values.update(stage_values(Opportunity(customer=customer), stage, probability=values.get("probability")))
+    return create_child(Opportunity, customer, acting_user=acting_user, **values)
 
 
-def update_opportunity(opportunity: Opportunity, **values) -> Opportunity:
+@action
+def update_opportunity(opportunity: Opportunity, *, acting_user, **values) -> Opportunity:
     if "stage" in values and values["stage"] != opportunity.stage:
         values.update(stage_values(opportunity, values["stage"], probability=values.get("probability")))
-    return records.update(opportunity, **values)
+    return update_child(opportunity, acting_user=acting_user, **values)
 
 
-def move_opportunity(opportunity: Opportunity, stage: str) -> Opportunity:
+@action
+def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user) -> Opportunity:
     """The pipeline board's drag and drop."""
-    return update_opportunity(opportunity, stage=stage)
+    return update_opportunity(opportunity, stage=stage, acting_user=acting_user)
 
 
-def lose_opportunity(opportunity: Opportunity, lost_reason: str = "") -> Opportunity:
+@action
+def lose_opportunity(opportunity: Opportunity, lost_reason: str = "", *, acting_user) -> Opportunity:
     """Move a deal to "lost", recording why when a reason is given (an empty one keeps the old reason)."""
     values = {"stage": Opportunity.Stage.LOST}
     if lost_reason:
         values["lost_reason"] = lost_reason
-    return update_opportunity(opportunity, **values)
+    return update_opportunity(opportunity, acting_user=acting_user, **values)

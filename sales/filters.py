@@ -4,8 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import BootstrapFilterSet, TenantMemberFilter
-from crm.forms import DateInput
+from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
+from crm.web.forms import DateInput
 from sales.models import Opportunity
 
 

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import BootstrapFormMixin, DateInput, MemberChoiceField
+from crm.web.forms import BootstrapFormMixin, DateInput, member_field
+from customers.actions import parent_choices
 from customers.models import Customer
 from sales.models import Opportunity
 
@@ -40,7 +41,7 @@ class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
         # Built per request: the choices are the active tenant's members.
         self.fields["owner"] = member_field(label=_("Owner"), empty_label=_("No owner"))
         customer = self.fields["customer"]
-        customer.queryset = Customer.objects.for_user(user, "change").order_by("name", "id")
+        customer.queryset = parent_choices(user)
         customer.empty_label = _("Choose a customer")
         self.fields["probability"].required = False
         self.fields["amount"].widget.attrs.update(min="0", step="0.01", inputmode="decimal")
@@ -78,10 +79,3 @@ class MoveForm(BootstrapFormMixin, forms.Form):
         if cleaned.get("stage") != Opportunity.Stage.LOST:
             cleaned["lost_reason"] = ""
         return cleaned
-
-
-def member_field(**kwargs) -> MemberChoiceField:
-    """A member choice built per request (BootstrapFormMixin has already styled the others)."""
-    field = MemberChoiceField(**kwargs)
-    field.widget.attrs["class"] = "form-select"
-    return field

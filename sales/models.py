@@ -6,8 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.history import TracedHistory
-from crm.softdelete import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key, tenant_key
+from crm.history.tracing import TracedHistory
+from crm.records.models import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key, tenant_key
 from customers.models import CustomerChild
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))

@@ -4,25 +4,26 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+from django.db.models import Count, F, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView
 
-from crm.views_mixins import (
+from crm.web.forms import add_errors
+from crm.web.mixins import (
     RecordCreateView,
     RecordDetailView,
     RecordListView,
     RecordUpdateView,
     RestrictedQuerysetMixin,
-    add_errors,
+    in_order,
     may,
 )
+from crm.web.redirects import safe_next
 from customers.models import Customer
 from sales import actions
 from sales.filters import BoardFilter, OpportunityFilter
@@ -32,20 +33,7 @@ from sales.models import Opportunity
 # The board shows the newest cards of each stage; the list has the rest.
 BOARD_CARDS_PER_STAGE = 50
 
-STAGE_ORDER = Case(
-    *[When(stage=stage, then=Value(position)) for position, stage in enumerate(Opportunity.Stage.values)],
-    output_field=IntegerField(),
-)
-
-
-def safe_next(request, fallback: str) -> str:
-    """The `next` URL of a form if it points back into this site, else `fallback`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+STAGE_ORDER = in_order("stage", Opportunity.Stage.values)
 
 
 class OpportunityPermissionMixin:
@@ -171,9 +159,11 @@ class OpportunityMoveView(OpportunityDetailView):
         if form.is_valid():
             try:
                 if form.cleaned_data["stage"] == Opportunity.Stage.LOST:
-                    actions.lose_opportunity(self.object, lost_reason=form.cleaned_data["lost_reason"])
+                    actions.lose_opportunity(
+                        self.object, lost_reason=form.cleaned_data["lost_reason"], acting_user=request.user
+                    )
                 else:
-                    actions.move_opportunity(self.object, form.cleaned_data["stage"])
+                    actions.move_opportunity(self.object, form.cleaned_data["stage"], acting_user=request.user)
             except ValidationError as error:
                 add_errors(form, error)
             else:
@@ -220,7 +210,7 @@ class OpportunityCreateView(OpportunityFormMixin, RecordCreateView):
     def perform(self, form):
         values = form.action_values(only_changed=False)
         customer = values.pop("customer")
-        return actions.create_opportunity(customer, **values)
+        return actions.create_opportunity(customer, acting_user=self.request.user, **values)
 
 
 class OpportunityUpdateView(OpportunityFormMixin, RecordUpdateView):
@@ -231,7 +221,9 @@ class OpportunityUpdateView(OpportunityFormMixin, RecordUpdateView):
         return {**super().get_form_kwargs(), "instance": copy.copy(self.object)}
 
     def perform(self, form):
-        return actions.update_opportunity(self.object, **form.action_values(only_changed=True))
+        return actions.update_opportunity(
+            self.object, acting_user=self.request.user, **form.action_values(only_changed=True)
+        )
 
 
 def preselected_customer(request, action: str):

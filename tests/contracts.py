@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from tests.conftest import login
 from tests.factories import make_member
@@ -214,7 +214,7 @@ class RecordPagesContract:
         record, kept = self.make(records), self.make(records)
         model = type(record)
         with activate(records.tenant, user=admin_user):
-            recyclebin.delete(admin_user, model.objects.filter(pk=record.pk))
+            recyclebin.delete(model.objects.filter(pk=record.pk), acting_user=admin_user)
         client = login(admin_user)
         before = getattr(model.all_objects.get(pk=record.pk), self.text_field)
         assert client.get(reverse(self.detail_url, args=[record.pk])).status_code == 404

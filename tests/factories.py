@@ -24,7 +24,7 @@ def make_tenant(slug=None, **values) -> Tenant:
 
 def make_member(tenant, username=None, role="admin"):
     username = username or f"user{next(_sequence)}"
-    return add_member(tenant, username, role=role, password=PASSWORD).user
+    return add_member(tenant, username, role=role, password=PASSWORD, acting_user=None).user
 
 
 def make_user(username=None):
@@ -38,9 +38,11 @@ class RecordMaker:
         self.tenant = tenant
         self.actor = actor
 
-    def _run(self, function, *args, **values):
-        with activate(self.tenant, user=self.actor, process="tests"):
-            return function(*args, **values)
+    def _run(self, function, *args, acting_user=None, **values):
+        """Run an action in this tenant, by `acting_user` (default: the maker's actor)."""
+        actor = acting_user or self.actor
+        with activate(self.tenant, user=actor, process="tests"):
+            return function(*args, acting_user=actor, **values)
 
     def customer(self, **values):
         n = next(_sequence)
@@ -56,8 +58,8 @@ class RecordMaker:
     def interaction(self, customer=None, **values):
         values.setdefault("summary", "Talked about the renewal.")
         values.setdefault("kind", "call")
-        values.setdefault("author", self.actor)
-        return self._run(customer_actions.log_interaction, customer or self.customer(), **values)
+        author = values.pop("author", None)  # the author is whoever logs it
+        return self._run(customer_actions.log_interaction, customer or self.customer(), acting_user=author, **values)
 
     def ticket(self, customer=None, **values):
         values.setdefault("subject", f"Ticket {next(_sequence)}")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import dashboard
+from crm.web import dashboard
 from tests.conftest import login
 from tests.factories import make_member
 

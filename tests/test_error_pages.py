@@ -16,9 +16,10 @@ from django.http import Http404
 from django.test import Client, RequestFactory
 from django.urls import path, reverse
 
-from crm import errors, recyclebin
 from crm import urls as project_urls
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
+from crm.web import errors
 from customers.models import Ticket
 from tests.conftest import login
 
@@ -305,7 +306,7 @@ def error_alert(page):
 def test_a_4xx_answer_to_htmx_shows_its_message(ticket_page, records, admin_user):
     page, ticket = ticket_page
     with activate(records.tenant, user=admin_user):
-        recyclebin.delete(admin_user, Ticket.objects.filter(pk=ticket.pk))  # meanwhile, elsewhere
+        recyclebin.delete(Ticket.objects.filter(pk=ticket.pk), acting_user=admin_user)  # meanwhile, elsewhere
     page.click("[data-testid=status-resolved]")
     assert "This page does not exist, or what it shows is not visible to you." in error_alert(page).inner_text()
     assert page.locator("[data-testid=ticket-subject]").inner_text() == "Flaky printer"  # the page stays

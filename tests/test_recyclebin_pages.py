@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Interaction, Ticket
 from sales.models import Opportunity
@@ -37,7 +37,7 @@ def delete_url(record_type, *ids, **params):
 def soft_delete(tenant, user, record):
     """Delete `record` as `user` through the action; returns the batch."""
     with activate(tenant, user=user):
-        return recyclebin.delete(user, type(record).objects.filter(pk=record.pk))
+        return recyclebin.delete(type(record).objects.filter(pk=record.pk), acting_user=user)
 
 
 def batch_of(record):
@@ -321,7 +321,7 @@ def test_the_bin_paginates_and_keeps_the_filters(tenant, records, admin):
     tickets = [records.ticket(subject=f"Paged {n}") for n in range(30)]
     with activate(tenant, user=admin.user):
         for ticket in tickets:
-            recyclebin.delete(admin.user, Ticket.objects.filter(pk=ticket.pk))
+            recyclebin.delete(Ticket.objects.filter(pk=ticket.pk), acting_user=admin.user)
     first = admin.get(reverse("bin:list"), {"type": "ticket", "q": "Paged"})
     assert len(rows_of(first)) == 25
     assert "page=2" in page(first) and "type=ticket" in page(first) and "q=Paged" in page(first)

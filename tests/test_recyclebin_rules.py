@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from crm import recyclebin
-from crm.recyclebin import Item
-from crm.softdelete import purge_rows
+from crm.records.purge import purge_rows
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Ticket
 from tests.factories import make_member
@@ -64,8 +64,8 @@ def test_a_rep_restores_what_they_deleted_themselves(tenant, records, members):
     rep = members["rep"]
     customer = records.customer(owner=rep)
     with activate(tenant, user=rep):
-        batch = recyclebin.delete(rep, Customer.objects.filter(pk=customer.pk))
-        recyclebin.restore_batch(rep, batch.id)
+        batch = recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=rep)
+        recyclebin.restore_batch(batch.id, acting_user=rep)
         assert Customer.objects.filter(pk=customer.pk).exists()
 
 
@@ -75,8 +75,8 @@ def test_support_deletes_and_restores_tickets_assigned_to_them_only(tenant, reco
     others = records.ticket()
     with activate(tenant, user=agent):
         assert attempt(recyclebin.delete, agent, Ticket.objects.filter(pk=others.pk)) == "refused"
-        batch = recyclebin.delete(agent, Ticket.objects.filter(pk=theirs.pk))
-        recyclebin.restore_batch(agent, batch.id)
+        batch = recyclebin.delete(Ticket.objects.filter(pk=theirs.pk), acting_user=agent)
+        recyclebin.restore_batch(batch.id, acting_user=agent)
     assert Ticket.all_objects.get(pk=theirs.pk).deleted_at is None
 
 
@@ -111,7 +111,7 @@ def test_a_purge_grant_goes_away_with_its_record(tenant, records, admin_user, me
         customer.delete()
         assign_perm("customers.purge_customer", members["manager"], Customer.all_objects.get(pk=customer.pk))
         assert CustomerPurgePermission.objects.filter(tenant=tenant).count() == 1
-        recyclebin.purge(admin_user, [Item(Customer, customer.pk)])
+        recyclebin.purge([Item(Customer, customer.pk)], acting_user=admin_user)
     assert not CustomerPurgePermission.objects.exists()
 
 

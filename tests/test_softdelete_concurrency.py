@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
-from crm import recyclebin
-from crm.recyclebin import Item
-from crm.softdelete import RestoreConflict
+from crm.records.softdelete import RestoreConflict
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Interaction, Ticket
 from sales.models import Opportunity
@@ -71,8 +71,12 @@ def as_admin(tenant, admin, function, *args):
 def test_two_sessions_deleting_overlapping_customers(world):
     tenant, admin, customers = world
     ids = [customer.pk for customer in customers]
-    first = as_admin(tenant, admin, lambda user: recyclebin.delete(user, Customer.objects.filter(pk__in=ids[:4])))
-    second = as_admin(tenant, admin, lambda user: recyclebin.delete(user, Customer.objects.filter(pk__in=ids[2:])))
+    first = as_admin(
+        tenant, admin, lambda user: recyclebin.delete(Customer.objects.filter(pk__in=ids[:4]), acting_user=user)
+    )
+    second = as_admin(
+        tenant, admin, lambda user: recyclebin.delete(Customer.objects.filter(pk__in=ids[2:]), acting_user=user)
+    )
     for _ in range(3):
         assert run_concurrently(first, second) == []
     with activate(tenant):
@@ -87,16 +91,16 @@ def test_delete_restore_and_purge_racing_on_the_same_rows(world):
     tenant, admin, customers = world
     ids = [customer.pk for customer in customers]
     with activate(tenant, user=admin):
-        recyclebin.delete(admin, Customer.objects.filter(pk__in=ids[:3]))
+        recyclebin.delete(Customer.objects.filter(pk__in=ids[:3]), acting_user=admin)
 
     def restore(user):
-        recyclebin.restore(user, [Item(Customer, pk) for pk in ids[:2]])
+        recyclebin.restore([Item(Customer, pk) for pk in ids[:2]], acting_user=user)
 
     def purge(user):
-        recyclebin.purge(user, [Item(Customer, ids[1]), Item(Customer, ids[2])])
+        recyclebin.purge([Item(Customer, ids[1]), Item(Customer, ids[2])], acting_user=user)
 
     def delete(user):
-        recyclebin.delete(user, Customer.objects.filter(pk__in=ids[3:]))
+        recyclebin.delete(Customer.objects.filter(pk__in=ids[3:]), acting_user=user)
 
     errors = run_concurrently(
         as_admin(tenant, admin, restore), as_admin(tenant, admin, purge), as_admin(tenant, admin, delete)
@@ -115,10 +119,10 @@ def test_restoring_a_child_while_its_parent_is_being_deleted(world):
         contact.delete()
 
     def restore_child(user):
-        recyclebin.restore(user, [Item(Contact, contact.pk)])
+        recyclebin.restore([Item(Contact, contact.pk)], acting_user=user)
 
     def delete_parent(user):
-        recyclebin.delete(user, Customer.objects.filter(pk=customer.pk))
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=user)
 
     for _ in range(3):
         assert run_concurrently(as_admin(tenant, admin, restore_child), as_admin(tenant, admin, delete_parent)) == []

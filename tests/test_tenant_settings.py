@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from crm.tenant_settings_views import save_tenant_settings
+from crm.tenancy.actions import update_tenant_settings
 from tests.conftest import login
 from tests.factories import make_member, make_user
 
@@ -106,12 +106,12 @@ def test_an_admin_changes_only_their_current_company(tenant, other_tenant, admin
     assert (tenant.retention_days, other_tenant.retention_days) == (3, 30)
 
 
-def test_the_save_function_validates_and_leaves_the_callers_object_alone(tenant):
+def test_the_action_validates_and_leaves_the_callers_object_alone(tenant):
     with pytest.raises(ValidationError):
-        save_tenant_settings(tenant, retention_days=400, legal_hold=True)
+        update_tenant_settings(tenant, retention_days=400, legal_hold=True, acting_user=None)
     assert (tenant.retention_days, tenant.legal_hold) == (30, False)
     tenant.refresh_from_db()
     assert (tenant.retention_days, tenant.legal_hold) == (30, False)
-    saved = save_tenant_settings(tenant, retention_days=200, legal_hold=True)
+    saved = update_tenant_settings(tenant, retention_days=200, legal_hold=True, acting_user=None)
     tenant.refresh_from_db()
     assert (saved.retention_days, tenant.retention_days, tenant.legal_hold) == (200, 200, True)

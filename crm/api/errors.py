@@ -25,7 +25,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from crm.softdelete import PurgeRefused, RestoreConflict
+from crm.tenancy.acting import ActionConflict
 
 log = logging.getLogger("crm.api")
 
@@ -98,15 +98,13 @@ def translate(exc):
         return exceptions.PermissionDenied(message)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(django_validation_fields(exc))
-    if isinstance(exc, RestoreConflict):
-        parent = exc.parent
+    if isinstance(exc, ActionConflict):
+        parent = getattr(exc, "parent", None)
         return Conflict(
             str(exc),
-            "restore_conflict",
+            exc.code,
             parent={"type": parent._meta.model_name, "id": parent.pk} if parent is not None else None,
         )
-    if isinstance(exc, PurgeRefused):
-        return Conflict(str(exc), "purge_refused")
     if isinstance(exc, IntegrityError):
         # The actions validate first; this is a race with a concurrent write.
         return Conflict(_("The change conflicts with a concurrent change; reload and try again."), "conflict")

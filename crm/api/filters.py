@@ -23,6 +23,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 MAX_PK = 2**63 - 1  # PostgreSQL bigint
+ID_PATTERN = r"[0-9]{1,19}"  # an id in a URL: at most 19 digits, then MAX_PK decides
 MAX_SEARCH_LENGTH = 200
 
 

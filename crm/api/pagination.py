@@ -19,8 +19,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from crm import pagination as counting
-from crm.pagination import COUNT_CAP
+from crm.web import pagination as counting
+from crm.web.pagination import COUNT_CAP
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200

@@ -8,8 +8,8 @@ Object-level rights are not checked here: they are the restricting queryset
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from crm.permissions import Role, role_may
 from crm.tenancy.context import get_context
+from crm.tenancy.roles import Role, role_may
 
 
 def active_membership(request):

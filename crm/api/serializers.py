@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from crm.api.filters import MAX_PK
-from crm.filters import tenant_members
+from crm.tenancy.members import tenant_members
 
 MAX_BULK = 1000
 

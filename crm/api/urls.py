@@ -1,30 +1,22 @@
-"""Everything under /api/: v1 resources, the recycle bin, the audit log, backups, the schema and its docs."""
+"""Everything under /api/: the record resources and other endpoints the apps registered,
+the recycle bin, who-am-I, the schema and its docs."""
 
 from django.urls import include, path, re_path
+from django.utils.module_loading import import_module
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from audit.api import AuditEventViewSet
-from backups.api import BackupTaskViewSet, BackupViewSet, RestoreRunViewSet
 from crm.api import views
 from crm.api.errors import not_found
-from crm.api.recyclebin import TYPE_NAMES, RecycleBinViewSet
 from crm.api.viewsets import ID_PATTERN
-from customers.api.viewsets import ContactViewSet, CustomerViewSet, InteractionViewSet, TicketViewSet
-from sales.api.viewsets import OpportunityViewSet
+from crm.records.registry import api_resources, api_url_modules
+from crm.recyclebin.api import TYPE_NAMES, RecycleBinViewSet
 
 app_name = "api"
 
 router = SimpleRouter(trailing_slash=True)
-router.register("customers", CustomerViewSet, basename="customer")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("interactions", InteractionViewSet, basename="interaction")
-router.register("opportunities", OpportunityViewSet, basename="opportunity")
-router.register("tickets", TicketViewSet, basename="ticket")
-router.register("audit-events", AuditEventViewSet, basename="audit-event")
-# backups/restores/ before backups/: the backup detail route takes digits only, but keep the order obvious.
-router.register("backups/restores", RestoreRunViewSet, basename="backup-restore-run")
-router.register("backups", BackupViewSet, basename="backup")
+for prefix, viewset, basename in api_resources():
+    router.register(prefix, viewset, basename=basename)
 
 BIN_ITEM = rf"^v1/recycle-bin/(?P<type>{'|'.join(TYPE_NAMES)})/(?P<id>{ID_PATTERN})/"
 
@@ -42,7 +34,8 @@ urlpatterns = [
         RecycleBinViewSet.as_view({"post": "restore"}),
         name="recycle-bin-item-restore",
     ),
-    path("v1/backups/tasks/<uuid:task>/", BackupTaskViewSet.as_view({"get": "retrieve"}), name="backup-task"),
+    # Endpoints the apps registered (crm.records.registry.add_api_urls), in the "api" namespace.
+    *(path("v1/", include(import_module(module).urlpatterns)) for module in api_url_modules()),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -3,16 +3,14 @@
 Reads: `Model.objects.for_user(request.user, "view")`, so other tenants' rows,
 rows in the recycle bin and rows the user may not see are all a 404. A visible
 record the user may not change is a 403. Writes go through the app's actions
-(the subclass's `create_record` / `update_record`), deletes through
-crm.recyclebin (which checks rights and audits refusals), reverts through
-crm.history.
+(the subclass's `create_record` / `update_record`, with
+`acting_user=request.user`), deletes through crm.recyclebin.actions (which
+checks rights and audits refusals), history and reverts through
+crm.history.api.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,14 +20,18 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from crm import history, recyclebin
-from crm.api.errors import Conflict, django_validation_fields, validation_message
-from crm.api.filters import FilterBackend, OrderingFilter, SearchFilter, StrictQueryParameters, reject_nul_bytes
+from crm.api.filters import (
+    ID_PATTERN,
+    FilterBackend,
+    OrderingFilter,
+    SearchFilter,
+    StrictQueryParameters,
+    reject_nul_bytes,
+)
 from crm.api.permissions import IsTenantMember, RoleMayAct
-from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, VersionSerializer, list_plan
-from crm.filters import tenant_members
-
-ID_PATTERN = r"[0-9]{1,19}"
+from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, list_plan
+from crm.history.api import HistoryEndpoints
+from crm.recyclebin import actions as recyclebin
 
 
 class ApiViewMixin:
@@ -68,7 +70,7 @@ ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT64, OpenApiParameter.PATH,
         for name in ("retrieve", "update", "partial_update", "destroy", "history", "revert")
     }
 )
-class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
+class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     """A tenant-owned record type: list, create, read, replace, change, delete (to the bin), history, revert."""
 
     model = None
@@ -163,7 +165,7 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def destroy(self, request, *args, **kwargs):
         record = self.get_object()
-        recyclebin.delete(request.user, self.model.objects.filter(pk=record.pk))
+        recyclebin.delete(self.model.objects.filter(pk=record.pk), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # -- set-based delete ---------------------------------------------------------------
@@ -187,112 +189,5 @@ class RecordViewSet(ApiViewMixin, viewsets.GenericViewSet):
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + (" …" if len(missing) > 20 else "")
             raise NotFound(_("No %(type)s with id %(ids)s.") % {"type": self.type_name(), "ids": shown})
-        batch = recyclebin.delete(request.user, self.model.objects.filter(pk__in=ids))
+        batch = recyclebin.delete(self.model.objects.filter(pk__in=ids), acting_user=request.user)
         return Response(BatchResultSerializer({"batch": batch.id, "counts": batch.counts, "total": batch.total}).data)
-
-    # -- history --------------------------------------------------------------------------
-    @extend_schema(
-        summary="Versions of the record, newest first, each with what it changed",
-        responses={200: VersionSerializer(many=True)},
-        filters=False,
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        filter_backends=[StrictQueryParameters],
-        filterset_class=None,
-        search_fields=(),
-        ordering_fields=(),
-    )
-    def history(self, request, *args, **kwargs):
-        record = self.get_object()
-        versions = record.history.select_related("history_user").order_by("-history_date", "-history_id")
-        page = self.paginate_queryset(self.filter_queryset(versions))
-        before = None
-        if page:
-            last = page[-1]
-            before = (
-                record.history.filter(
-                    Q(history_date__lt=last.history_date)
-                    | Q(history_date=last.history_date, history_id__lt=last.history_id)
-                )
-                .order_by("-history_date", "-history_id")
-                .first()
-            )
-        rows = []
-        for index, version in enumerate(page):
-            previous = page[index + 1] if index + 1 < len(page) else before
-            rows.append(
-                {
-                    "history_id": version.history_id,
-                    "history_date": version.history_date,
-                    "history_type": version.history_type,
-                    "user": version.history_user.get_username() if version.history_user_id else None,
-                    "reason": version.history_change_reason,
-                    "changes": _changes(version, previous),
-                }
-            )
-        return self.get_paginated_response(VersionSerializer(rows, many=True).data)
-
-    @extend_schema(
-        summary="Put a version's values back (as a new, audited change)",
-        description="409 when the old values would break a rule today (an email taken since, ...).",
-        request=None,
-        parameters=[
-            OpenApiParameter("history_id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="A version's id.")
-        ],
-    )
-    @action(detail=True, methods=["post"], url_path=rf"history/(?P<history_id>{ID_PATTERN})/revert")
-    def revert(self, request, *args, history_id=None, **kwargs):
-        record = self.get_object()
-        version = history.version_of(record, int(history_id))
-        if version is None:
-            raise NotFound(_("This %(type)s has no version %(id)s.") % {"type": self.type_name(), "id": history_id})
-        self.check_revert_references(record, version)
-        try:
-            record = history.revert(record, version)
-        except DjangoValidationError as error:
-            fields = django_validation_fields(error)
-            raise Conflict(
-                _("This version cannot be put back: %(reason)s") % {"reason": validation_message(fields)},
-                "revert_conflict",
-                fields=fields,
-            ) from error
-        return Response(self.get_serializer(record).data)
-
-    def check_revert_references(self, record, version):
-        """Refuse (409) a version that points at a record now in the bin, or at someone no longer a member.
-
-        crm.history.revert validates foreign keys against the base manager, so on
-        its own it would bring back e.g. a contact whose customer is in the bin.
-        """
-        fields = {}
-        for field in history.revertible_fields(type(record)):
-            target = getattr(version, field.attname, None)
-            if not field.is_relation or target is None or target == getattr(record, field.attname):
-                continue
-            related = field.related_model
-            if related is get_user_model():
-                ok = tenant_members().filter(pk=target).exists()
-                message = _("User %(id)s is no longer a member of this company.") % {"id": target}
-            else:
-                ok = related.objects.for_user(self.request.user, "view").filter(pk=target).exists()
-                message = _("%(type)s %(id)s is in the recycle bin or not visible to you; restore it first.") % {
-                    "type": related._meta.model_name,
-                    "id": target,
-                }
-            if not ok:
-                fields[field.name] = [message]
-        if fields:
-            raise Conflict(
-                _("This version cannot be put back: %(reason)s") % {"reason": validation_message(fields)},
-                "revert_conflict",
-                fields=fields,
-            )
-
-
-def _changes(version, previous) -> list[dict]:
-    if previous is None:
-        return []
-    delta = version.diff_against(previous, excluded_fields=["updated_at"])
-    return [{"field": change.field, "old": change.old, "new": change.new} for change in delta.changes]

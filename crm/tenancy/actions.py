@@ -1,17 +1,25 @@
-"""Writes to tenants, memberships, tokens and preferences (one place each)."""
+"""Writes to companies, memberships, tokens and preferences: one action each.
+
+Who may: the system (management commands, tasks), installation staff (the
+Django admin), and for one company's own settings and people, its admins.
+Every change of access or settings is an audit event in that company's log.
+"""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from crm.permissions import Role
+from crm.tenancy.acting import action, is_staff
 from crm.tenancy.models import ApiToken, Membership, Tenant, UserPreference
+from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 
 User = get_user_model()
+
+SETTINGS_FIELDS = ("retention_days", "legal_hold")
 
 
 def validate_role(role: str) -> str:
@@ -22,75 +30,151 @@ def validate_role(role: str) -> str:
     return role
 
 
-@transaction.atomic
-def create_tenant(*, slug: str, name: str, admin_username: str, admin_password: str) -> Tenant:
-    """A new tenant with its first admin (an existing user just gains the membership)."""
-    if Tenant.objects.filter(slug=slug).exists():
-        raise ValidationError(_("A tenant with slug %(slug)s already exists.") % {"slug": slug})
-    tenant = Tenant(slug=slug, name=name or slug)
-    tenant.full_clean()
-    tenant.save()
-    add_member(tenant, admin_username, role=Role.ADMIN, password=admin_password)
+def may_administer(acting_user, tenant) -> bool:
+    """The system, installation staff, or an admin of `tenant`."""
+    if acting_user is None or is_staff(acting_user):
+        return True
+    return Membership.objects.filter(tenant=tenant, user=acting_user, role__in=TENANT_ADMIN_ROLES).exists()
+
+
+def _require_administrator(acting_user, tenant) -> None:
+    if not may_administer(acting_user, tenant):
+        raise PermissionDenied(_("Only administrators may change company settings."))
+
+
+@action
+def create_tenant(*, slug: str, name: str, admin_username: str, admin_password: str, acting_user) -> Tenant:
+    """A new company with its first admin (an existing user just gains the membership)."""
+    if acting_user is not None and not is_staff(acting_user):
+        raise PermissionDenied(_("Only staff may create companies."))
+    with transaction.atomic():
+        if Tenant.objects.filter(slug=slug).exists():
+            raise ValidationError(_("A tenant with slug %(slug)s already exists.") % {"slug": slug})
+        tenant = Tenant(slug=slug, name=name or slug)
+        tenant.full_clean()
+        tenant.save()
+        add_member(tenant, admin_username, role=Role.ADMIN, password=admin_password, acting_user=acting_user)
     return tenant
 
 
-@transaction.atomic
-def add_member(tenant: Tenant, username: str, *, role: str, password: str | None = None, email: str = "") -> Membership:
+@action
+def add_member(
+    tenant: Tenant, username: str, *, role: str, acting_user, password: str | None = None, email: str = ""
+) -> Membership:
     """Create the user if new (password required) and give them `role` in `tenant`."""
+    _require_administrator(acting_user, tenant)
     validate_role(role)
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        if not password:
-            raise ValidationError(_("A new user needs a password."))
-        user = User(username=username, email=email)
-        User._meta.get_field("username").run_validators(username)
-        validate_password(password, user)
-        user.set_password(password)
-        user.save()
-    elif password:
-        validate_password(password, user)
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    membership, created = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
-    previous = None if created else membership.role
-    if not created and membership.role != role:
-        membership.role = role
-        membership.save(update_fields=["role"])
-    if created or previous != role:
-        audit(
-            AuditEvent.Action.MEMBERSHIP,
-            tenant=tenant,
-            target=membership,
-            detail={"user_id": user.pk, "role": role, "previous_role": previous},
-        )
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            if not password:
+                raise ValidationError(_("A new user needs a password."))
+            user = User(username=username, email=email)
+            User._meta.get_field("username").run_validators(username)
+            validate_password(password, user)
+            user.set_password(password)
+            user.save()
+        elif password:
+            validate_password(password, user)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        membership = Membership.objects.filter(tenant=tenant, user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+            _audit_membership(membership, previous_role=None)
+        elif membership.role != role:
+            set_member_role(membership, role, acting_user=acting_user)
     return membership
 
 
-@transaction.atomic
-def update_tenant_settings(tenant: Tenant, **values) -> Tenant:
-    """Change a tenant's settings (retention, legal hold); recorded with the fields changed."""
-    changed = sorted(name for name, value in values.items() if getattr(tenant, name) != value)
-    for name, value in values.items():
-        setattr(tenant, name, value)
-    tenant.full_clean()
-    if changed:
-        tenant.save(update_fields=changed)
-        audit(AuditEvent.Action.SETTINGS, tenant=tenant, target=tenant, detail={name: values[name] for name in changed})
-    return tenant
+def _audit_membership(membership, *, previous_role, removed=False) -> None:
+    detail = {
+        "user_id": membership.user_id,
+        "role": None if removed else membership.role,
+        "previous_role": previous_role,
+    }
+    audit(AuditEvent.Action.MEMBERSHIP, tenant=membership.tenant_id, target=membership, detail=detail)
 
 
-def api_token_for(tenant: Tenant, username: str) -> ApiToken:
+def _check_keeps_an_admin(membership, *, new_role=None) -> None:
+    """A company always keeps at least one admin."""
+    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+        return
+    others = Membership.objects.filter(tenant_id=membership.tenant_id, role=Role.ADMIN, user__is_active=True)
+    if not others.exclude(pk=membership.pk).exists():
+        raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
+
+
+@action
+def set_member_role(membership: Membership, role: str, *, acting_user) -> Membership:
+    _require_administrator(acting_user, membership.tenant)
+    validate_role(role)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        previous = membership.role
+        if previous == role:
+            return membership
+        _check_keeps_an_admin(membership, new_role=role)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _audit_membership(membership, previous_role=previous)
+    return membership
+
+
+@action
+def remove_member(membership: Membership, *, acting_user) -> None:
+    """End someone's membership of a company; their API tokens for it go with it."""
+    _require_administrator(acting_user, membership.tenant)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        _check_keeps_an_admin(membership)
+        ApiToken.objects.filter(tenant_id=membership.tenant_id, user_id=membership.user_id).delete()
+        _audit_membership(membership, previous_role=membership.role, removed=True)
+        membership.delete()
+
+
+@action
+def update_tenant_settings(tenant: Tenant, *, acting_user, **values) -> Tenant:
+    """Change a company's recycle-bin retention and legal hold; recorded with the fields changed.
+
+    Works on a fresh copy of the row, so a refused change leaves the caller's object as it was.
+    """
+    _require_administrator(acting_user, tenant)
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        fresh = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        changed = sorted(name for name, value in values.items() if getattr(fresh, name) != value)
+        for name, value in values.items():
+            setattr(fresh, name, value)
+        fresh.full_clean()
+        if changed:
+            fresh.save(update_fields=changed)
+            audit(
+                AuditEvent.Action.SETTINGS, tenant=fresh, target=fresh, detail={name: values[name] for name in changed}
+            )
+    return fresh
+
+
+@action
+def api_token_for(tenant: Tenant, username: str, *, acting_user) -> ApiToken:
     """The user's token in `tenant`, created if missing; members only."""
     membership = Membership.objects.select_related("user").filter(tenant=tenant, user__username=username).first()
     if membership is None:
         raise ValidationError(
             _("%(user)s is not a member of tenant %(tenant)s.") % {"user": username, "tenant": tenant.slug}
         )
+    if acting_user is not None and acting_user.pk != membership.user_id and not may_administer(acting_user, tenant):
+        raise PermissionDenied(_("You may not see another member's API token."))
     token, _created = ApiToken.objects.get_or_create(tenant=tenant, user=membership.user)
     return token
 
 
-def save_preferences(user, *, language: str, time_zone: str) -> UserPreference:
+@action
+def save_preferences(user, *, acting_user, language: str, time_zone: str) -> UserPreference:
+    if acting_user is not None and acting_user.pk != user.pk:
+        raise PermissionDenied(_("You may change only your own preferences."))
     preference, _created = UserPreference.objects.update_or_create(
         user=user, defaults={"language": language, "time_zone": time_zone}
     )

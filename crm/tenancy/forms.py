@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import time_zone_choices
+from crm.web.forms import BootstrapFormMixin
 
 
 class PreferencesForm(forms.Form):
@@ -13,3 +14,19 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
+
+
+class TenantSettingsForm(BootstrapFormMixin, forms.Form):
+    """Company settings an admin may change: recycle-bin retention and legal hold."""
+
+    retention_days = forms.IntegerField(
+        label=_("Recycle bin retention (days)"),
+        min_value=1,
+        max_value=365,
+        help_text=_("Deleted records are purged this many days after deletion (1 to 365)."),
+    )
+    legal_hold = forms.BooleanField(
+        label=_("Legal hold"),
+        required=False,
+        help_text=_("While on, nothing in this company is purged: neither by retention nor by hand."),
+    )

@@ -6,9 +6,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.permissions import Role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.querysets import TenantManager, TenantQuerySet
+from crm.tenancy.roles import Role
 
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from crm.permissions import role_may
 from crm.tenancy.context import current_tenant, get_context
+from crm.tenancy.roles import role_may
 
 
 def membership_for(user):

@@ -1,24 +1,22 @@
+"""The signed-in person's own pages (switch company, language, preferences) and the company settings."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.tenancy import actions
-from crm.tenancy.forms import PreferencesForm
+from crm.tenancy.forms import PreferencesForm, TenantSettingsForm
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TENANT_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import Membership, UserPreference
-
-
-def safe_next(request, fallback="dashboard"):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return redirect(fallback).url
+from crm.tenancy.roles import TENANT_ADMIN_ROLES
+from crm.web.forms import add_errors
+from crm.web.redirects import safe_next
 
 
 @login_required
@@ -49,7 +47,7 @@ def set_language(request):
     if request.user.is_authenticated:
         preference = UserPreference.objects.filter(user=request.user).first()
         time_zone = preference.time_zone if preference else ""
-        actions.save_preferences(request.user, language=language, time_zone=time_zone)
+        actions.save_preferences(request.user, acting_user=request.user, language=language, time_zone=time_zone)
     translation.activate(language)
     return response
 
@@ -63,10 +61,33 @@ def preferences(request):
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        actions.save_preferences(request.user, **form.cleaned_data)
+        actions.save_preferences(request.user, acting_user=request.user, **form.cleaned_data)
         request.session[SESSION_LANGUAGE_KEY] = form.cleaned_data["language"]
         request.session[SESSION_TIME_ZONE_KEY] = form.cleaned_data["time_zone"]
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Your preferences were saved."))
         return redirect("tenancy:preferences")
     return render(request, "tenancy/preferences.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_settings(request):
+    """Admins: how long the recycle bin keeps records, and legal hold."""
+    membership = request.membership
+    if membership is None or membership.role not in TENANT_ADMIN_ROLES:
+        raise PermissionDenied(_("Only administrators may change company settings."))
+    tenant = membership.tenant
+    form = TenantSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={name: getattr(tenant, name) for name in actions.SETTINGS_FIELDS},
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            actions.update_tenant_settings(tenant, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The company settings were saved."))
+            return redirect("company_settings")
+    return render(request, "tenancy/settings.html", {"form": form, "tenant": tenant})

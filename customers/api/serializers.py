@@ -61,8 +61,8 @@ class InteractionSerializer(RecordSerializer):
 
     customer = VisibleRecordField(Customer)
     contact = VisibleRecordField(Contact, required=False, allow_null=True, help_text="A contact of the same customer.")
-    author = MemberField(
-        required=False, allow_null=True, help_text="User id; the requesting user when omitted on create."
+    author = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="User id of whoever logged it (the requesting user, on create)."
     )
     occurred_at = serializers.DateTimeField(required=False, help_text="Now when omitted on create.")
 

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from crm.api.viewsets import RecordViewSet
-from crm.tenancy.context import current_tenant
 from customers import actions
 from customers.api.filters import ContactFilterSet, CustomerFilterSet, InteractionFilterSet, TicketFilterSet
 from customers.api.serializers import ContactSerializer, CustomerSerializer, InteractionSerializer, TicketSerializer
@@ -35,12 +34,10 @@ class CustomerViewSet(RecordViewSet):
     ordering_fields = ("name", "created_at", "updated_at", "status", "tier")
 
     def create_record(self, values):
-        values.setdefault("owner", self.request.user)
-        # The tenant is set before validation so that uniqueness among its customers is checked.
-        return actions.create_customer(tenant=current_tenant(), **values)
+        return actions.create_customer(acting_user=self.request.user, **values)
 
     def update_record(self, record, values):
-        return actions.update_customer(record, **values)
+        return actions.update_customer(record, acting_user=self.request.user, **values)
 
 
 @_documented("contacts")
@@ -54,10 +51,10 @@ class ContactViewSet(RecordViewSet):
     ordering_fields = ("name", "created_at", "updated_at")
 
     def create_record(self, values):
-        return actions.create_contact(values.pop("customer"), **values)
+        return actions.create_contact(values.pop("customer"), acting_user=self.request.user, **values)
 
     def update_record(self, record, values):
-        return actions.update_contact(record, **values)
+        return actions.update_contact(record, acting_user=self.request.user, **values)
 
 
 @_documented("interactions")
@@ -71,11 +68,10 @@ class InteractionViewSet(RecordViewSet):
     ordering_fields = ("occurred_at", "created_at", "kind")
 
     def create_record(self, values):
-        values.setdefault("author", self.request.user)
-        return actions.log_interaction(values.pop("customer"), **values)
+        return actions.log_interaction(values.pop("customer"), acting_user=self.request.user, **values)
 
     def update_record(self, record, values):
-        return actions.update_interaction(record, **values)
+        return actions.update_interaction(record, acting_user=self.request.user, **values)
 
 
 @_documented("tickets")
@@ -89,7 +85,7 @@ class TicketViewSet(RecordViewSet):
     ordering_fields = ("created_at", "updated_at", "due_at", "priority", "status", "subject")
 
     def create_record(self, values):
-        return actions.create_ticket(values.pop("customer"), **values)
+        return actions.create_ticket(values.pop("customer"), acting_user=self.request.user, **values)
 
     def update_record(self, record, values):
-        return actions.update_ticket(record, **values)
+        return actions.update_ticket(record, acting_user=self.request.user, **values)

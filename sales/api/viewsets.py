@@ -32,8 +32,7 @@ class OpportunityViewSet(RecordViewSet):
     ordering_fields = ("expected_close_date", "amount", "probability", "stage", "created_at", "updated_at", "name")
 
     def create_record(self, values):
-        values.setdefault("owner", self.request.user)
-        return actions.create_opportunity(values.pop("customer"), **values)
+        return actions.create_opportunity(values.pop("customer"), acting_user=self.request.user, **values)
 
     def update_record(self, record, values):
-        return actions.update_opportunity(record, **values)
+        return actions.update_opportunity(record, acting_user=self.request.user, **values)

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from crm.migration_ops import AddTenantForeignKey
+from crm.records.migration_ops import AddTenantForeignKey
 
 
 class Migration(migrations.Migration):

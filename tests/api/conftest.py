@@ -10,7 +10,7 @@ from tests.factories import make_member
 def token_client(tenant, user) -> APIClient:
     """An API client sending `Authorization: Token <key>` of `user` in `tenant`."""
     client = APIClient()
-    token = api_token_for(tenant, user.username)
+    token = api_token_for(tenant, user.username, acting_user=None)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     client.user = user
     client.tenant = tenant

@@ -35,14 +35,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from audit.models import AuditEvent
-from backups import api as backups_api
 from backups import postgres, restore
+from backups.api import viewsets as backups_api
 from backups.dump import LOCK_KEY, take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
 from backups.tasks import QUEUED
-from crm import recyclebin
 from crm.celery import app
-from crm.recyclebin import Item
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
 from customers.models import Customer
@@ -284,7 +284,7 @@ def test_staff_see_failure_details_and_who_started_a_backup(north, staff, backup
     assert detail["error"] == "pg_dump exited with 1: disk full"
 
     # Staff who are also admins of the company have both.
-    add_member(north["tenant"], "operator", role="admin")
+    add_member(north["tenant"], "operator", role="admin", acting_user=None)
     assert staff.get(f"{BACKUPS}{good.pk}/").json()["restore_options"] == ["tenant", "customer"]
 
 
@@ -340,7 +340,7 @@ def test_restores_are_listed_per_company_and_another_companys_run_is_a_404(north
     theirs = fake_run(backup, south["tenant"])
     whole = fake_run(backup, None, scope=RestoreRun.Scope.DATABASE, target="crm_copy")
     # The hardest case: north's admin is an admin of south too; the token's company decides.
-    add_member(south["tenant"], "north-admin", role="admin")
+    add_member(south["tenant"], "north-admin", role="admin", acting_user=None)
     admin = north["api"]
 
     assert [row["id"] for row in admin.get(RESTORES).json()["results"]] == [mine.pk]
@@ -700,7 +700,9 @@ def test_a_customer_restore_with_conflicts_reports_them_in_the_run(north, celery
     customer = north["customers"][1]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))  # soft: the ids still exist
+        recyclebin.delete(
+            Customer.objects.filter(pk=customer.pk), acting_user=north["admin"]
+        )  # soft: the ids still exist
 
     body = {"scope": "customer", "customer": customer.pk}
     run = ended(north["api"], started_restore(north["api"].post(restore_url(backup), body, format="json")))
@@ -717,8 +719,8 @@ def test_a_purged_customer_comes_back_through_the_api(north, celery_worker):
     customer = north["customers"][0]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))
-        recyclebin.purge(north["admin"], [Item(Customer, customer.pk)])
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=north["admin"])
+        recyclebin.purge([Item(Customer, customer.pk)], acting_user=north["admin"])
 
     body = {"scope": "customer", "customer": customer.pk}
     run = ended(north["api"], started_restore(north["api"].post(restore_url(backup), body, format="json")))

@@ -104,7 +104,7 @@ def test_a_token_acts_as_its_user_in_its_company(tenant, other_tenant):
     from crm.tenancy.actions import add_member
 
     user = make_member(tenant, role="viewer")
-    add_member(other_tenant, user.username, role="admin")
+    add_member(other_tenant, user.username, role="admin", acting_user=None)
     body = token_client(tenant, user).get("/api/v1/whoami/").json()
     assert body == {"username": user.username, "tenant": tenant.slug, "role": "viewer"}
     body = token_client(other_tenant, user).get("/api/v1/whoami/").json()
@@ -220,7 +220,7 @@ def test_concurrent_requests_are_all_counted(settings, tenant, records):
     from crm.tenancy.actions import api_token_for
 
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "10/hour"}}
-    request = SimpleNamespace(auth=api_token_for(tenant, make_member(tenant).username), user=None)
+    request = SimpleNamespace(auth=api_token_for(tenant, make_member(tenant).username, acting_user=None), user=None)
     with ThreadPoolExecutor(8) as pool:
         allowed = list(pool.map(lambda _: TokenRateThrottle().allow_request(request, None), range(40)))
     assert allowed.count(True) == 10
@@ -233,7 +233,7 @@ def test_a_rate_window_is_forgotten_after_it_ends(settings, tenant):
     from crm.tenancy.actions import api_token_for
 
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "5/min"}}
-    request = SimpleNamespace(auth=api_token_for(tenant, make_member(tenant).username), user=None)
+    request = SimpleNamespace(auth=api_token_for(tenant, make_member(tenant).username, acting_user=None), user=None)
     throttle = TokenRateThrottle()
     assert throttle.allow_request(request, None)
     window = int(time.time() // 60)

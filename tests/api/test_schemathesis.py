@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.actions import api_token_for
 from crm.tenancy.context import activate
 
@@ -65,7 +65,7 @@ def seed(records):
     records.contact(doomed)
     records.ticket(doomed)
     with activate(records.tenant, user=records.actor):
-        recyclebin.delete(records.actor, type(doomed).objects.filter(pk=doomed.pk))
+        recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=records.actor)
         versions = {name: record.history.first().history_id for name, record in alive.items()}
     return alive, doomed, versions
 
@@ -109,7 +109,7 @@ def seeded(db, in_process_requests, settings, records, admin_user, tenant):
     from audit.models import AuditEvent
 
     event_id = AuditEvent.objects.filter(tenant=tenant).values_list("pk", flat=True).first()
-    token = api_token_for(tenant, admin_user.username)
+    token = api_token_for(tenant, admin_user.username, acting_user=None)
     return {
         "headers": {"Authorization": f"Token {token.key}"},
         "pinned": pinned_path_parameters(alive, doomed, versions, event_id),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.events import record
 from audit.models import AuditEvent
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers import actions as customer_actions
 from customers.models import Customer
@@ -91,7 +91,7 @@ def test_filters_narrow_the_list(records, tenant, admin_user, admin_client):
     second = records.customer()
     with activate(tenant, user=bob):
         customer_actions.update_customer(first, name="Renamed by Bob")
-        batch = recyclebin.delete(bob, Customer.objects.filter(pk=second.pk))
+        batch = recyclebin.delete(Customer.objects.filter(pk=second.pk), acting_user=bob)
 
     def listed(**query):
         response = admin_client.get(LIST, query)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.chain import prune, verify_chain
 from audit.events import record
 from audit.models import AuditEvent
-from crm import recyclebin
-from crm.recyclebin import Item
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers import actions as customer_actions
 from customers.models import Contact, Customer, Ticket
@@ -48,10 +48,10 @@ def test_an_update_that_changes_nothing_writes_nothing(records, in_tenant):
 def test_delete_restore_and_purge_write_history_in_bulk_and_one_event_each(records, in_tenant, admin_user):
     customer = records.customer()
     contacts = [records.contact(customer) for _ in range(3)]
-    batch = recyclebin.delete(admin_user, Customer.objects.filter(pk=customer.pk))
-    recyclebin.restore_batch(admin_user, batch.id)
-    recyclebin.delete(admin_user, Customer.objects.filter(pk=customer.pk))
-    recyclebin.purge(admin_user, [Item(Customer, customer.pk)])
+    batch = recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=admin_user)
+    recyclebin.restore_batch(batch.id, acting_user=admin_user)
+    recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=admin_user)
+    recyclebin.purge([Item(Customer, customer.pk)], acting_user=admin_user)
 
     reasons = list(
         Contact.history.filter(id=contacts[0].pk)
@@ -71,7 +71,7 @@ def test_refused_attempts_are_recorded(records, tenant, admin_user):
     viewer = make_member(tenant, "peeker", role="viewer")
     customer = records.customer()
     with activate(tenant, user=viewer), pytest.raises(recyclebin.PermissionDenied):
-        recyclebin.delete(viewer, Customer.objects.filter(pk=customer.pk))
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=viewer)
     refused = events(tenant, action="refused")
     assert len(refused) == 1 and refused[0].actor == viewer and refused[0].detail["attempted"] == "delete"
 
@@ -168,7 +168,7 @@ def test_twenty_concurrent_writers_leave_one_valid_chain():
 
 
 def test_commands_and_tasks_record_their_process(tenant, records):
-    from crm.tasks import purge_recycle_bin
+    from crm.recyclebin.tasks import purge_recycle_bin
 
     with activate(tenant):
         customer = records.customer()

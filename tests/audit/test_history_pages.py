@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import formats, timezone, translation
 
 from audit.models import AuditEvent
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers import actions as customer_actions
 from customers.models import Customer
@@ -34,7 +34,7 @@ def changes_of(row) -> dict:
 
 def as_admin(tenant, user, function, *args, **values):
     with activate(tenant, user=user, process="tests"):
-        return function(*args, **values)
+        return function(*args, acting_user=user, **values)
 
 
 # -- the History page --------------------------------------------------------------
@@ -46,8 +46,8 @@ def test_history_lists_versions_newest_first_with_readable_diffs(records, tenant
     as_admin(tenant, admin_user, customer_actions.update_customer, customer, name="Acme Corp", status="active")
     as_admin(tenant, admin_user, customer_actions.update_customer, customer, owner=bob, tags=["a", "b"])
     with activate(tenant, user=admin_user, process="tests"):
-        batch = recyclebin.delete(admin_user, Customer.objects.filter(pk=customer.pk))
-        recyclebin.restore_batch(admin_user, batch.id)
+        batch = recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=admin_user)
+        recyclebin.restore_batch(batch.id, acting_user=admin_user)
 
     response = login(admin_user).get(url(customer))
 
@@ -114,7 +114,7 @@ def test_history_is_a_404_outside_what_the_user_may_see(records, other_records, 
     assert support.get(url(deal, "opportunity")).status_code == 404
 
     with activate(tenant, user=admin_user):
-        recyclebin.delete(admin_user, Customer.objects.filter(pk=mine.pk))
+        recyclebin.delete(Customer.objects.filter(pk=mine.pk), acting_user=admin_user)
     assert client.get(url(mine)).status_code == 404  # in the bin: not an alive record
 
 
@@ -314,7 +314,7 @@ def test_revert_is_refused_while_the_versions_parent_is_in_the_recycle_bin(recor
     first = contact.history.earliest("history_date")
     as_admin(tenant, admin_user, customer_actions.update_contact, contact, customer=second_home)
     with activate(tenant, user=admin_user):
-        recyclebin.delete(admin_user, Customer.objects.filter(pk=first_home.pk))
+        recyclebin.delete(Customer.objects.filter(pk=first_home.pk), acting_user=admin_user)
     client = login(admin_user)
 
     page = client.get(revert_url(contact, first, "contact"))

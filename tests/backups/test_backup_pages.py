@@ -22,9 +22,9 @@ from backups import postgres, restore
 from backups.dump import LOCK_KEY, take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
 from backups.tasks import BACKUP_STARTED, QUEUED, backup_now, run_restore
-from crm import recyclebin
 from crm.celery import app
-from crm.recyclebin import Item
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers.models import Customer
 from tests.backups.helpers import fake_backup, fake_run
@@ -259,7 +259,7 @@ def test_the_customer_restore_asks_for_the_id_then_confirms(north, backup_dir):
     warned = client.get(url, {"customer": live.pk})
     assert find_testids(warned, "customer-live") and "exists in the live data" in warned.content.decode()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=live.pk))
+        recyclebin.delete(Customer.objects.filter(pk=live.pk), acting_user=north["admin"])
     assert "in the recycle bin" in client.get(url, {"customer": live.pk}).content.decode()
     assert RestoreRun.objects.count() == 0
 
@@ -564,7 +564,9 @@ def test_a_customer_restore_with_conflicts_shows_them(north, celery_worker):
     customer = north["customers"][1]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))  # soft: the ids still exist
+        recyclebin.delete(
+            Customer.objects.filter(pk=customer.pk), acting_user=north["admin"]
+        )  # soft: the ids still exist
     client = login(north["admin"])
     url = f"/backups/{backup.pk}/restore-customer/"
 
@@ -584,8 +586,8 @@ def test_a_purged_customer_comes_back_from_the_browser(north, celery_worker):
     customer = north["customers"][0]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))
-        recyclebin.purge(north["admin"], [Item(Customer, customer.pk)])
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=north["admin"])
+        recyclebin.purge([Item(Customer, customer.pk)], acting_user=north["admin"])
     client = login(north["admin"])
 
     run_id = started_run(

@@ -18,8 +18,8 @@ from backups import postgres
 from backups.dump import LOCK_KEY, sha256_of, take_backup
 from backups.models import Backup, RestoreRun
 from backups.restore import drill, restore_customer, restore_database
-from crm import recyclebin
-from crm.recyclebin import Item
+from crm.recyclebin import actions as recyclebin
+from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Ticket
 from tests.factories import RecordMaker, make_member, make_tenant
@@ -306,7 +306,7 @@ def test_tenant_restore_brings_back_the_backup_and_leaves_others_untouched(two_t
     north_at_backup = checksums(tenant_id=north["tenant"].pk)
     # After the backup: north loses a customer and gains another; south changes too.
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=north["customers"][0].pk))
+        recyclebin.delete(Customer.objects.filter(pk=north["customers"][0].pk), acting_user=north["admin"])
     north["maker"].customer(name="Created after the backup")
     south["maker"].customer(name="South after the backup")
     south_before = checksums(tenant_id=south["tenant"].pk)
@@ -330,8 +330,8 @@ def test_a_purged_customer_comes_back_with_its_children(two_tenants):
     customer = north["customers"][1]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))
-        recyclebin.purge(north["admin"], [Item(Customer, customer.pk)])
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=north["admin"])
+        recyclebin.purge([Item(Customer, customer.pk)], acting_user=north["admin"])
         run = restore_customer(backup, north["tenant"], customer.pk)
         assert run.status == RestoreRun.Status.DONE, run.error or run.report
         assert Customer.objects.filter(pk=customer.pk).exists()
@@ -359,8 +359,8 @@ def test_customer_restore_refuses_an_email_taken_since(two_tenants):
     customer = north["customers"][0]
     backup = take_backup()
     with activate(north["tenant"], user=north["admin"]):
-        recyclebin.delete(north["admin"], Customer.objects.filter(pk=customer.pk))
-        recyclebin.purge(north["admin"], [Item(Customer, customer.pk)])
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=north["admin"])
+        recyclebin.purge([Item(Customer, customer.pk)], acting_user=north["admin"])
     north["maker"].customer(email=customer.email)
     run = restore_customer(backup, north["tenant"], customer.pk)
     assert run.status == RestoreRun.Status.REFUSED

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from crm import pagination
 from crm.tenancy.context import activate
-from crm.views_mixins import permitted_ids
+from crm.web import pagination
+from crm.web.mixins import permitted_ids
 from customers.models import Customer, Ticket
 from tests.conftest import login
 from tests.factories import make_member

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from crm import recyclebin
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Ticket
 from sales.models import Opportunity
@@ -291,7 +291,7 @@ def test_the_recycle_bin_lists_a_deleted_record_and_restores_it(page, tenant, ad
     customer = records.customer(name="Pendant Publishing")
     records.contact(customer, name="Elaine Benes")
     with activate(tenant, user=admin, process="tests"):
-        recyclebin.delete(admin, Customer.objects.filter(pk=customer.pk))
+        recyclebin.delete(Customer.objects.filter(pk=customer.pk), acting_user=admin)
 
     log_in(page, "erin")
     page.goto("/customers/")

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from crm import recyclebin
-from crm.management.commands.seed_demo import DEMO_PASSWORD
+from crm.records.management.commands.seed_demo import DEMO_PASSWORD
+from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
 from customers.models import Customer
@@ -33,7 +33,7 @@ def demo(transactional_db):
     admin = tenant.memberships.get(user__username="admin").user
     with activate(tenant, user=admin, process="tests"):
         # Something in the recycle bin: a customer deleted with its contact, opportunity and ticket.
-        recyclebin.delete(admin, Customer.objects.filter(name="Tailspin Toys"))
+        recyclebin.delete(Customer.objects.filter(name="Tailspin Toys"), acting_user=admin)
         detail_pk = Customer.objects.get(name="Northwind Traders").pk
     return {"detail_pk": detail_pk}
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from crm.permissions import Role, role_may
 from crm.tenancy.context import activate
+from crm.tenancy.roles import Role, role_may
 from customers.models import Contact, Customer, Ticket
 from sales.models import Opportunity
 from tests.factories import make_member

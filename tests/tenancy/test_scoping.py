@@ -58,7 +58,7 @@ def test_the_context_is_cleared_after_each_request(tenant, admin_user):
 def test_the_context_is_cleared_after_an_api_token_request(tenant, admin_user):
     from crm.tenancy.actions import api_token_for
 
-    token = api_token_for(tenant, admin_user.username)
+    token = api_token_for(tenant, admin_user.username, acting_user=None)
     response = Client().get("/api/v1/whoami/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert response.json()["tenant"] == tenant.slug

@@ -1,7 +1,7 @@
 import sys
 
 from audit.chain import ChainReport, tenant_ids_with_events, verify_chain
-from crm.management.base import CrmCommand
+from crm.tenancy.cli import CrmCommand
 
 
 class Command(CrmCommand):

@@ -2,7 +2,7 @@ from backups.dump import take_backup
 from backups.models import Backup
 from backups.postgres import BackupError
 from backups.retention import apply_retention
-from crm.management.base import CrmCommand, fail
+from crm.tenancy.cli import CrmCommand, fail
 
 
 class Command(CrmCommand):

@@ -1,6 +1,6 @@
 from backups.postgres import BackupError
 from backups.restore import good_backup, restore_customer, restore_database, restore_tenant
-from crm.management.base import CrmCommand, fail
+from crm.tenancy.cli import CrmCommand, fail
 from crm.tenancy.context import activate
 
 

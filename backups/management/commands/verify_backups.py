@@ -1,6 +1,6 @@
 from backups.postgres import BackupError
 from backups.restore import drill, good_backup
-from crm.management.base import CrmCommand, fail
+from crm.tenancy.cli import CrmCommand, fail
 
 
 class Command(CrmCommand):

@@ -1,0 +1,74 @@
+"""Field history (django-simple-history) that knows who acted, from where and why.
+
+`TracedHistory` takes the actor, request id, IP, process and reason from the
+tenant context, so Celery tasks and commands are traced like requests.
+Bulk paths write their rows with crm.history.bulk.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+from crm.tenancy.context import get_context
+
+DEFAULT_REASONS = {"+": "created", "~": "edited", "-": "deleted"}
+
+
+class HistoryContext(models.Model):
+    """Extra columns of every history row: where the change came from."""
+
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    process = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def acting_user(instance=None, request=None, **kwargs):
+    user = get_context().user
+    return user if getattr(user, "pk", None) else None
+
+
+class TracedHistory(HistoricalRecords):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("bases", [HistoryContext])
+        kwargs.setdefault("get_user", acting_user)
+        kwargs.setdefault("user_db_constraint", False)
+        kwargs.setdefault("history_change_reason_field", models.CharField(max_length=100, null=True))
+        super().__init__(**kwargs)
+
+    def finalize(self, sender, **kwargs):
+        # History tables index by tenant first, like every tenant-owned table.
+        self.no_db_index = [
+            field.name for field in sender._meta.concrete_fields if field.is_relation or field.primary_key
+        ]
+        super().finalize(sender, **kwargs)
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        name = model._meta.model_name
+        options["indexes"] = [
+            models.Index(fields=["tenant", "id", "-history_date"], name=f"{name}_hist_record"),
+            models.Index(fields=["tenant", "-history_date"], name=f"{name}_hist_date"),
+        ]
+        return options
+
+    def get_change_reason_for_object(self, instance, history_type, using):
+        return (
+            super().get_change_reason_for_object(instance, history_type, using)
+            or get_context().reason
+            or DEFAULT_REASONS[history_type]
+        )
+
+
+@receiver(pre_create_historical_record)
+def add_context(sender, history_instance, **kwargs):
+    if isinstance(history_instance, HistoryContext):
+        context = get_context()
+        history_instance.request_id = context.request_id
+        history_instance.ip_address = context.ip
+        history_instance.process = context.process

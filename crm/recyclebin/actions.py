@@ -1,0 +1,311 @@
+"""Recycle-bin actions: delete, undo, restore, purge, purge grants, emptying, retention.
+
+The one place where views, the API and tasks learn who may do what to
+deleted records; the mechanics live in crm.records.softdelete and
+crm.records.purge. Permission checks run before the transaction opens, so
+that the audit event of a refusal is committed although the action raises.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.events import record as audit
+from audit.models import AuditEvent
+from crm.records import purge as purging
+from crm.records import softdelete
+from crm.records.actions import IDS_IN_EVENT
+from crm.records.permissions import purge_permission, purgeable
+from crm.records.registry import record_types
+from crm.tenancy.acting import action, member_role, require_role
+from crm.tenancy.context import current_tenant
+from crm.tenancy.models import Membership
+from crm.tenancy.querysets import membership_for
+from crm.tenancy.roles import Role
+
+RETENTION_CHUNK = 1000
+
+
+class NotInBin(Http404):
+    """The record is not in this tenant's recycle bin (never was, restored, or purged)."""
+
+
+def model_for(type_name: str):
+    entry = record_types().get(type_name)
+    if entry is None:
+        raise NotInBin(_("Unknown record type: %(type)s") % {"type": type_name[:30]})
+    return entry.model
+
+
+@dataclass(frozen=True)
+class Item:
+    model: type
+    pk: int
+
+
+def by_model(items: list[Item]) -> dict[type, list[int]]:
+    grouped: dict[type, list[int]] = defaultdict(list)
+    for item in items:
+        grouped[item.model].append(item.pk)
+    return grouped
+
+
+def _audit(event_action, model, ids, *, batch=None, counts=None, **detail):
+    ids = sorted(ids)
+    audit(
+        event_action,
+        object_type=model._meta.model_name,
+        object_id=ids[0] if len(ids) == 1 else "",
+        batch=batch,
+        count=sum(counts.values()) if counts else len(ids),
+        detail={"ids": ids[:IDS_IN_EVENT], "counts": counts or {}, **detail},
+    )
+
+
+def refuse(message, attempted: str, model, ids) -> PermissionDenied:
+    """Record a refused destructive attempt (outside any rolled-back transaction) and return the error."""
+    _audit(AuditEvent.Action.REFUSED, model, ids, attempted=attempted)
+    return PermissionDenied(message)
+
+
+# -- deleting --------------------------------------------------------------------
+
+
+def _deletable(acting_user, queryset):
+    model = queryset.model
+    wanted = set(queryset.values_list("pk", flat=True))
+    allowed = model.objects.all() if acting_user is None else model.objects.for_user(acting_user, "delete")
+    allowed = allowed.filter(pk__in=wanted)
+    if len(wanted) != allowed.count():
+        raise refuse(_("You may not delete some of these records."), "delete", model, wanted)
+    return allowed
+
+
+def preview_delete(queryset, *, acting_user) -> dict[str, int]:
+    """What deleting `queryset` would move to the bin (PermissionDenied when not allowed)."""
+    return softdelete.preview_delete(_deletable(acting_user, queryset))
+
+
+@action
+def delete(queryset, *, acting_user) -> softdelete.Batch:
+    """Soft-delete `queryset` with its children, as one batch; all or nothing."""
+    allowed = _deletable(acting_user, queryset)
+    with transaction.atomic():
+        ids = list(allowed.values_list("pk", flat=True))
+        batch = softdelete.soft_delete(allowed)
+        _audit(AuditEvent.Action.DELETE, queryset.model, ids, batch=batch.id, counts=batch.counts)
+    return batch
+
+
+# -- restoring -------------------------------------------------------------------
+
+
+def check_in_bin(items: list[Item], *, acting_user, right: str) -> dict[type, list[int]]:
+    """{model: ids} after checking every item is in the bin (404) and that `right`
+    ("restore" or "purge") is allowed on it (403, recorded)."""
+    grouped = by_model(items)
+    membership = membership_for(acting_user) if acting_user is not None else None
+    for model, ids in grouped.items():
+        present = set(model.deleted.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = set(ids) - present
+        if missing:
+            raise NotInBin(
+                _("%(type)s %(id)s is not in the recycle bin.") % {"type": model._meta.verbose_name, "id": min(missing)}
+            )
+        if acting_user is None:
+            continue
+        if right == "restore":
+            allowed = model.deleted.for_user(acting_user, "restore").filter(pk__in=ids)
+            message = _("You may not restore some of these records.")
+        else:
+            allowed = purgeable(membership, model.deleted.for_user(acting_user, "view").filter(pk__in=ids))
+            message = _("You may not permanently delete some of these records.")
+        if allowed.count() != len(present):
+            raise refuse(message, right, model, ids)
+    return grouped
+
+
+def _count(tree: dict[type, set[int]]) -> dict[str, int]:
+    return {model._meta.model_name: len(ids) for model, ids in tree.items() if ids}
+
+
+def preview_restore(items: list[Item]) -> dict[str, int]:
+    """How many rows restoring `items` brings back: each with its children deleted in the same batch."""
+    rows: dict[type, set[int]] = defaultdict(set)
+    for model, ids in by_model(items).items():
+        same_batch = Q(
+            deleted_at__isnull=False, deletion_batch__in=model.deleted.filter(pk__in=ids).values("deletion_batch")
+        )
+        for target, target_ids in softdelete.collect_cascade(model, ids, state=same_batch).items():
+            rows[target] |= set(target_ids)
+    return _count(rows)
+
+
+def preview_purge(items: list[Item]) -> dict[str, int]:
+    """What purging `items` deletes for good: the records and everything hanging off them."""
+    rows: dict[type, set[int]] = defaultdict(set)
+    for model, ids in by_model(items).items():
+        for target, target_ids in softdelete.collect_cascade(model, ids).items():
+            rows[target] |= set(target_ids)
+    return _count(rows)
+
+
+@action
+def restore(items: list[Item], *, acting_user) -> dict[str, int]:
+    """Restore these records, each with the children deleted together with it."""
+    selection = check_in_bin(items, acting_user=acting_user, right="restore")
+    with transaction.atomic():
+        counts = softdelete.restore_selection(selection)
+        for model, ids in selection.items():
+            _audit(AuditEvent.Action.RESTORE, model, ids, counts=counts)
+    return counts
+
+
+def batch_items(batch_id) -> list[Item]:
+    tenant = current_tenant()
+    return [
+        Item(entry.model, pk)
+        for entry in record_types().values()
+        for pk in entry.model.all_objects.filter(tenant=tenant, deletion_batch=batch_id, deleted_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+
+
+@action
+def restore_batch(batch_id, *, acting_user) -> dict[str, int]:
+    """Undo: restore exactly the rows deleted in one batch."""
+    items = batch_items(batch_id)
+    if not items:
+        raise NotInBin(_("Nothing from that deletion is left in the recycle bin."))
+    check_in_bin(items, acting_user=acting_user, right="restore")
+    with transaction.atomic():
+        counts = softdelete.restore_batch(current_tenant(), batch_id)
+        audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
+    return counts
+
+
+# -- purging ---------------------------------------------------------------------
+
+
+def check_not_on_hold(attempted: str = "purge") -> None:
+    """Nothing is purged by hand while the company is on legal hold (a refusal is recorded)."""
+    if current_tenant().legal_hold:
+        audit(AuditEvent.Action.REFUSED, detail={"attempted": attempted, "reason": "legal_hold"})
+        raise PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
+
+
+@action
+def purge(items: list[Item], *, acting_user) -> dict[str, int]:
+    """Permanently delete these records and what hangs off them (per-object permission)."""
+    counts: dict[str, int] = defaultdict(int)
+    selection = check_in_bin(items, acting_user=acting_user, right="purge")
+    check_not_on_hold()
+    with transaction.atomic():
+        for model, ids in selection.items():
+            purged = purging.purge_rows(model, ids)
+            _audit(AuditEvent.Action.PURGE, model, ids, counts=purged)
+            for name, count in purged.items():
+                counts[name] += count
+    return dict(counts)
+
+
+def _require_admin(acting_user, message, attempted, record) -> None:
+    if acting_user is not None and member_role(acting_user) != Role.ADMIN:
+        raise refuse(message, attempted, type(record), [record.pk])
+
+
+@action
+def grant_purge(member, record, *, acting_user) -> None:
+    """An admin lets a manager purge one record."""
+    _require_admin(acting_user, _("Only admins may grant permanent delete."), "grant_purge", record)
+    if not Membership.objects.filter(tenant=current_tenant(), user=member, role=Role.MANAGER).exists():
+        raise PermissionDenied(_("Permanent delete can be granted to managers of this company only."))
+    _change_purge_grant(member, record, grant=True)
+
+
+@action
+def revoke_purge(member, record, *, acting_user) -> None:
+    _require_admin(acting_user, _("Only admins may revoke permanent delete."), "revoke_purge", record)
+    _change_purge_grant(member, record, grant=False)
+
+
+def _change_purge_grant(member, record, *, grant: bool):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    permission = purge_permission(type(record))
+    with transaction.atomic():
+        (assign_perm if grant else remove_perm)(permission, member, record)
+        audit(
+            AuditEvent.Action.PERMISSION_GRANT if grant else AuditEvent.Action.PERMISSION_REVOKE,
+            target=record,
+            detail={"permission": permission, "user_id": member.pk},
+        )
+
+
+def purgeable_now(acting_user, model):
+    """The rows of `model` in the bin the acting user may purge."""
+    membership = membership_for(acting_user) if acting_user is not None else None
+    return model.deleted.all() if acting_user is None else purgeable(membership, model.deleted.all())
+
+
+@action
+def empty_bin(*, acting_user) -> dict[str, int]:
+    """Purge everything in the company's bin the acting user may purge (admins: everything)."""
+    require_role(acting_user, {Role.ADMIN}, _("Only administrators may empty the recycle bin."))
+    check_not_on_hold("empty_bin")
+    counts: dict[str, int] = defaultdict(int)
+    for entry in record_types().values():
+        while True:
+            ids = list(
+                purgeable_now(acting_user, entry.model).order_by("pk").values_list("pk", flat=True)[:RETENTION_CHUNK]
+            )
+            if not ids:
+                break
+            with transaction.atomic():
+                purged = purging.purge_rows(entry.model, ids)
+                _audit(AuditEvent.Action.PURGE, entry.model, ids, counts=purged, empty_bin=True)
+            for name, count in purged.items():
+                counts[name] += count
+    return dict(counts)
+
+
+def purge_expired(tenant, now=None, chunk=RETENTION_CHUNK) -> dict[str, int]:
+    """Purge the tenant's bin items older than its retention period, chunk by chunk (a system task).
+
+    Each chunk is its own transaction, so a worker that dies half-way leaves
+    a consistent state and the next run carries on where it stopped.
+    """
+    if tenant.legal_hold:
+        return {}
+    cutoff = (now or timezone.now()) - timedelta(days=tenant.retention_days)
+    counts: dict[str, int] = defaultdict(int)
+    for entry in record_types().values():  # parents first: children go with them
+        expired = entry.model.all_objects.filter(tenant=tenant, deleted_at__lt=cutoff).order_by("pk")
+        last = 0
+        while True:
+            ids = list(expired.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            with transaction.atomic():
+                purged = purging.purge_rows(entry.model, ids)
+                if purged:
+                    _audit(AuditEvent.Action.RETENTION_PURGE, entry.model, ids, counts=purged)
+            for name, count in purged.items():
+                counts[name] += count
+            last = ids[-1]
+    return dict(counts)
+
+
+def purge_after(tenant, deleted_at):
+    """When retention purges an item (None while the company is on legal hold)."""
+    return None if tenant.legal_hold else deleted_at + timedelta(days=tenant.retention_days)

@@ -1,0 +1,93 @@
+"""Form helpers shared by every app: Bootstrap classes and error styling."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+
+from crm.tenancy.members import display_name, tenant_members
+
+
+class BootstrapFormMixin:
+    """Gives every widget its Bootstrap class and marks invalid fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                widget.attrs["aria-invalid"] = "true"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TagsField(forms.CharField):
+    """Comma-separated tags <-> a list of distinct, trimmed strings."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        if "\x00" in text:  # the NUL validator of CharField would only see the list
+            raise forms.ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
+        tags = []
+        for tag in (part.strip() for part in text.replace("，", ",").split(",")):
+            if tag and tag not in tags:
+                tags.append(tag[:50])
+        return tags
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    """A user of the active tenant (owner, assignee)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(queryset=tenant_members(), **kwargs)
+
+    def label_from_instance(self, user):
+        return display_name(user)
+
+
+def member_field(**kwargs) -> MemberChoiceField:
+    """A member choice built per request, styled like the fields BootstrapFormMixin styled."""
+    field = MemberChoiceField(**kwargs)
+    field.widget.attrs["class"] = "form-select"
+    return field
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Attach an action's ValidationError to the form, field by field where possible."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
