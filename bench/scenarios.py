@@ -350,7 +350,7 @@ def single_update(ctx: Context) -> list[Result]:
 
     def ours():
         with activate(ctx.tenant, user=ctx.admin, process="bench"):
-            actions.update_customer(customer, name=next(names))
+            actions.update_customer(customer, name=next(names), acting_user=ctx.admin)
 
     def plain():
         # What the action does minus history and audit: read, validate, save the field.

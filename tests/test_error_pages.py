@@ -89,10 +89,10 @@ def api_error(response) -> dict:
 
 
 def test_the_project_urlconf_names_the_handlers():
-    assert project_urls.handler400 == "crm.errors.bad_request"
-    assert project_urls.handler403 == "crm.errors.permission_denied"
-    assert project_urls.handler404 == "crm.errors.page_not_found"
-    assert project_urls.handler500 == "crm.errors.server_error"
+    assert project_urls.handler400 == "crm.web.errors.bad_request"
+    assert project_urls.handler403 == "crm.web.errors.permission_denied"
+    assert project_urls.handler404 == "crm.web.errors.page_not_found"
+    assert project_urls.handler500 == "crm.web.errors.server_error"
 
 
 # -- 404 ------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ def members(tenant):
     return {role: make_member(tenant, f"{role}-member", role=role) for role in ROLES}
 
 
-def attempt(operation, *args):
+def attempt(operation, user, *args):
     try:
-        operation(*args)
+        operation(*args, acting_user=user)
     except PermissionDenied:
         return "refused"
     except recyclebin.NotInBin:
@@ -181,4 +181,4 @@ def test_the_daily_task_is_scheduled():
     from django.conf import settings
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "crm.tasks.purge_recycle_bin" in tasks
+    assert "crm.recyclebin.tasks.purge_recycle_bin" in tasks

@@ -181,7 +181,7 @@ def test_nothing_is_purged_on_legal_hold(api, records):
     customer = records.customer()
     delete(records, customer)
     with activate(records.tenant, user=records.actor):
-        update_tenant_settings(records.tenant, legal_hold=True, acting_user=None)
+        update_tenant_settings(records.tenant, legal_hold=True, acting_user=records.actor)
     error = error_of(api.delete(f"{BIN}customer/{customer.pk}/"), 403)
     assert "legal hold" in error["message"]
     assert api.get(f"{BIN}customer/{customer.pk}/").json()["purge_after"] is None

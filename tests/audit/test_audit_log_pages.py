@@ -90,7 +90,7 @@ def test_filters_narrow_the_list(records, tenant, admin_user, admin_client):
     first = records.customer()
     second = records.customer()
     with activate(tenant, user=bob):
-        customer_actions.update_customer(first, name="Renamed by Bob")
+        customer_actions.update_customer(first, name="Renamed by Bob", acting_user=bob)
         batch = recyclebin.delete(Customer.objects.filter(pk=second.pk), acting_user=bob)
 
     def listed(**query):

@@ -69,7 +69,7 @@ def test_history_lists_versions_newest_first_with_readable_diffs(records, tenant
 def test_history_shows_origin_and_process_of_system_changes(records, tenant, admin_user):
     customer = records.customer(name="Traced")
     with activate(tenant, process="celery:something", request_id="req-77", ip="198.51.100.4"):
-        customer_actions.update_customer(customer, name="Traced by a task")
+        customer_actions.update_customer(customer, name="Traced by a task", acting_user=None)
     rows = login(admin_user).get(url(customer)).context["rows"]
     newest = rows[0]
     assert newest["user"] == "" and newest["process"] == "celery:something"

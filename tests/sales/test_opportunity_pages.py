@@ -55,7 +55,7 @@ def reps(tenant, records):
     shared = records.customer(name="Shared with rep one", owner=rep2)
     foreign = records.customer(name="Rep two's customer", owner=rep2)
     with activate(tenant):
-        share_customer(shared, rep)
+        share_customer(shared, rep, acting_user=None)
     return rep, rep2, own, shared, foreign
 
 

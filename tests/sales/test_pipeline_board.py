@@ -236,7 +236,7 @@ def test_a_rep_moves_own_and_shared_deals_but_not_another_reps(records, tenant):
     own = records.opportunity(records.customer(owner=rep))
     shared_customer = records.customer(owner=rep2)
     with activate(tenant):
-        share_customer(shared_customer, rep)
+        share_customer(shared_customer, rep, acting_user=None)
     shared = records.opportunity(shared_customer)
     foreign = records.opportunity(records.customer(owner=rep2))
     client = login(rep)

@@ -46,7 +46,7 @@ def two_reps(tenant, records):
     with activate(tenant):
         from customers.actions import share_customer
 
-        share_customer(shared, rep)
+        share_customer(shared, rep, acting_user=None)
     return rep, rep2, own, shared, foreign
 
 

@@ -10,5 +10,5 @@ class Command(CrmCommand):
         parser.add_argument("username")
 
     def handle(self, tenant_slug, username, **options):
-        token = api_token_for(self.get_tenant(tenant_slug), username)
+        token = api_token_for(self.get_tenant(tenant_slug), username, acting_user=None)
         self.stdout.write(token.key)

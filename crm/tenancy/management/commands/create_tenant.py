@@ -12,5 +12,5 @@ class Command(CrmCommand):
         parser.add_argument("--password", required=True, help="that admin's password (when the user is new)")
 
     def handle(self, slug, name, admin, password, **options):
-        tenant = create_tenant(slug=slug, name=name, admin_username=admin, admin_password=password)
+        tenant = create_tenant(slug=slug, name=name, admin_username=admin, admin_password=password, acting_user=None)
         self.stdout.write(f"Tenant {tenant.slug} created with admin {admin}")

@@ -15,5 +15,5 @@ class Command(CrmCommand):
 
     def handle(self, tenant_slug, username, role, password, email, **options):
         tenant = self.get_tenant(tenant_slug)
-        membership = add_member(tenant, username, role=role, password=password, email=email)
+        membership = add_member(tenant, username, role=role, password=password, email=email, acting_user=None)
         self.stdout.write(f"{membership.user.username} is {membership.role} in {tenant.slug}")
