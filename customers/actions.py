@@ -21,18 +21,19 @@ from crm.tenancy.roles import Role
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
-def parent_choices(acting_user):
+def parent_choices(user):
     """The customers a new contact, interaction, ticket or opportunity may hang off: those the user
     can see. (Whether they may add that kind of record at all is their role's right.)"""
-    return Customer.objects.for_user(acting_user, "view").order_by("name", "id")
+    return Customer.objects.for_user(user, "view").order_by("name", "id")
 
 
-def check_parent(customer, acting_user) -> None:
-    """ValidationError unless `customer` is one of `parent_choices(acting_user)`."""
-    if acting_user is not None and not parent_choices(acting_user).filter(pk=customer.pk).exists():
+def check_parent(customer, user) -> None:
+    """ValidationError unless `customer` is one of `parent_choices(user)` (None, the system: any)."""
+    if user is not None and not parent_choices(user).filter(pk=customer.pk).exists():
         raise ValidationError({"customer": _("That customer is not visible to you.")})
 
 
+@action
 def create_child(model, customer, *, acting_user, **values):
     """A record hanging off `customer` (shared by every child type, sales' opportunities too)."""
     records.require(acting_user, "add", model)
@@ -40,6 +41,7 @@ def create_child(model, customer, *, acting_user, **values):
     return records.create(model, customer=customer, tenant_id=customer.tenant_id, acting_user=acting_user, **values)
 
 
+@action
 def update_child(record, *, acting_user, **values):
     """Change a child record; moving it to another customer follows the same rule as creating it."""
     customer = values.get("customer")
@@ -63,13 +65,13 @@ def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
     return records.update(customer, acting_user=acting_user, **values)
 
 
-def _check_may_share(customer, acting_user) -> None:
+def _check_may_share(customer, user) -> None:
     """Owner, managers and admins share a customer (and end a share)."""
-    if acting_user is None:
+    if user is None:
         return
-    membership = Membership.objects.filter(tenant_id=customer.tenant_id, user=acting_user).first()
+    membership = Membership.objects.filter(tenant_id=customer.tenant_id, user=user).first()
     role = membership.role if membership else None
-    if role not in (Role.ADMIN, Role.MANAGER) and not (role == Role.REP and customer.owner_id == acting_user.pk):
+    if role not in (Role.ADMIN, Role.MANAGER) and not (role == Role.REP and customer.owner_id == user.pk):
         raise PermissionDenied(_("Only the owner, managers and admins may share this customer."))
 
 

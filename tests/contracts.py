@@ -1,8 +1,12 @@
 """Generic page contracts: every record type gets the same browser cases.
 
 A test class declares its record type, URLs and form data, and inherits:
-list, query counts, detail, create, edit, bad input, permissions,
-cross-tenant cases, delete with undo from the record page, and deleted records.
+list, query counts, detail, create, edit, bad input, permissions by role,
+a rep's own records against another's (object-level rights), cross-tenant
+cases, delete with undo from the record page, and deleted records. Every
+write is checked for exactly the audit events and history rows it leaves, and
+every refusal for its exact status: 403 when the record is visible (or the
+role may not act at all), 404 when it is not.
 """
 
 from urllib.parse import quote
@@ -15,7 +19,8 @@ from django.urls import reverse
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from tests.conftest import login
-from tests.factories import make_member
+from tests.factories import RecordMaker, make_member
+from tests.trail import Trail
 
 
 class RecordPagesContract:
@@ -28,6 +33,9 @@ class RecordPagesContract:
     kept_field = ""  # another free-text field of the form: its input must survive a failed submit
     roles_that_add = ("admin", "manager", "rep")
     roles_that_change = ("admin", "manager")
+    # The create page's answer to a role that may not add here: 403 (the role has no right),
+    # or 404 for a page of a customer the role cannot see.
+    create_refusals: dict = {}
 
     # -- what a test class provides -------------------------------------------
     def create_url_args(self, records):
@@ -63,10 +71,9 @@ class RecordPagesContract:
     def test_list_survives_nonsense_parameters(self, records, admin_user):
         self.make(records)
         client = login(admin_user)
-        response = client.get(
-            reverse(self.list_url), {"page": "x", "page_size": "-5", "sort": "nope; drop", "q": "\x00"}
-        )
-        assert response.status_code in (200, 404)
+        response = client.get(reverse(self.list_url), {"page_size": "-5", "sort": "nope; drop", "q": "\x00"})
+        assert response.status_code == 200
+        assert client.get(reverse(self.list_url), {"page": "x"}).status_code == 404
 
     # -- detail ---------------------------------------------------------------
     def test_detail_shows_the_record(self, records, admin_user):
@@ -92,9 +99,12 @@ class RecordPagesContract:
         client = login(admin_user)
         url = reverse(self.create_url, args=self.create_url_args(records))
         assert client.get(url).status_code == 200
-        response = client.post(url, data)
+        with Trail(records.tenant) as trail:
+            response = client.post(url, data)
         assert response.status_code == 302, response.content.decode()[:3000]
-        assert model.all_objects.filter(**{self.text_field: data[self.text_field]}, tenant=records.tenant).exists()
+        record = model.all_objects.get(**{self.text_field: data[self.text_field]}, tenant=records.tenant)
+        assert trail.events == [("create", self.record_type, str(record.pk))]
+        assert trail.versions == [(self.record_type, record.pk, "+", "created")]
 
     def test_invalid_input_keeps_what_was_typed_and_says_why(self, records, admin_user):
         model = self.model(records)
@@ -119,9 +129,8 @@ class RecordPagesContract:
     def test_create_is_allowed_by_role(self, role, records):
         client = login(make_member(records.tenant, role=role))
         url = reverse(self.create_url, args=self.create_url_args(records))
-        expected = 200 if role in self.roles_that_add else 403
-        response = client.get(url)
-        assert response.status_code in ((expected,) if expected == 200 else (403, 404))
+        expected = 200 if role in self.roles_that_add else self.create_refusals.get(role, 403)
+        assert client.get(url).status_code == expected
 
     # -- edit -----------------------------------------------------------------
     def test_edit_through_the_form(self, records, admin_user):
@@ -130,10 +139,14 @@ class RecordPagesContract:
         client = login(admin_user)
         url = reverse(self.edit_url, args=[record.pk])
         assert client.get(url).status_code == 200
-        response = client.post(url, data)
+        with Trail(records.tenant) as trail:
+            response = client.post(url, data)
         assert response.status_code == 302, response.content.decode()[:3000]
         record.refresh_from_db()
         assert getattr(record, self.text_field) == "Renamed by the edit form"
+        assert trail.events == [("update", self.record_type, str(record.pk))]
+        assert self.text_field in trail.event_objects[0].detail["fields"]
+        assert trail.versions == [(self.record_type, record.pk, "~", "edited")]
 
     @pytest.mark.parametrize("role", ["admin", "manager", "support", "viewer"])
     def test_edit_is_allowed_by_role(self, role, records):
@@ -144,11 +157,49 @@ class RecordPagesContract:
         if role in self.roles_that_change:
             assert response.status_code == 200
         else:
-            assert response.status_code in (403, 404)
+            assert response.status_code == 403
             before = getattr(record, self.text_field)
-            client.post(url, {**self.valid_data(records), self.text_field: "Should not stick"})
+            data = {**self.valid_data(records), self.text_field: "Should not stick"}
+            with Trail(records.tenant) as trail:
+                response = client.post(url, data)
+            assert response.status_code == 403
             record.refresh_from_db()
             assert getattr(record, self.text_field) == before
+            assert trail.versions == []
+
+    # -- a rep's own records against another rep's (object-level rights) ----------------------
+    def test_a_rep_lists_reads_and_changes_own_records_only(self, records):
+        rep = make_member(records.tenant, role="rep")
+        mine, theirs = self.make(RecordMaker(records.tenant, rep)), self.make(records)
+        client = login(rep)
+        listed = self.listed_pks(client)
+        assert mine.pk in listed and theirs.pk not in listed
+        assert client.get(reverse(self.detail_url, args=[mine.pk])).status_code == 200
+        assert client.get(reverse(self.detail_url, args=[theirs.pk])).status_code == 404
+        edit = reverse(self.edit_url, args=[theirs.pk])
+        before = getattr(theirs, self.text_field)
+        assert client.get(edit).status_code == 404
+        data = {**self.valid_data(RecordMaker(records.tenant, rep)), self.text_field: "Rep's edit"}
+        assert client.post(edit, data).status_code == 404
+        theirs.refresh_from_db()
+        assert getattr(theirs, self.text_field) == before
+        with Trail(records.tenant) as trail:
+            response = client.post(reverse(self.edit_url, args=[mine.pk]), data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        mine.refresh_from_db()
+        assert getattr(mine, self.text_field) == "Rep's edit"
+        assert trail.events == [("update", self.record_type, str(mine.pk))]
+
+    def test_a_rep_cannot_delete_another_reps_record(self, records):
+        rep = make_member(records.tenant, role="rep")
+        theirs = self.make(records)
+        client = login(rep)
+        delete_url = reverse("bin:delete", args=[self.record_type])
+        assert client.get(delete_url, {"ids": theirs.pk}).status_code == 404
+        with Trail(records.tenant) as trail:
+            assert client.post(delete_url, {"ids": str(theirs.pk), "confirm": "1"}).status_code == 403
+        assert type(theirs).all_objects.get(pk=theirs.pk).deleted_at is None
+        assert [action for action, _type, _id in trail.events] == ["refused"]
 
     # -- delete, undo and deleted records ------------------------------------------
     def listed_pks(self, client) -> list:
@@ -183,10 +234,14 @@ class RecordPagesContract:
         assert model.all_objects.filter(pk=record.pk, deleted_at__isnull=True).exists()
 
         # POST confirm=1: into the bin, back on the list with an Undo button.
-        response = admin.post(delete_url, {"ids": str(record.pk), "confirm": "1", "next": list_url})
+        with Trail(records.tenant) as trail:
+            response = admin.post(delete_url, {"ids": str(record.pk), "confirm": "1", "next": list_url})
         assert response.status_code == 302 and response.url == list_url
         stored = model.all_objects.get(pk=record.pk)
         assert stored.deleted_at is not None and stored.deletion_batch
+        assert trail.events == [("delete", self.record_type, str(record.pk))]
+        assert trail.event_objects[0].batch == stored.deletion_batch
+        assert trail.versions == [(self.record_type, record.pk, "~", "deleted")]
         response = admin.get(list_url)
         listing = response.content.decode()
         assert 'data-testid="undo-button"' in listing
@@ -196,8 +251,11 @@ class RecordPagesContract:
         assert admin.get(reverse(self.edit_url, args=[record.pk])).status_code == 404
 
         # Undo brings it back, on the page it was pressed on.
-        response = admin.post(reverse("bin:undo", args=[stored.deletion_batch]), {"next": list_url})
+        with Trail(records.tenant) as trail:
+            response = admin.post(reverse("bin:undo", args=[stored.deletion_batch]), {"next": list_url})
         assert response.status_code == 302 and response.url == list_url
+        assert trail.events == [("restore", "", "")] and trail.event_objects[0].batch == stored.deletion_batch
+        assert trail.versions == [(self.record_type, record.pk, "~", "restored")]
         assert model.all_objects.filter(pk=record.pk, deleted_at__isnull=True).exists()
         assert admin.get(detail).status_code == 200
         assert record.pk in self.listed_pks(admin)

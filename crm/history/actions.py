@@ -18,11 +18,11 @@ from crm.tenancy.context import amend
 from crm.tenancy.models import Membership
 
 
-def reference_problems(record, version, *, acting_user) -> dict[str, list[str]]:
+def reference_problems(record, version, user) -> dict[str, list[str]]:
     """{field: [why]} for each reference the version would put back that may not be put back now.
 
-    A person must still be a member of the company; a record must be one the acting
-    user can see (not in the recycle bin, not someone else's customer for a rep).
+    A person must still be a member of the company; a record must be one `user` can
+    see (not in the recycle bin, not someone else's customer for a rep); None, the system, sees all.
     """
     problems: dict[str, list[str]] = {}
     values = changed_values(record, version)
@@ -36,18 +36,18 @@ def reference_problems(record, version, *, acting_user) -> dict[str, list[str]]:
                 problems[field.name] = [
                     _("%(field)s is no longer a member of the company.") % {"field": field.verbose_name}
                 ]
-        elif hasattr(related, "deleted") and not _visible(related, target, acting_user):
-            problems[field.name] = [_why_not_visible(related, target, acting_user)]
+        elif hasattr(related, "deleted") and not _visible(related, target, user):
+            problems[field.name] = [_why_not_visible(related, target, user)]
     return problems
 
 
-def _visible(model, pk, acting_user) -> bool:
-    rows = model.objects.all() if acting_user is None else model.objects.for_user(acting_user, "view")
+def _visible(model, pk, user) -> bool:
+    rows = model.objects.all() if user is None else model.objects.for_user(user, "view")
     return rows.filter(pk=pk).exists()
 
 
-def _why_not_visible(model, pk, acting_user) -> str:
-    in_bin = model.deleted.all() if acting_user is None else model.deleted.for_user(acting_user, "view")
+def _why_not_visible(model, pk, user) -> str:
+    in_bin = model.deleted.all() if user is None else model.deleted.for_user(user, "view")
     target = in_bin.filter(pk=pk).first()
     if target is not None:
         return _("Its %(type)s “%(record)s” is in the recycle bin; restore it first.") % {
@@ -62,7 +62,7 @@ def revert(record, version, *, acting_user):
     """Put the version's values back. Raises PermissionDenied (no right to change the record) or
     ValidationError, changing nothing, when the old values would break a rule today."""
     records.require(acting_user, "change", type(record), record)
-    problems = reference_problems(record, version, acting_user=acting_user)
+    problems = reference_problems(record, version, acting_user)
     if problems:
         raise ValidationError(problems)
     values = {field.attname: getattr(version, field.attname) for field in revertible_fields(type(record))}

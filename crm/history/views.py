@@ -288,7 +288,7 @@ def revert(request, record_type: str, pk: int, history_id: int):
         raise Http404(_("That version does not belong to this record."))
     back = history_url(record_type, record)
     changes = revert_changes(request, model, record, version)
-    problems = actions.reference_problems(record, version, acting_user=request.user)
+    problems = actions.reference_problems(record, version, request.user)
     error = cannot_revert(model, ValidationError(problems)) if problems else ""
     if request.method == "POST" and not error:
         if not changes:

@@ -22,18 +22,19 @@ from crm.tenancy.context import current_tenant
 IDS_IN_EVENT = 1000  # an event lists the ids it touched up to this many
 
 
-def may(acting_user, right: str, model, record=None) -> bool:
-    """Whether `acting_user` may take `right` on `model` at all, or on `record` (None: the system may)."""
-    if acting_user is None:
+def may(user, right: str, model, record=None) -> bool:
+    """Whether `user` may take `right` on `model` at all, or on `record` (None, the system, may)."""
+    if user is None:
         return True
-    allowed = model.objects.for_user(acting_user, right)
+    allowed = model.objects.for_user(user, right)
     if record is None:
         return not allowed.query.is_empty()
     return allowed.filter(pk=record.pk).exists()
 
 
-def require(acting_user, right: str, model, record=None) -> None:
-    if not may(acting_user, right, model, record):
+def require(user, right: str, model, record=None) -> None:
+    """PermissionDenied unless `may(...)`."""
+    if not may(user, right, model, record):
         noun = model._meta.verbose_name_plural if record is None else model._meta.verbose_name
         if right == "add":
             raise PermissionDenied(_("You may not add %(type)s.") % {"type": noun})

@@ -80,19 +80,19 @@ def refuse(message, attempted: str, model, ids) -> PermissionDenied:
 # -- deleting --------------------------------------------------------------------
 
 
-def _deletable(acting_user, queryset):
+def _deletable(user, queryset):
     model = queryset.model
     wanted = set(queryset.values_list("pk", flat=True))
-    allowed = model.objects.all() if acting_user is None else model.objects.for_user(acting_user, "delete")
+    allowed = model.objects.all() if user is None else model.objects.for_user(user, "delete")
     allowed = allowed.filter(pk__in=wanted)
     if len(wanted) != allowed.count():
         raise refuse(_("You may not delete some of these records."), "delete", model, wanted)
     return allowed
 
 
-def preview_delete(queryset, *, acting_user) -> dict[str, int]:
-    """What deleting `queryset` would move to the bin (PermissionDenied when not allowed)."""
-    return softdelete.preview_delete(_deletable(acting_user, queryset))
+def preview_delete(queryset, user) -> dict[str, int]:
+    """What deleting `queryset` would move to the bin (PermissionDenied when `user` may not)."""
+    return softdelete.preview_delete(_deletable(user, queryset))
 
 
 @action
@@ -109,11 +109,11 @@ def delete(queryset, *, acting_user) -> softdelete.Batch:
 # -- restoring -------------------------------------------------------------------
 
 
-def check_in_bin(items: list[Item], *, acting_user, right: str) -> dict[type, list[int]]:
+def check_in_bin(items: list[Item], user, right: str) -> dict[type, list[int]]:
     """{model: ids} after checking every item is in the bin (404) and that `right`
     ("restore" or "purge") is allowed on it (403, recorded)."""
     grouped = by_model(items)
-    membership = membership_for(acting_user) if acting_user is not None else None
+    membership = membership_for(user) if user is not None else None
     for model, ids in grouped.items():
         present = set(model.deleted.filter(pk__in=ids).values_list("pk", flat=True))
         missing = set(ids) - present
@@ -121,13 +121,13 @@ def check_in_bin(items: list[Item], *, acting_user, right: str) -> dict[type, li
             raise NotInBin(
                 _("%(type)s %(id)s is not in the recycle bin.") % {"type": model._meta.verbose_name, "id": min(missing)}
             )
-        if acting_user is None:
+        if user is None:
             continue
         if right == "restore":
-            allowed = model.deleted.for_user(acting_user, "restore").filter(pk__in=ids)
+            allowed = model.deleted.for_user(user, "restore").filter(pk__in=ids)
             message = _("You may not restore some of these records.")
         else:
-            allowed = purgeable(membership, model.deleted.for_user(acting_user, "view").filter(pk__in=ids))
+            allowed = purgeable(membership, model.deleted.for_user(user, "view").filter(pk__in=ids))
             message = _("You may not permanently delete some of these records.")
         if allowed.count() != len(present):
             raise refuse(message, right, model, ids)
@@ -162,7 +162,7 @@ def preview_purge(items: list[Item]) -> dict[str, int]:
 @action
 def restore(items: list[Item], *, acting_user) -> dict[str, int]:
     """Restore these records, each with the children deleted together with it."""
-    selection = check_in_bin(items, acting_user=acting_user, right="restore")
+    selection = check_in_bin(items, acting_user, "restore")
     with transaction.atomic():
         counts = softdelete.restore_selection(selection)
         for model, ids in selection.items():
@@ -187,7 +187,7 @@ def restore_batch(batch_id, *, acting_user) -> dict[str, int]:
     items = batch_items(batch_id)
     if not items:
         raise NotInBin(_("Nothing from that deletion is left in the recycle bin."))
-    check_in_bin(items, acting_user=acting_user, right="restore")
+    check_in_bin(items, acting_user, "restore")
     with transaction.atomic():
         counts = softdelete.restore_batch(current_tenant(), batch_id)
         audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
@@ -208,7 +208,7 @@ def check_not_on_hold(attempted: str = "purge") -> None:
 def purge(items: list[Item], *, acting_user) -> dict[str, int]:
     """Permanently delete these records and what hangs off them (per-object permission)."""
     counts: dict[str, int] = defaultdict(int)
-    selection = check_in_bin(items, acting_user=acting_user, right="purge")
+    selection = check_in_bin(items, acting_user, "purge")
     check_not_on_hold()
     with transaction.atomic():
         for model, ids in selection.items():
@@ -219,8 +219,8 @@ def purge(items: list[Item], *, acting_user) -> dict[str, int]:
     return dict(counts)
 
 
-def _require_admin(acting_user, message, attempted, record) -> None:
-    if acting_user is not None and member_role(acting_user) != Role.ADMIN:
+def _require_admin(user, message, attempted, record) -> None:
+    if user is not None and member_role(user) != Role.ADMIN:
         raise refuse(message, attempted, type(record), [record.pk])
 
 
@@ -252,10 +252,9 @@ def _change_purge_grant(member, record, *, grant: bool):
         )
 
 
-def purgeable_now(acting_user, model):
-    """The rows of `model` in the bin the acting user may purge."""
-    membership = membership_for(acting_user) if acting_user is not None else None
-    return model.deleted.all() if acting_user is None else purgeable(membership, model.deleted.all())
+def purgeable_now(user, model):
+    """The rows of `model` in the bin `user` may purge (None, the system: all of them)."""
+    return model.deleted.all() if user is None else purgeable(membership_for(user), model.deleted.all())
 
 
 @action

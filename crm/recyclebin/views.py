@@ -97,7 +97,7 @@ def delete(request, record_type):
             )
             % {"count": missing}
         )
-    counts = actions.preview_delete(queryset, acting_user=request.user)  # PermissionDenied when not allowed
+    counts = actions.preview_delete(queryset, request.user)  # PermissionDenied when not allowed
     notes = [retention_note(current_tenant())]
     if sum(counts.values()) > len(found):
         notes.insert(

@@ -19,7 +19,7 @@ from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 
 User = get_user_model()
 
-SETTINGS_FIELDS = ("retention_days", "legal_hold")
+SETTINGS_FIELDS = ("name", "retention_days", "legal_hold")
 
 
 def validate_role(role: str) -> str:
@@ -30,15 +30,15 @@ def validate_role(role: str) -> str:
     return role
 
 
-def may_administer(acting_user, tenant) -> bool:
-    """The system, installation staff, or an admin of `tenant`."""
-    if acting_user is None or is_staff(acting_user):
+def may_administer(user, tenant) -> bool:
+    """The system (None), installation staff, or an admin of `tenant`."""
+    if user is None or is_staff(user):
         return True
-    return Membership.objects.filter(tenant=tenant, user=acting_user, role__in=TENANT_ADMIN_ROLES).exists()
+    return Membership.objects.filter(tenant=tenant, user=user, role__in=TENANT_ADMIN_ROLES).exists()
 
 
-def _require_administrator(acting_user, tenant) -> None:
-    if not may_administer(acting_user, tenant):
+def _require_administrator(user, tenant) -> None:
+    if not may_administer(user, tenant):
         raise PermissionDenied(_("Only administrators may change company settings."))
 
 
@@ -50,10 +50,20 @@ def create_tenant(*, slug: str, name: str, admin_username: str, admin_password: 
     with transaction.atomic():
         if Tenant.objects.filter(slug=slug).exists():
             raise ValidationError(_("A tenant with slug %(slug)s already exists.") % {"slug": slug})
-        tenant = Tenant(slug=slug, name=name or slug)
+        tenant = add_tenant(Tenant(slug=slug, name=name or slug), acting_user=acting_user)
+        add_member(tenant, admin_username, role=Role.ADMIN, password=admin_password, acting_user=acting_user)
+    return tenant
+
+
+@action
+def add_tenant(tenant: Tenant, *, acting_user) -> Tenant:
+    """Save a new company (its first admin comes with add_member); the first event of its log."""
+    if acting_user is not None and not is_staff(acting_user):
+        raise PermissionDenied(_("Only staff may create companies."))
+    with transaction.atomic():
         tenant.full_clean()
         tenant.save()
-        add_member(tenant, admin_username, role=Role.ADMIN, password=admin_password, acting_user=acting_user)
+        audit(AuditEvent.Action.CREATE, tenant=tenant, target=tenant)
     return tenant
 
 
@@ -169,6 +179,16 @@ def api_token_for(tenant: Tenant, username: str, *, acting_user) -> ApiToken:
         raise PermissionDenied(_("You may not see another member's API token."))
     token, _created = ApiToken.objects.get_or_create(tenant=tenant, user=membership.user)
     return token
+
+
+@action
+def revoke_api_token(token: ApiToken, *, acting_user) -> None:
+    """Delete an API token: its next request gets a 401."""
+    if acting_user is not None and acting_user.pk != token.user_id and not may_administer(acting_user, token.tenant):
+        raise PermissionDenied(_("You may not revoke another member's API token."))
+    with transaction.atomic():
+        audit(AuditEvent.Action.PERMISSION_REVOKE, tenant=token.tenant_id, detail={"api_token_of": token.user_id})
+        token.delete()
 
 
 @action

@@ -1,24 +1,108 @@
-from django.contrib import admin
+"""The Django admin (installation staff): companies, their members and API tokens.
 
+Nothing here writes around the actions: a company's settings and its
+memberships are saved through crm.tenancy.actions, so every change is
+checked the same way and leaves its audit event in the company's log. A
+company's records are not in the admin at all; staff use the product.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from crm.tenancy import actions
 from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy.roles import Role
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        roles_after = []
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            roles_after.append(form.cleaned_data.get("role"))
+        had_admin = Membership.objects.filter(tenant=self.instance, role=Role.ADMIN).exists()
+        if had_admin and Role.ADMIN not in roles_after:
+            raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An existing membership's person is fixed: change its role, or remove it and add another.
+        return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "retention_days", "legal_hold", "created_at"]
     search_fields = ["name", "slug"]
+    fields = ["name", "slug", "retention_days", "legal_hold"]
     inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a company's records, history and audit log are not deleted from here
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            actions.add_tenant(obj, acting_user=request.user)
+            return
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in actions.SETTINGS_FIELDS}
+        if values:
+            actions.update_tenant_settings(obj, acting_user=request.user, **values)
+
+    def save_formset(self, request, form, formset, change):
+        # What formset.save() would do, one action per membership; the admin's change message
+        # reads the same three lists save() fills.
+        tenant = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk is not None:
+                actions.remove_member(deleted.instance, acting_user=request.user)
+                formset.deleted_objects.append(deleted.instance)
+        for inline_form in formset.forms:
+            data = inline_form.cleaned_data
+            if not data or data.get("DELETE") or not inline_form.has_changed():
+                continue
+            if inline_form.instance.pk is None:
+                membership = actions.add_member(
+                    tenant, data["user"].get_username(), role=data["role"], acting_user=request.user
+                )
+                formset.new_objects.append(membership)
+            else:
+                membership = actions.set_member_role(inline_form.instance, data["role"], acting_user=request.user)
+                formset.changed_objects.append((membership, inline_form.changed_data))
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see tokens and revoke them; tokens are created by their owners (`manage.py api_token`)."""
+
     list_display = ["user", "tenant", "created_at", "last_used_at"]
     list_select_related = ["user", "tenant"]
     fields = ["user", "tenant", "created_at", "last_used_at"]
-    readonly_fields = ["created_at", "last_used_at"]
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        actions.revoke_api_token(obj, acting_user=request.user)

@@ -1,8 +1,10 @@
 """The contract every record resource of the API keeps (customers, contacts, interactions, opportunities, tickets).
 
 A test class names its resource and gives valid input; it inherits list,
-create, retrieve, replace, change, delete-to-bin, bulk delete, 401/403/404 and
-cross-tenant cases, and the constant query count of its list.
+create, retrieve, replace, change, delete-to-bin, bulk delete, 401/403/404,
+a rep's own records against another's, cross-tenant cases, and the constant
+query count of its list. Each write is checked for exactly the audit events
+and history rows it leaves.
 """
 
 from datetime import timedelta
@@ -19,6 +21,8 @@ from crm.tenancy.context import activate
 from customers.models import Contact, Customer, Interaction, Ticket
 from sales.models import Opportunity
 from tests.api.conftest import error_of
+from tests.factories import RecordMaker
+from tests.trail import Trail
 
 MODEL_FIELDS = {
     "customer": {
@@ -142,16 +146,16 @@ class ResourceContract:
     # -- create ---------------------------------------------------------------------------
     def test_create(self, api, records):
         data = self.create_data(records)
-        response = api.post(self.url(), data, format="json")
+        with Trail(records.tenant) as trail:
+            response = api.post(self.url(), data, format="json")
         assert response.status_code == 201, response.content
         body = response.json()
         assert set(body) >= MODEL_FIELDS[self.record_type] | {"id"}
         record = self.stored(records.tenant, body["id"])
         assert record is not None and record.tenant_id == records.tenant.pk
         assert response["Location"].endswith(self.url(body["id"]))
-        assert AuditEvent.objects.filter(
-            tenant=records.tenant, action="create", object_type=self.record_type, object_id=str(body["id"])
-        ).exists()
+        assert trail.events == [("create", self.record_type, str(body["id"]))]
+        assert trail.versions == [(self.record_type, body["id"], "+", "created")]
 
     def test_create_refuses_references_to_another_tenant(self, api, records, other_records):
         data = {**self.create_data(records), **self.foreign_reference(other_records)}
@@ -181,12 +185,13 @@ class ResourceContract:
 
     def test_patch_changes_only_what_is_sent(self, api, records):
         record = self.make(records)
-        response = api.patch(self.url(record.pk), {self.text_field: self.new_text()}, format="json")
+        with Trail(records.tenant) as trail:
+            response = api.patch(self.url(record.pk), {self.text_field: self.new_text()}, format="json")
         assert response.status_code == 200, response.content
         assert response.json()[self.text_field] == self.new_text()
-        assert AuditEvent.objects.filter(
-            tenant=records.tenant, action="update", object_type=self.record_type, object_id=str(record.pk)
-        ).exists()
+        assert trail.events == [("update", self.record_type, str(record.pk))]
+        assert trail.event_objects[0].detail == {"fields": [self.text_field]}
+        assert trail.versions == [(self.record_type, record.pk, "~", "edited")]
 
     def test_patch_with_bad_input_is_a_400_and_changes_nothing(self, api, records):
         record = self.make(records)
@@ -204,10 +209,13 @@ class ResourceContract:
     # -- delete ---------------------------------------------------------------------------------
     def test_delete_moves_the_record_to_the_bin(self, api, records):
         record = self.make(records)
-        response = api.delete(self.url(record.pk))
+        with Trail(records.tenant) as trail:
+            response = api.delete(self.url(record.pk))
         assert response.status_code == 204
         stored = self.stored(records.tenant, record.pk)
         assert stored is not None and stored.deleted_at is not None and stored.deletion_batch is not None
+        assert trail.events == [("delete", self.record_type, str(record.pk))]
+        assert trail.versions == [(self.record_type, record.pk, "~", "deleted")]
         error_of(api.get(self.url(record.pk)), 404)
         listed = api.get("/api/v1/recycle-bin/", {"type": self.record_type}).json()["results"]
         assert (self.record_type, record.pk) in {(row["type"], row["id"]) for row in listed}
@@ -261,6 +269,24 @@ class ResourceContract:
                 assert error["code"] in ("not_authenticated", "authentication_failed")
                 assert response["WWW-Authenticate"].startswith("Token")
         assert self.stored(records.tenant, record.pk).deleted_at is None
+
+    def test_a_rep_reads_and_changes_own_records_only(self, api_as, records):
+        rep = api_as("rep")
+        mine, theirs = self.make(RecordMaker(records.tenant, rep.user)), self.make(records)
+        ids = {row["id"] for row in rep.get(self.url(), {"page_size": 200}).json()["results"]}
+        assert mine.pk in ids and theirs.pk not in ids
+        assert rep.get(self.url(mine.pk)).status_code == 200
+        with Trail(records.tenant) as trail:
+            error_of(rep.get(self.url(theirs.pk)), 404)
+            error_of(rep.patch(self.url(theirs.pk), {self.text_field: "x"}, format="json"), 404)
+            error_of(rep.delete(self.url(theirs.pk)), 404)
+            error_of(rep.post(self.url(suffix="bulk-delete/"), {"ids": [theirs.pk]}, format="json"), 404)
+        assert trail.events == [] and trail.versions == []
+        assert self.stored(records.tenant, theirs.pk).deleted_at is None
+        with Trail(records.tenant) as trail:
+            response = rep.patch(self.url(mine.pk), {self.text_field: self.new_text()}, format="json")
+        assert response.status_code == 200, response.content
+        assert trail.events == [("update", self.record_type, str(mine.pk))]
 
     def test_a_viewer_reads_but_may_not_write(self, api_as, records):
         viewer = api_as("viewer")

@@ -28,6 +28,7 @@ class TestInteractionPages(RecordPagesContract):
     # The create page belongs to a customer (the admin's, below): a rep may log
     # interactions only on their own and shared customers (tested separately).
     roles_that_add = ("admin", "manager")
+    create_refusals = {"rep": 404}  # the admin's customer is not visible to a rep
 
     def create_url_args(self, records):
         return [records.customer().pk]
