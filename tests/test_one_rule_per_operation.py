@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from crm.tenancy.context import activate
 from crm.tenancy.models import Membership
 from customers import actions as customer_actions
-from customers.models import Contact, Customer, CustomerShare, Interaction
+from customers.models import Customer, CustomerShare, Interaction
 from tests.api.conftest import error_of, token_client
 from tests.conftest import login
 from tests.factories import PASSWORD, RecordMaker, make_member, make_user
@@ -79,7 +79,6 @@ API_BODIES = {
     "ticket": ("tickets", {"subject": "Help"}),
     "opportunity": ("opportunities", {"name": "Deal", "amount": "1.00", "currency": "CNY"}),
 }
-MODELS = {name: model for name, model in (("contact", Contact), ("interaction", Interaction))}
 
 
 @pytest.mark.parametrize("kind", list(CHILD_FORMS))
