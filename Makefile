@@ -16,10 +16,10 @@ help:
 	@echo "make test   - lint, then the whole test suite against real PostgreSQL and Redis"
 	@echo "make bench  - the benchmark suite (bench/README.md)"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 messages: $(VENV)/.installed

@@ -49,6 +49,18 @@ def test_app_services_run_commands_that_exist_in_the_project():
     assert "requirements.txt" in dockerfile and "collectstatic" in dockerfile
 
 
+def test_runtime_and_development_pins_are_kept_apart():
+    runtime = (ROOT / "requirements.txt").read_text().lower().splitlines()
+    development = (ROOT / "requirements-dev.txt").read_text().lower().splitlines()
+    pins = [line for line in runtime + development if line and not line.startswith(("#", "-r "))]
+    assert all(re.fullmatch(r"[a-z0-9._-]+==[0-9][0-9a-z.+-]*", line) for line in pins), pins
+    runtime_names = {line.split("==")[0] for line in runtime if "==" in line}
+    for tool in ("pytest", "pytest-django", "ruff", "playwright", "schemathesis", "hypothesis"):
+        assert tool not in runtime_names, tool
+        assert any(line.startswith(f"{tool}==") for line in development), tool
+    assert "-r requirements.txt" in development
+
+
 def test_app_services_get_their_settings_from_the_environment():
     for name in ("web", "worker", "beat"):
         environment = SERVICES[name]["environment"]
