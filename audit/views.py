@@ -28,11 +28,10 @@ from audit.events import record
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
 from crm.records.registry import record_models
-from crm.tenancy.roles import Role
+from crm.tenancy.roles import AUDIT_READER_ROLES
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-READER_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 # Object types other than records, offered as suggestions in the filter.
 OTHER_OBJECT_TYPES = {
     "membership": gettext_lazy("membership"),
@@ -58,7 +57,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def require_reader(request) -> None:
     membership = getattr(request, "membership", None)
-    if membership is None or membership.role not in READER_ROLES:
+    if membership is None or membership.role not in AUDIT_READER_ROLES:
         raise PermissionDenied(_("Only administrators and managers may read the audit log."))
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from crm.tenancy.context import get_context
-from crm.tenancy.roles import Role, role_may
+from crm.tenancy.roles import AUDIT_READER_ROLES, role_may
 
 
 def active_membership(request):
@@ -50,4 +50,4 @@ class IsTenantAdminOrManager(IsTenantMember):
         if not super().has_permission(request, view):
             self.message = IsTenantMember.message
             return False
-        return active_membership(request).role in (Role.ADMIN, Role.MANAGER)
+        return active_membership(request).role in AUDIT_READER_ROLES

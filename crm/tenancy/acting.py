@@ -73,10 +73,6 @@ def acting(acting_user):
         yield changed
 
 
-def is_system(acting_user) -> bool:
-    return acting_user is None
-
-
 def member_role(acting_user) -> str | None:
     """The acting user's role in the active company (None: not a member)."""
     membership = membership_for(acting_user) if acting_user is not None else None

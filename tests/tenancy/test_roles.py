@@ -7,9 +7,9 @@ from crm.tenancy.context import activate
 from crm.tenancy.roles import Role, role_may
 from customers.models import Contact, Customer, Ticket
 from sales.models import Opportunity
-from tests.factories import make_member
+from tests.factories import RECORD_TYPES, make_member
 
-RECORDS = ["customer", "contact", "interaction", "opportunity", "ticket"]
+RECORDS = RECORD_TYPES
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.REP])

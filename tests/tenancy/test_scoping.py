@@ -7,6 +7,7 @@ from crm.tenancy.context import NoTenantError, activate, current_tenant_or_none
 from customers.models import Contact, Customer, Interaction, Ticket
 from sales.models import Opportunity
 from tests.conftest import login
+from tests.factories import RECORD_TYPES
 
 SCOPED_MODELS = [Customer, Contact, Interaction, Ticket, Opportunity]
 
@@ -20,7 +21,7 @@ def test_scoped_manager_raises_without_an_active_tenant(model):
         model.objects.count()
 
 
-@pytest.mark.parametrize("model_name", ["customer", "contact", "interaction", "ticket", "opportunity"])
+@pytest.mark.parametrize("model_name", RECORD_TYPES)
 def test_scoped_manager_returns_only_the_active_tenants_rows(model_name, records, other_records):
     mine = records.any(model_name)
     theirs = other_records.any(model_name)

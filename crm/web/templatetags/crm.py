@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.html import conditional_escape, format_html, format_html_join
 
+from crm.tenancy.members import display_name
+
 register = template.Library()
 
 CENTS = Decimal("0.01")
@@ -131,7 +133,7 @@ def member_name(user):
     """`{% member_name user %}`: a member's display name, or a dash when there is none."""
     if not user:
         return format_html('<span class="text-body-secondary">{}</span>', "—")
-    return conditional_escape(user.get_full_name() or user.get_username())
+    return conditional_escape(display_name(user))
 
 
 @register.simple_tag(takes_context=True)
@@ -177,3 +179,9 @@ def row_url(context, name, pk):
     if len(parts) != 2 or not isinstance(pk, int):
         return reverse(name, args=[pk])
     return f"{parts[0]}{pk}{parts[1]}"
+
+
+@register.filter(name="display_name")
+def display_name_filter(user) -> str:
+    """`{{ user|display_name }}`: full name, else username (crm.tenancy.members.display_name)."""
+    return display_name(user)
