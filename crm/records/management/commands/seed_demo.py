@@ -42,9 +42,7 @@ class Command(CrmCommand):
                 if first_run:
                     for step in demo_steps():
                         step.run(tenant, users)
-                count = sum(entry.model.objects.count() for entry in record_types().values())
-        self.stdout.write(
-            f"Demo tenant acme ready: {count} records; users "
-            + ", ".join(name for name, _role in DEMO_USERS)
-            + f" (password {DEMO_PASSWORD})"
-        )
+                counts = {entry.verbose_name_plural: entry.model.objects.count() for entry in record_types().values()}
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+        users = ", ".join(name for name, _role in DEMO_USERS)
+        self.stdout.write(f"Demo tenant acme ready: {summary}; users {users} (password {DEMO_PASSWORD})")
