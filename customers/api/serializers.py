@@ -9,9 +9,20 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from crm.api.serializers import MemberField, RecordSerializer, VisibleRecordField
+from customers.actions import parent_choices
 from customers.models import Contact, Customer, Interaction, Ticket
 
 TIMESTAMPS = ("created_at", "updated_at")
+
+
+class ParentCustomerField(VisibleRecordField):
+    """The customer a new record hangs off: one of customers.actions.parent_choices(user)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Customer, **kwargs)
+
+    def get_queryset(self):
+        return parent_choices(self.context["request"].user)
 
 
 class CustomerSerializer(RecordSerializer):
@@ -48,7 +59,7 @@ class CustomerSerializer(RecordSerializer):
 class ContactSerializer(RecordSerializer):
     """A person at a customer."""
 
-    customer = VisibleRecordField(Customer)
+    customer = ParentCustomerField()
 
     class Meta:
         model = Contact
@@ -59,7 +70,7 @@ class ContactSerializer(RecordSerializer):
 class InteractionSerializer(RecordSerializer):
     """A call, email, meeting or note with a customer."""
 
-    customer = VisibleRecordField(Customer)
+    customer = ParentCustomerField()
     contact = VisibleRecordField(Contact, required=False, allow_null=True, help_text="A contact of the same customer.")
     author = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="User id of whoever logged it (the requesting user, on create)."
@@ -82,7 +93,7 @@ class InteractionSerializer(RecordSerializer):
 class TicketSerializer(RecordSerializer):
     """A service ticket of a customer."""
 
-    customer = VisibleRecordField(Customer)
+    customer = ParentCustomerField()
     assignee = MemberField(required=False, allow_null=True, help_text="User id of the assignee.")
 
     class Meta:

@@ -1,14 +1,14 @@
 """Opportunities as the API shows and accepts them (field names are the model's)."""
 
-from crm.api.serializers import MemberField, RecordSerializer, VisibleRecordField
-from customers.models import Customer
+from crm.api.serializers import MemberField, RecordSerializer
+from customers.api.serializers import ParentCustomerField
 from sales.models import Opportunity
 
 
 class OpportunitySerializer(RecordSerializer):
     """A deal in the pipeline, with a customer."""
 
-    customer = VisibleRecordField(Customer)
+    customer = ParentCustomerField()
     owner = MemberField(
         required=False, allow_null=True, help_text="User id of the owner; the requesting user when omitted on create."
     )
