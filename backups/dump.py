@@ -55,6 +55,18 @@ def backup_lock():
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
 
 
+def backup_running() -> bool:
+    """Whether a backup holds the one-backup lock right now (read from pg_locks; takes nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s AND objid = %s AND objsubid = 2)",
+            LOCK_KEY,
+        )
+        return cursor.fetchone()[0]
+
+
 def mark_stale_runs() -> int:
     """Runs still "running" while nobody holds the lock belong to a dead worker: mark them failed."""
     with connection.cursor() as cursor:

@@ -1,4 +1,4 @@
-"""Restore drills and the three levels of restore.
+"""The three levels of restore (restore drills are in backups.drills).
 
 1. whole database into a new database (never over the live one);
 2. one tenant in place, in one transaction, after a fresh safety backup,
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from audit.events import record as audit
 from audit.models import AuditEvent
 from backups import postgres
 from backups.dump import take_backup
-from backups.models import Backup, RestoreDrill, RestoreRun
+from backups.models import Backup, RestoreRun
 from backups.postgres import NEVER_RESTORED, TENANT_COLUMN, BackupError
 
 
@@ -36,50 +35,6 @@ def good_backup(backup_id=None) -> Backup:
     if not Path(backup.path).exists():
         raise BackupError(f"The file of backup {backup.pk} is missing: {backup.path}")
     return backup
-
-
-# -- drills ----------------------------------------------------------------------
-
-
-def drill(backup: Backup | None = None) -> RestoreDrill:
-    """Restore a backup into a scratch database and compare its row counts with the manifest."""
-    backup = backup or good_backup()
-    run = RestoreDrill.objects.create(backup=backup, started_at=timezone.now())
-    try:
-        started = time.monotonic()
-        with postgres.scratch_database(Path(backup.path), "crm_drill") as scratch:
-            run.restore_seconds = round(time.monotonic() - started, 3)
-            restored = postgres.connect(scratch)
-            try:
-                with restored.cursor() as cursor:
-                    counts = postgres.row_counts(cursor)
-            finally:
-                restored.close()
-        run.mismatches = compare_counts(backup.manifest.get("row_counts", {}), counts)
-        run.passed = not run.mismatches
-    except BackupError as error:
-        run.passed, run.error = False, str(error)
-    run.finished_at = timezone.now()
-    run.save()
-    audit(
-        AuditEvent.Action.BACKUP_VERIFIED,
-        object_type="backup",
-        object_id=backup.pk,
-        detail={"passed": run.passed, "restore_seconds": run.restore_seconds, "mismatches": len(run.mismatches)},
-    )
-    return run
-
-
-def compare_counts(expected: dict, actual: dict) -> list[dict]:
-    mismatches = []
-    for table in sorted(set(expected) | set(actual)):
-        want, got = expected.get(table, {}), actual.get(table, {})
-        for key in sorted(set(want) | set(got)):
-            if want.get(key, 0) != got.get(key, 0):
-                mismatches.append(
-                    {"table": table, "tenant": key, "expected": want.get(key, 0), "found": got.get(key, 0)}
-                )
-    return mismatches
 
 
 # -- level 1: whole database --------------------------------------------------------
@@ -324,7 +279,7 @@ RESTORE_EVENTS = {
 def _begin(run, check, backup, scope, **values) -> tuple[RestoreRun, bool]:
     """(run, refused). Without `run`: `check()` (its BackupError propagates), then a new run.
 
-    With a queued `run` (made by the browser before the task): the same check, but a
+    With a queued `run` (made by actions.start_restore before the task): the same check, but a
     BackupError ends that run as failed, so it never stays "running".
     """
     if run is None:
@@ -380,7 +335,7 @@ def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None =
 # with it: a "running" run nobody holds is a dead one.
 
 RESTORE_LOCK = 0x52535452  # "RSTR"; the second key is the run's id
-QUEUED = "queued"  # the phase of a run the browser made, before a worker took it
+QUEUED = "queued"  # the phase of a run actions.start_restore made, before a worker took it
 UNCLAIMED_FOR = timedelta(hours=12)  # a queued run no worker took by then never will
 DEAD_WORKER = "The worker running this restore stopped before it finished."
 NEVER_TAKEN = "No worker took this restore."

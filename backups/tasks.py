@@ -1,21 +1,22 @@
 """Backup tasks: the scheduled backup and drill (Celery beat; one beat process only), and the
-browser's "Back up now" and restores, which run here so a request never waits for pg_dump."""
+backups and restores queued by backups.actions, which run here so a request never waits for pg_dump."""
 
 import logging
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from backups.dump import BackupBusy, take_backup
+from backups import actions
+from backups.drills import drill
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
 from backups.restore import (
     QUEUED,
     _end,
-    drill,
     good_backup,
     hold,
     mark_stale_restores,
@@ -24,7 +25,8 @@ from backups.restore import (
     restore_database,
     restore_tenant,
 )
-from backups.retention import apply_retention
+from crm.celery import app as celery_app
+from crm.tenancy.acting import ActionConflict
 from crm.tenancy.context import activate
 
 log = logging.getLogger(__name__)
@@ -42,13 +44,11 @@ def scheduled_backup(kind: str = Backup.Kind.SCHEDULED) -> int | None:
     with activate(None, process="celery:backup"):
         mark_stale_restores()
         try:
-            backup = take_backup(kind)
-        except BackupBusy:
+            backup = actions.back_up(kind=kind, acting_user=None)
+        except ActionConflict:
             log.warning("backup skipped: another backup is running")
             return None
-        if backup.status == Backup.Status.GOOD:
-            apply_retention()
-        else:
+        if backup.status != Backup.Status.GOOD:
             log.error("backup %s failed: %s", backup.pk, backup.error)
         return backup.pk
 
@@ -71,11 +71,11 @@ def _backup_row_created(sender, instance, created, **kwargs):
 
 @shared_task(bind=True, acks_late=False)
 def backup_now(self, user_id: int | None = None) -> dict:
-    """A manual backup started in the browser, then retention.
+    """A manual backup queued by actions.start_backup (the browser's or the API's "Back up now").
 
     take_backup() creates its Backup row itself (under the one-backup lock; a row made
     beforehand would be marked stale by it), so the task publishes that row's id as
-    soon as it exists, as the task state BACKUP_STARTED; the browser then polls the row.
+    soon as it exists, as the task state BACKUP_STARTED; the pages and the API then follow the row.
     Returns {"backup_id": id or None, "busy": True when another backup was running}.
     """
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
@@ -88,22 +88,48 @@ def backup_now(self, user_id: int | None = None) -> dict:
     try:
         with activate(None, user=user, process="celery:backup_now"):
             try:
-                backup = take_backup(Backup.Kind.MANUAL, user=user)
-            except BackupBusy:
+                backup = actions.back_up(kind=Backup.Kind.MANUAL, acting_user=user)
+            except ActionConflict:
                 log.warning("manual backup not started: another backup is running")
                 return {"backup_id": None, "busy": True}
-            if backup.status == Backup.Status.GOOD:
-                apply_retention()
-            else:
+            if backup.status != Backup.Status.GOOD:
                 log.error("backup %s failed: %s", backup.pk, backup.error)
             return {"backup_id": backup.pk, "busy": False}
     finally:
         _announce_backup.reset(token)
 
 
+@dataclass(frozen=True)
+class BackupTaskOutcome:
+    """What became of a `backup_now` task, for the browser's pending page and the API.
+
+    state: "queued" (waiting for a worker; an unknown task id reads the same),
+    "created" (its Backup row exists: `backup_id`), "busy" (another backup was
+    running: nothing was done) or "failed" (the task itself failed: `error`).
+    """
+
+    state: str
+    backup_id: int | None = None
+    error: str = ""
+
+
+def backup_task_outcome(task_id: str) -> BackupTaskOutcome:
+    result = celery_app.AsyncResult(task_id)
+    state = result.state
+    info = result.info if isinstance(result.info, dict) else {}
+    backup_id = info.get("backup_id") if state in (BACKUP_STARTED, "SUCCESS") else None
+    if backup_id:
+        return BackupTaskOutcome("created", backup_id)
+    if state == "SUCCESS":  # the task returns no backup only when another backup was running
+        return BackupTaskOutcome("busy")
+    if state == "FAILURE":
+        return BackupTaskOutcome("failed", error=str(result.info) or type(result.info).__name__)
+    return BackupTaskOutcome("queued")
+
+
 @shared_task(acks_late=False)
 def run_restore(run_id: int) -> str | None:
-    """Carry out a RestoreRun the browser created (status running, phase "queued").
+    """Carry out a RestoreRun actions.start_restore created (status running, phase "queued").
 
     The run is claimed by moving it off "queued", so a second delivery does nothing.
     The restore runs in the run's tenant, as the user who asked for it.

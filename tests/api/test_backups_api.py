@@ -36,8 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from audit.models import AuditEvent
 from backups import postgres, restore
-from backups.api import viewsets as backups_api
-from backups.dump import LOCK_KEY, take_backup
+from backups.dump import LOCK_KEY, backup_running, take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
 from backups.tasks import QUEUED
 from crm.celery import app
@@ -159,13 +158,14 @@ def test_no_or_a_bad_token_is_a_401(north, backup_dir):
 
 
 @pytest.mark.django_db
-def test_starting_a_backup_is_for_staff_only(north, staff, queued_backups):
+def test_starting_a_backup_is_for_staff_only(north, staff, queued_backups, django_capture_on_commit_callbacks):
     error = error_of(north["api"].post(BACKUPS), 403)
     assert error["code"] == "permission_denied" and "Only staff" in error["message"]
     assert error_of(north["api"].get(f"{BACKUPS}tasks/{uuid.uuid4()}/"), 403)["code"] == "permission_denied"
     assert queued_backups() == []
 
-    response = staff.post(BACKUPS)
+    with django_capture_on_commit_callbacks(execute=True):  # the task is sent once the request's work commits
+        response = staff.post(BACKUPS)
 
     assert response.status_code == 202, response.content
     body = response.json()
@@ -190,19 +190,26 @@ def test_staff_who_are_not_company_admins_cannot_restore_it(staff, backup_dir):
 
 
 @pytest.mark.django_db
-def test_starting_a_backup_while_another_runs_is_a_409(staff, queued_backups):
+def test_starting_a_backup_while_another_runs_is_a_409(staff, queued_backups, django_capture_on_commit_callbacks):
     other = postgres.connect(django_settings.DATABASES["default"]["NAME"])
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
-        error = error_of(staff.post(BACKUPS), 409)
+        with django_capture_on_commit_callbacks(execute=True):
+            error = error_of(staff.post(BACKUPS), 409)
     finally:
         other.close()
-    assert error["code"] == "backup_running"
+    assert error == {
+        "code": "backup_running",
+        "message": "Another backup is running; wait until it ends.",
+        "fields": {},
+    }
     assert queued_backups() == []
     # The lock goes with the other session (the server notices the closed connection a moment later).
-    wait_for(lambda: not backups_api.backup_running(), timeout=10)
-    assert staff.post(BACKUPS).status_code == 202
+    wait_for(lambda: not backup_running(), timeout=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(BACKUPS).status_code == 202
+    assert len(queued_backups()) == 1
 
 
 # -- reading ---------------------------------------------------------------------------

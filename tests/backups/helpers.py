@@ -1,10 +1,16 @@
 """Shared builders for the backup page and API tests."""
 
+import base64
+import json
+import time
+from contextlib import contextmanager
 from itertools import count
 
+from django.conf import settings
 from django.utils import timezone
 
 from backups import postgres, restore
+from backups.dump import LOCK_KEY, backup_running
 from backups.models import Backup, RestoreRun
 
 _files = count(1)
@@ -28,3 +34,35 @@ def fake_run(backup, tenant, **values):
     if run.status == RestoreRun.Status.RUNNING and run.phase != restore.QUEUED:
         restore.hold(run.pk)
     return run
+
+
+def queued_tasks(name: str) -> list[dict]:
+    """The `name` tasks waiting in this test process's queue on the real Redis broker (tests/conftest.py
+    gives each xdist worker its own queue): [{"id": task id, "args": [...], "kwargs": {...}}]."""
+    from crm.celery import app
+
+    with app.connection_for_write() as conn:
+        raw = conn.default_channel.client.lrange(app.conf.task_default_queue, 0, -1)
+    found = []
+    for item in raw:
+        message = json.loads(item)
+        if message["headers"]["task"] == name:
+            args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            found.append({"id": message["headers"]["id"], "args": args, "kwargs": kwargs})
+    return found
+
+
+@contextmanager
+def backup_lock_held_elsewhere():
+    """Another session holds the one-backup lock (as a running backup's worker does) until the block ends."""
+    other = postgres.connect(settings.DATABASES["default"]["NAME"])
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
+        yield
+    finally:
+        other.close()
+    # The server lets go of a closed session's locks a moment later.
+    deadline = time.monotonic() + 10
+    while backup_running() and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -15,11 +15,11 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from backups import postgres, restore
-from backups.dump import LOCK_KEY, take_backup
+from backups.dump import take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
 from backups.tasks import BACKUP_STARTED, QUEUED, backup_now, run_restore
 from crm.celery import app
@@ -27,7 +27,7 @@ from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from customers.models import Customer
-from tests.backups.helpers import fake_backup, fake_run
+from tests.backups.helpers import backup_lock_held_elsewhere, fake_backup, fake_run, queued_tasks
 from tests.conftest import login
 from tests.factories import RecordMaker, make_member, make_tenant
 
@@ -498,6 +498,46 @@ def test_the_pending_page_waits_for_an_unknown_task(staff):
     assert 'data-testid="backup-waiting"' in html and 'hx-trigger="every 2s"' in html
 
 
+@pytest.fixture
+def backup_queue():
+    """This test process's queue on the real Redis broker, emptied before and after: no queued backup
+    reaches a worker of a later test. Returns the "back up now" tasks waiting in it."""
+    app.control.purge()
+    yield lambda: queued_tasks("backups.tasks.backup_now")
+    app.control.purge()
+
+
+@pytest.mark.django_db
+def test_back_up_now_queues_one_backup_as_the_staff_member(staff, backup_queue, django_capture_on_commit_callbacks):
+    client = login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/backups/now/")
+    [queued] = backup_queue()
+    assert queued["kwargs"] == {"user_id": staff.pk}
+    assert response.status_code == 302 and response["Location"] == f"/backups/now/{queued['id']}/"
+    assert 'data-testid="backup-waiting"' in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_back_up_now_while_another_backup_runs_queues_nothing_and_says_why(
+    language, staff, backup_queue, django_capture_on_commit_callbacks
+):
+    """The browser's button once queued a second backup where the API refused with a 409."""
+    client = login(staff, language=language)
+    with backup_lock_held_elsewhere(), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post("/backups/now/")
+        page = client.get(LIST)
+
+    assert backup_queue() == [] and callbacks == []
+    assert response.status_code == 302 and response["Location"] == LIST
+    with translation.override(language):  # in Chinese once the catalogues are compiled (make messages)
+        why = translation.gettext("Another backup is running; wait until it ends.")
+    shown = [message.strip() for message in re.findall(r'data-testid="message">(.*?)<', page.content.decode(), re.S)]
+    assert shown == [why]
+    assert Backup.objects.count() == 0
+
+
 # -- end to end on a real worker ------------------------------------------------------
 
 
@@ -652,21 +692,17 @@ def test_back_up_now_on_a_worker_produces_a_good_backup(staff, celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_back_up_now_while_another_backup_runs_says_so(staff, celery_worker):
-    other = postgres.connect(django_settings.DATABASES["default"]["NAME"])
+def test_a_backup_task_that_loses_the_race_for_the_lock_says_so(staff, celery_worker):
+    """A backup that took the lock after "Back up now" checked it: the task does nothing and the page says so."""
     client = login(staff)
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
-        pending_url = client.post("/backups/now/")["Location"]
+    with backup_lock_held_elsewhere():
+        pending_url = f"/backups/now/{backup_now.delay(user_id=staff.pk).id}/"
 
         def busy_page():
             page = client.get(pending_url).content.decode()
             return page if "backup-busy" in page else None
 
         html = wait_for(busy_page)
-    finally:
-        other.close()
     assert "Another backup was already running" in html and "hx-trigger" not in html
     assert Backup.objects.count() == 0
 

@@ -15,9 +15,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from backups import postgres
+from backups.drills import drill
 from backups.dump import LOCK_KEY, sha256_of, take_backup
 from backups.models import Backup, RestoreRun
-from backups.restore import drill, restore_customer, restore_database
+from backups.restore import restore_customer, restore_database
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate

@@ -1,7 +1,7 @@
-from backups.dump import take_backup
+from backups import actions
 from backups.models import Backup
 from backups.postgres import BackupError
-from backups.retention import apply_retention
+from crm.tenancy.acting import ActionConflict
 from crm.tenancy.cli import CrmCommand, fail
 
 
@@ -10,10 +10,9 @@ class Command(CrmCommand):
 
     def handle(self, **options):
         try:
-            backup = take_backup(Backup.Kind.MANUAL)
-        except BackupError as error:
+            backup = actions.back_up(kind=Backup.Kind.MANUAL, acting_user=None)
+        except (ActionConflict, BackupError) as error:
             raise fail(str(error)) from None
         if backup.status != Backup.Status.GOOD:
             raise fail(f"Backup {backup.pk} failed: {backup.error}")
-        apply_retention()
         self.stdout.write(f"Backup {backup.pk} {backup.path}")

@@ -1,5 +1,6 @@
+from backups.drills import drill
 from backups.postgres import BackupError
-from backups.restore import drill, good_backup
+from backups.restore import good_backup
 from crm.tenancy.cli import CrmCommand, fail
 
 

@@ -1,0 +1,226 @@
+"""Backup actions: back up the whole database, start a restore. The one place for their rules.
+
+- `start_backup` ("Back up now" in the browser and the API) queues a backup on a
+  worker; `back_up` takes one in this process (the worker's task, the nightly
+  schedule, `manage.py backup_now`). Staff only; one backup at a time.
+- `start_restore` records a restore as queued and hands it to a worker
+  (tasks.run_restore): the company or one customer of it (admins of the active
+  company), or a whole backup into a new database (staff).
+
+Refusals: PermissionDenied (who), ValidationError (the input), ActionConflict
+(the state: code "backup_running", "backup_not_restorable", "restore_running").
+Views, the API, the tasks and the commands only translate these.
+
+No audit event is written when a backup or restore is asked for: the audit log
+has no action for a request (see audit.models.AuditEvent.Action). The outcome is
+audited when it happens (backup_created / backup_failed / backup_restored /
+refused), as the person who asked, and the RestoreRun row records who asked when.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from functools import partial
+from pathlib import Path
+
+import psycopg2
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backups import access, postgres, tasks
+from backups.dump import BackupBusy, backup_running, take_backup
+from backups.models import Backup, RestoreRun
+from backups.restore import QUEUED, mark_stale_restores
+from backups.retention import apply_retention
+from crm.tenancy.acting import ActionConflict, action
+from crm.tenancy.context import current_tenant
+from crm.tenancy.models import Tenant
+
+MAX_ID = 2**63 - 1  # bigint
+DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # a plain PostgreSQL identifier, never quoted oddly
+RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
+IN_PLACE = frozenset({RestoreRun.Scope.TENANT.value, RestoreRun.Scope.CUSTOMER.value})
+
+
+class RestoreRunning(ActionConflict):
+    """A restore of the company is still at work or waiting for a worker: `run`."""
+
+    code = "restore_running"
+
+    def __init__(self, run: RestoreRun):
+        super().__init__(
+            _("A restore of this company is already running (restore %(id)s); wait until it ends.") % {"id": run.pk}
+        )
+        self.run = run
+
+
+def backup_busy() -> ActionConflict:
+    return ActionConflict(_("Another backup is running; wait until it ends."), "backup_running")
+
+
+# -- backing up ----------------------------------------------------------------------
+
+
+@action
+def start_backup(*, acting_user) -> str:
+    """Queue a manual backup of the whole database on a worker; returns the Celery task's id.
+
+    The Backup row only exists once the worker took the one-backup lock (a row made
+    here would be marked stale by it): follow the task (tasks.backup_task_outcome).
+    A backup that starts between this check and the worker's is still refused there:
+    the task then ends "busy".
+    """
+    access.require(access.STAFF, acting_user)
+    if backup_running():
+        raise backup_busy()
+    task_id = str(uuid.uuid4())
+    user_id = acting_user.pk if acting_user is not None else None
+    transaction.on_commit(partial(tasks.backup_now.apply_async, kwargs={"user_id": user_id}, task_id=task_id))
+    return task_id
+
+
+@action
+def back_up(*, kind: str = Backup.Kind.MANUAL, acting_user) -> Backup:
+    """Take one verified backup now, in this process, then apply retention if it is good.
+
+    Returns the Backup row, good or failed (take_backup audits either). Another backup
+    holding the lock: ActionConflict "backup_running", nothing done. Must run outside
+    a transaction (pg_dump cannot see uncommitted rows): BackupError otherwise.
+    """
+    access.require(access.STAFF, acting_user)
+    try:
+        backup = take_backup(kind, user=acting_user)
+    except BackupBusy:
+        raise backup_busy() from None
+    if backup.status == Backup.Status.GOOD:
+        apply_retention()
+    return backup
+
+
+# -- restoring -----------------------------------------------------------------------
+
+
+def unrestorable(backup: Backup, *, in_place: bool) -> str:
+    """Why `backup` cannot be restored ("" when it can). `in_place`: into the live database."""
+    if backup.status == Backup.Status.FAILED:
+        return _("Backup #%(id)s failed, so there is nothing to restore from it. Choose a good backup.") % {
+            "id": backup.pk
+        }
+    if backup.status == Backup.Status.PRUNED:
+        return _(
+            "Backup #%(id)s was removed by the retention policy and its file no longer exists. Choose a newer backup."
+        ) % {"id": backup.pk}
+    if backup.status != Backup.Status.GOOD:
+        return _("Backup #%(id)s is still running; wait until it is good.") % {"id": backup.pk}
+    if not backup.path or not Path(backup.path).exists():
+        return _("The file of backup #%(id)s is missing. Choose another backup.") % {"id": backup.pk}
+    if in_place and backup.manifest.get("migrations") != postgres.applied_migrations():
+        return _(
+            "Backup #%(id)s was taken with a different version of the database schema, so it cannot be "
+            "restored into the live data. Staff can restore it into a new database instead."
+        ) % {"id": backup.pk}
+    return ""
+
+
+def running_restore(tenant) -> RestoreRun | None:
+    """A restore of `tenant` still at work or waiting for a worker (not one a dead worker left), or None."""
+    runs = RestoreRun.objects.filter(tenant=tenant)
+    mark_stale_restores(runs)
+    return runs.filter(status=RestoreRun.Status.RUNNING).order_by("-started_at").first()
+
+
+def check_restore(backup: Backup, *, scope: str, user) -> None:
+    """What `start_restore` checks before its input: who (403) and the state (409). Writes nothing
+    but the end of restores whose worker died; the confirmation pages call it before asking."""
+    if scope not in RestoreRun.Scope.values:
+        raise ValidationError(
+            {"scope": _("Choose one of: %(scopes)s.") % {"scopes": ", ".join(RestoreRun.Scope.values)}}
+        )
+    access.require(access.ADMINS if scope in IN_PLACE else access.STAFF, user)
+    reason = unrestorable(backup, in_place=scope in IN_PLACE)
+    if reason:
+        raise ActionConflict(reason, "backup_not_restorable")
+    if scope in IN_PLACE:
+        running = running_restore(current_tenant())
+        if running is not None:
+            raise RestoreRunning(running)
+
+
+@action
+def start_restore(backup: Backup, *, scope: str, customer=None, database=None, acting_user) -> RestoreRun:
+    """Record a restore from `backup` as queued and hand it to a worker once committed.
+
+    scope "tenant": the whole active company; "customer": one customer of it (`customer`,
+    its id as it was in the backup); "database": the whole backup into a new database
+    named `database`. Returns the RestoreRun (status running, phase "queued").
+    """
+    if customer is not None and scope != RestoreRun.Scope.CUSTOMER:
+        raise TypeError("start_restore: only a customer restore names `customer`")
+    if database is not None and scope != RestoreRun.Scope.DATABASE:
+        raise TypeError("start_restore: only a restore into a new database names `database`")
+    check_restore(backup, scope=scope, user=acting_user)
+    tenant = current_tenant() if scope in IN_PLACE else None
+    if scope == RestoreRun.Scope.CUSTOMER:
+        target = str(check_customer_id(customer))
+    elif scope == RestoreRun.Scope.DATABASE:
+        target = check_database_name(database)
+    else:
+        target = tenant.slug
+    with transaction.atomic():
+        if tenant is not None:
+            # One start at a time per company: the second waits here, then finds the first.
+            Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+            running = RestoreRun.objects.filter(tenant=tenant, status=RestoreRun.Status.RUNNING).first()
+            if running is not None:
+                raise RestoreRunning(running)
+        run = RestoreRun.objects.create(
+            backup=backup,
+            tenant=tenant,
+            scope=scope,
+            target=target,
+            status=RestoreRun.Status.RUNNING,
+            phase=QUEUED,
+            started_at=timezone.now(),
+            created_by=acting_user,
+        )
+        transaction.on_commit(partial(tasks.run_restore.delay, run.pk))
+    return run
+
+
+def check_customer_id(customer) -> int:
+    """The customer's id as a whole number from 1 to the largest id (ValidationError otherwise)."""
+    if isinstance(customer, bool) or not isinstance(customer, int) or not 1 <= customer <= MAX_ID:
+        raise ValidationError({"customer": _("Enter the id of the customer to bring back.")})
+    return customer
+
+
+def check_database_name(name) -> str:
+    """A name for the new database: a plain identifier, not in use, not being restored into."""
+
+    def refuse(message, code="invalid"):
+        return ValidationError({"database": ValidationError(message, code=code)})
+
+    if not isinstance(name, str) or not name:
+        raise refuse(_("Enter a name for the new database."), "required")
+    if not DATABASE_NAME.match(name):
+        raise refuse(
+            _("Use only lower-case letters, digits and underscores (at most 63), starting with a letter or underscore.")
+        )
+    if name == settings.DATABASES["default"]["NAME"]:
+        raise refuse(_("This is the live database; a backup is only restored into a new one."))
+    if name in RESERVED_DATABASES:
+        raise refuse(_("%(name)s is reserved by PostgreSQL; choose another name.") % {"name": name})
+    running = RestoreRun.objects.filter(scope=RestoreRun.Scope.DATABASE, target=name, status=RestoreRun.Status.RUNNING)
+    if running.exists():
+        raise refuse(_("A restore into %(name)s is already running.") % {"name": name})
+    try:
+        exists = postgres.database_exists(name)
+    except psycopg2.Error:
+        raise refuse(_("Could not reach the database server to check the name; try again.")) from None
+    if exists:
+        raise refuse(_("A database named %(name)s already exists; choose a new name.") % {"name": name})
+    return name
