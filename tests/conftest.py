@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from crm.tenancy.context import activate
 from tests.factories import PASSWORD, RecordMaker, make_member, make_tenant
@@ -56,6 +57,13 @@ def member_client(tenant):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Chinese leaves Chinese active in the test process: each test starts in English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
