@@ -1,4 +1,7 @@
-"""Verifying and pruning the per-tenant hash chains."""
+"""Verifying and pruning the hash chains: one per tenant (AuditEvent), one for the system (SystemEvent).
+
+A chain is named by its tenant id; None names the system chain.
+"""
 
 from __future__ import annotations
 
@@ -6,72 +9,86 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from audit.events import GENESIS, _lock_chain, chain_hash, record
-from audit.models import AuditEvent
+from audit.events import GENESIS, _lock_chain, append, chain_events, chain_hash
+from audit.models import Action, AuditEvent, SystemEvent
+from crm.tenancy.context import get_context
 
 
 @dataclass
 class ChainReport:
     checked: int = 0
     broken_event_id: int | None = None
+    broken_in_system_chain: bool = False
     reason: str = ""
 
     @property
     def ok(self) -> bool:
         return self.broken_event_id is None
 
+    @property
+    def broken_event(self) -> str:
+        """How to name the broken event: ids are per table."""
+        return (
+            f"system event {self.broken_event_id}" if self.broken_in_system_chain else f"event {self.broken_event_id}"
+        )
+
 
 def anchors(tenant_id) -> set[str]:
     """Hashes a chain may start from after a sanctioned prune (recorded by checkpoints)."""
-    checkpoints = AuditEvent.objects.filter(tenant_id=tenant_id, action=AuditEvent.Action.CHECKPOINT)
+    checkpoints = chain_events(tenant_id).filter(action=Action.CHECKPOINT)
     return {event.detail.get("anchor_hash") for event in checkpoints} | {GENESIS}
 
 
 def verify_chain(tenant_id, report: ChainReport | None = None) -> ChainReport:
     report = report or ChainReport()
-    events = AuditEvent.objects.filter(tenant_id=tenant_id).order_by("seq")
+
+    def broken(event, reason):
+        report.broken_event_id, report.reason = event.pk, reason
+        report.broken_in_system_chain = tenant_id is None
+        return report
+
     previous = None
-    for event in events.iterator(chunk_size=2000):
-        expected_prev = previous.hash if previous else None
+    for event in chain_events(tenant_id).order_by("seq").iterator(chunk_size=2000):
         if previous is None:
             if event.prev_hash not in anchors(tenant_id):
-                report.broken_event_id, report.reason = event.pk, "chain does not start at a known anchor"
-                return report
-        elif event.seq != previous.seq + 1 or event.prev_hash != expected_prev:
-            report.broken_event_id, report.reason = event.pk, "link to the previous event is broken"
-            return report
+                return broken(event, "chain does not start at a known anchor")
+        elif event.seq != previous.seq + 1 or event.prev_hash != previous.hash:
+            return broken(event, "link to the previous event is broken")
         if chain_hash(event.prev_hash, event) != event.hash:
-            report.broken_event_id, report.reason = event.pk, "hash does not match the event"
-            return report
+            return broken(event, "hash does not match the event")
         report.checked += 1
         previous = event
     return report
 
 
 def tenant_ids_with_events() -> list:
-    return list(AuditEvent.objects.order_by().values_list("tenant_id", flat=True).distinct())
+    return list(AuditEvent.objects.order_by("tenant_id").values_list("tenant_id", flat=True).distinct())
+
+
+def chains_with_events() -> list:
+    """Every chain that holds events: the tenants' ids, then None for the system chain."""
+    return tenant_ids_with_events() + ([None] if SystemEvent.objects.exists() else [])
 
 
 @transaction.atomic
 def prune(tenant, before) -> int:
-    """Drop a tenant's events older than `before`: the one sanctioned delete.
+    """Drop a chain's events older than `before`: the one sanctioned delete.
 
-    First appends a checkpoint naming what goes and the hash the remaining
-    chain starts from; then deletes under a transaction-local switch that
-    the append-only trigger honours.
+    `tenant`: a tenant (or its id), or None for the system chain. First appends a
+    checkpoint naming what goes and the hash the remaining chain starts from; then
+    deletes under a transaction-local switch that the append-only triggers honour.
     """
     tenant_id = getattr(tenant, "pk", tenant)
     _lock_chain(tenant_id)
-    old = AuditEvent.objects.filter(tenant_id=tenant_id, created_at__lt=before).exclude(
-        action=AuditEvent.Action.CHECKPOINT
-    )
-    last_old = old.order_by("-seq").first()
+    events = chain_events(tenant_id)
+    last_old = events.filter(created_at__lt=before).exclude(action=Action.CHECKPOINT).order_by("-seq").first()
     if last_old is None:
         return 0
-    first_kept = AuditEvent.objects.filter(tenant_id=tenant_id, seq__gt=last_old.seq).order_by("seq").first()
-    record(
-        AuditEvent.Action.CHECKPOINT,
-        tenant=tenant,
+    first_kept = events.filter(seq__gt=last_old.seq).order_by("seq").first()
+    append(
+        tenant_id,
+        Action.CHECKPOINT,
+        actor=get_context().user,
         detail={
             "pruned_through_seq": last_old.seq,
             "anchor_hash": first_kept.prev_hash if first_kept else last_old.hash,
@@ -79,6 +96,6 @@ def prune(tenant, before) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL crm.audit_prune = 'on'")
-        deleted, _ = AuditEvent.objects.filter(tenant_id=tenant_id, seq__lte=last_old.seq).delete()
+        deleted, _ = events.filter(seq__lte=last_old.seq).delete()
         cursor.execute("SET LOCAL crm.audit_prune = 'off'")
     return deleted

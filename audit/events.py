@@ -1,7 +1,9 @@
-"""Writing audit events: one function, in the caller's transaction, chained per tenant.
+"""Writing audit events: one function, in the caller's transaction, one chain per tenant.
 
-Writers of one tenant take a transaction-level advisory lock, read the last
-hash and append; concurrent writers queue up instead of forking the chain.
+An event of a tenant goes on that tenant's chain (AuditEvent); an event with no
+tenant (backups, drills, failed logins of unknown users) on the one system chain
+(SystemEvent). Writers of a chain take a transaction-level advisory lock, read
+the last hash and append; concurrent writers queue up instead of forking it.
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ from datetime import UTC
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ChainedEvent, SystemEvent
 from crm.tenancy.context import get_context
 
 GENESIS = "0" * 64
 LOCK_NAMESPACE = 0x41554454  # "AUDT": keeps these advisory locks apart from any other
+SYSTEM_CHAIN = 0  # the lock key of the system chain (tenant ids start at 1)
 
 
-def canonical(event: AuditEvent) -> bytes:
-    """The bytes a hash covers: every recorded field, in a fixed order and format."""
+def canonical(event: ChainedEvent) -> bytes:
+    """The bytes a hash covers: every recorded field, in a fixed order and format.
+
+    A system event hashes as an event without a tenant, as it did while it lived
+    in the tenants' table: moving it kept its hash.
+    """
     payload = {
-        "tenant": event.tenant_id,
+        "tenant": getattr(event, "tenant_id", None),
         "seq": event.seq,
         "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": event.actor_id,
@@ -42,13 +49,18 @@ def canonical(event: AuditEvent) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+def chain_hash(prev_hash: str, event: ChainedEvent) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+
+
+def chain_events(tenant_id):
+    """The events of one chain: a tenant's (tenant_id), or the system's (None)."""
+    return AuditEvent.objects.filter(tenant_id=tenant_id) if tenant_id else SystemEvent.objects.all()
 
 
 def _lock_chain(tenant_id) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, tenant_id or 0])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, tenant_id or SYSTEM_CHAIN])
 
 
 @transaction.atomic
@@ -63,36 +75,53 @@ def record(
     count: int = 0,
     detail: dict | None = None,
     actor=None,
-) -> AuditEvent:
-    """Append one event. `target` (a model instance) fills object_type and object_id."""
+) -> ChainedEvent:
+    """Append one event. `target` (a model instance) fills object_type and object_id.
+
+    The tenant is `tenant`, else the active one; with neither, the event is a system event.
+    """
     context = get_context()
     tenant = tenant if tenant is not None else context.tenant
-    actor = actor if actor is not None else context.user
-    actor = actor if getattr(actor, "pk", None) else None
     if target is not None:
         object_type = object_type or target._meta.model_name
         object_id = object_id or target.pk
-    tenant_id = getattr(tenant, "pk", tenant)
-    _lock_chain(tenant_id)
-    last = AuditEvent.objects.filter(tenant_id=tenant_id).order_by("-seq").values_list("seq", "hash").first()
-    event = AuditEvent(
-        tenant_id=tenant_id,
-        seq=(last[0] + 1) if last else 1,
-        created_at=timezone.now(),
-        actor=actor,
-        actor_username=actor.get_username() if actor else "",
-        process=context.process,
-        action=action,
+    return append(
+        getattr(tenant, "pk", tenant),
+        action,
+        actor=actor if actor is not None else context.user,
         object_type=object_type,
-        object_id=str(object_id or ""),
+        object_id=object_id,
         batch=batch,
         count=count,
-        request_id=context.request_id,
-        ip_address=context.ip,
-        user_agent=context.user_agent,
-        detail=detail or {},
-        prev_hash=last[1] if last else GENESIS,
+        detail=detail,
     )
+
+
+@transaction.atomic
+def append(tenant_id, action: str, *, actor=None, object_type="", object_id="", batch=None, count=0, detail=None):
+    """Append to the chain of `tenant_id` (None: the system chain), whatever tenant is active."""
+    context = get_context()
+    actor = actor if getattr(actor, "pk", None) else None
+    _lock_chain(tenant_id)
+    last = chain_events(tenant_id).order_by("-seq").values_list("seq", "hash").first()
+    values = {
+        "seq": (last[0] + 1) if last else 1,
+        "created_at": timezone.now(),
+        "actor": actor,
+        "actor_username": actor.get_username() if actor else "",
+        "process": context.process,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id or ""),
+        "batch": batch,
+        "count": count,
+        "request_id": context.request_id,
+        "ip_address": context.ip,
+        "user_agent": context.user_agent,
+        "detail": detail or {},
+        "prev_hash": last[1] if last else GENESIS,
+    }
+    event = AuditEvent(tenant_id=tenant_id, **values) if tenant_id else SystemEvent(**values)
     event.hash = chain_hash(event.prev_hash, event)
     event.save(force_insert=True)
     return event

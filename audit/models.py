@@ -3,42 +3,44 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class AuditEvent(models.Model):
-    """One action in a tenant: append-only (a trigger refuses UPDATE and DELETE) and hash-chained.
+class Action(models.TextChoices):
+    """What an event records."""
+
+    LOGIN = "login", _("login")
+    LOGOUT = "logout", _("logout")
+    LOGIN_FAILED = "login_failed", _("failed login")
+    CREATE = "create", _("create")
+    UPDATE = "update", _("update")
+    DELETE = "delete", _("delete")
+    RESTORE = "restore", _("restore")
+    PURGE = "purge", _("purge")
+    REVERT = "revert", _("revert")
+    EXPORT = "export", _("export")
+    IMPORT = "import", _("import")
+    PERMISSION_GRANT = "permission_grant", _("permission granted")
+    PERMISSION_REVOKE = "permission_revoke", _("permission revoked")
+    SHARE = "share", _("shared")
+    UNSHARE = "unshare", _("share ended")
+    MEMBERSHIP = "membership", _("membership changed")
+    SETTINGS = "settings", _("settings changed")
+    BACKUP_CREATED = "backup_created", _("backup created")
+    BACKUP_FAILED = "backup_failed", _("backup failed")
+    BACKUP_VERIFIED = "backup_verified", _("backup verified")
+    BACKUP_RESTORED = "backup_restored", _("backup restored")
+    RETENTION_PURGE = "retention_purge", _("retention purge")
+    REFUSED = "refused", _("refused")
+    CHECKPOINT = "checkpoint", _("checkpoint")
+
+
+class ChainedEvent(models.Model):
+    """One recorded action, append-only (a trigger refuses UPDATE and DELETE) and hash-chained.
 
     `detail` holds ids, field names and counts only, never personal data
     values, so erasing a person never forces rewriting the log.
     """
 
-    class Action(models.TextChoices):
-        LOGIN = "login", _("login")
-        LOGOUT = "logout", _("logout")
-        LOGIN_FAILED = "login_failed", _("failed login")
-        CREATE = "create", _("create")
-        UPDATE = "update", _("update")
-        DELETE = "delete", _("delete")
-        RESTORE = "restore", _("restore")
-        PURGE = "purge", _("purge")
-        REVERT = "revert", _("revert")
-        EXPORT = "export", _("export")
-        IMPORT = "import", _("import")
-        PERMISSION_GRANT = "permission_grant", _("permission granted")
-        PERMISSION_REVOKE = "permission_revoke", _("permission revoked")
-        SHARE = "share", _("shared")
-        UNSHARE = "unshare", _("share ended")
-        MEMBERSHIP = "membership", _("membership changed")
-        SETTINGS = "settings", _("settings changed")
-        BACKUP_CREATED = "backup_created", _("backup created")
-        BACKUP_FAILED = "backup_failed", _("backup failed")
-        BACKUP_VERIFIED = "backup_verified", _("backup verified")
-        BACKUP_RESTORED = "backup_restored", _("backup restored")
-        RETENTION_PURGE = "retention_purge", _("retention purge")
-        REFUSED = "refused", _("refused")
-        CHECKPOINT = "checkpoint", _("checkpoint")
+    Action = Action
 
-    tenant = models.ForeignKey(
-        "tenancy.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
-    )
     seq = models.PositiveBigIntegerField(_("sequence"))
     created_at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
@@ -65,16 +67,27 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        abstract = True
+        ordering = ["-created_at", "-seq"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username or self.process} {self.action}"
+
+
+class AuditEvent(ChainedEvent):
+    """An action in one tenant, on that tenant's own chain.
+
+    Tenant-owned like the records: tenant_id NOT NULL, database primary key
+    (tenant_id, id), every index and unique key tenant first.
+    """
+
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta(ChainedEvent.Meta):
         db_table = "audit_auditevent"
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-created_at", "-seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "seq"], name="auditevent_tenant_seq_uniq"),
-            models.UniqueConstraint(
-                fields=["seq"], condition=models.Q(tenant__isnull=True), name="auditevent_system_seq_uniq"
-            ),
-        ]
+        constraints = [models.UniqueConstraint(fields=["tenant", "seq"], name="auditevent_tenant_seq_uniq")]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="auditevent_tenant_time"),
             models.Index(fields=["tenant", "action", "-created_at"], name="auditevent_tenant_action"),
@@ -82,5 +95,18 @@ class AuditEvent(models.Model):
             models.Index(fields=["tenant", "actor", "-created_at"], name="auditevent_tenant_actor"),
         ]
 
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username or self.process} {self.action}"
+
+class SystemEvent(ChainedEvent):
+    """An action of the installation, not of a tenant (backups, drills, failed logins of
+    unknown users), on the one system chain. Never shown to a tenant; never restored."""
+
+    class Meta(ChainedEvent.Meta):
+        db_table = "audit_systemevent"
+        verbose_name = _("system event")
+        verbose_name_plural = _("system events")
+        constraints = [models.UniqueConstraint(fields=["seq"], name="systemevent_seq_uniq")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="systemevent_time"),
+            models.Index(fields=["action", "-created_at"], name="systemevent_action"),
+            models.Index(fields=["object_type", "object_id"], name="systemevent_object"),
+        ]

@@ -251,3 +251,5 @@ LOGGING = {
 # Audit events older than this are pruned (after a checkpoint event); 7 years by default.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=7 * 365)
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# History tables index by tenant first (crm.history.tracing.TracedHistory), never by date alone.
+SIMPLE_HISTORY_DATE_INDEX = False

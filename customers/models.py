@@ -16,7 +16,6 @@ from crm.records.models import (
     managers_for,
     soft_delete_indexes,
     tenant_foreign_key,
-    tenant_key,
 )
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
@@ -77,7 +76,7 @@ class Customer(SoftDeleteModel):
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         permissions = [("purge_customer", "Can permanently delete customer")]
-        constraints = [EMAIL_UNIQUE, tenant_key("customer")]
+        constraints = [EMAIL_UNIQUE]
         indexes = [
             *soft_delete_indexes("customer"),
             models.Index(
@@ -162,7 +161,6 @@ class Contact(CustomerChild):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         permissions = [("purge_contact", "Can permanently delete contact")]
-        constraints = [tenant_key("contact")]
         ordering = ["name", "id"]
         default_related_name = "contacts"
         indexes = [
@@ -213,7 +211,6 @@ class Interaction(CustomerChild):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         permissions = [("purge_interaction", "Can permanently delete interaction")]
-        constraints = [tenant_key("interaction")]
         ordering = ["-occurred_at", "-id"]
         default_related_name = "interactions"
         indexes = [
@@ -271,7 +268,6 @@ class Ticket(CustomerChild):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         permissions = [("purge_ticket", "Can permanently delete ticket")]
-        constraints = [tenant_key("ticket")]
         ordering = ["-created_at", "-id"]
         default_related_name = "tickets"
         indexes = [

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.history.tracing import TracedHistory
-from crm.records.models import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key, tenant_key
+from crm.records.models import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key
 from customers.models import CustomerChild
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))
@@ -64,7 +64,6 @@ class Opportunity(CustomerChild):
                 condition=models.Q(probability__gte=0, probability__lte=100), name="opportunity_probability_range"
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_non_negative"),
-            tenant_key("opportunity"),
         ]
         indexes = [
             *soft_delete_indexes("opportunity"),

@@ -34,8 +34,18 @@ def acting_user(instance=None, request=None, **kwargs):
 
 
 class TracedHistory(HistoricalRecords):
+    """History rows keyed like the records they trace: tenant_id NOT NULL, first in every index.
+
+    The database primary key is (tenant_id, history_id) (crm.records.migration_ops.TenantPrimaryKey),
+    history_id is a bigint (Citus generates bigint identities on every node), and the
+    only indexes are the two tenant-first ones below: simple-history's lone index on
+    history_date is off (SIMPLE_HISTORY_DATE_INDEX = False) and its history_user index
+    is dropped here.
+    """
+
     def __init__(self, **kwargs):
         kwargs.setdefault("bases", [HistoryContext])
+        kwargs.setdefault("history_id_field", models.BigAutoField(primary_key=True))
         kwargs.setdefault("get_user", acting_user)
         kwargs.setdefault("user_db_constraint", False)
         kwargs.setdefault("history_change_reason_field", models.CharField(max_length=100, null=True))
@@ -47,6 +57,17 @@ class TracedHistory(HistoricalRecords):
             field.name for field in sender._meta.concrete_fields if field.is_relation or field.primary_key
         ]
         super().finalize(sender, **kwargs)
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        # A history row is its record's at a point in time: always in the record's tenant.
+        fields["tenant"].null = fields["tenant"].blank = False
+        return fields
+
+    def get_extra_fields(self, model, fields):
+        extra = super().get_extra_fields(model, fields)
+        extra["history_user"].db_index = False
+        return extra
 
     def get_meta_options(self, model):
         options = super().get_meta_options(model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
@@ -70,12 +71,27 @@ def managers_for(queryset_class):
 
 class PurgePermissionBase(UserObjectPermissionBase):
     """A direct foreign-key guardian permission row (subclasses add `content_object` with
-    tenant_foreign_key and an index on (tenant, content_object))."""
+    tenant_foreign_key and an index on (tenant, content_object)).
 
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+    Tenant-owned like the object it grants: guardian's keys are redeclared without their
+    single-column indexes, and its unique (user, permission, content_object) starts with
+    the tenant. The database primary key is (tenant_id, id) (TenantPrimaryKey).
+    """
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, db_index=False)
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = True
+        unique_together = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "permission", "content_object"], name="%(app_label)s_%(class)s_uniq"
+            )
+        ]
 
     def save(self, *args, **kwargs):
         if self.tenant_id is None:
@@ -127,23 +143,46 @@ class SoftDeleteModel(TenantModel):
         return batch.total, batch.counts
 
 
-def tenant_key(model_name: str) -> models.UniqueConstraint:
-    """UNIQUE (tenant_id, id): what composite foreign keys from child tables reference."""
-    return models.UniqueConstraint(fields=["tenant", "id"], name=f"{model_name}_tenant_key")
+class TenantForeignKey(models.ForeignKey):
+    """A foreign key between two tenant-owned models whose joins and fetches carry tenant_id.
+
+    The parent's database key is (tenant_id, id): `JOIN ... ON child.customer_id = customer.id`
+    or `customer.id = 5` alone cannot use it. This key adds `customer.tenant_id = child.tenant_id`
+    to every join it makes (select_related, filters across the relation) and the child's
+    tenant to `child.customer`, so both go through the primary key, and on Citus they stay
+    on the tenant's shard. The database schema is a plain ForeignKey's (see deconstruct()).
+    """
+
+    def get_extra_descriptor_filter(self, instance):
+        return {"tenant_id": instance.tenant_id} if instance.tenant_id is not None else {}
+
+    def get_extra_restriction(self, alias, related_alias):
+        if alias is None or related_alias is None:  # a subquery trimmed of its first join
+            return None
+        parent_tenant = self.remote_field.model._meta.get_field("tenant")
+        own_tenant = self.model._meta.get_field("tenant")
+        return parent_tenant.get_lookup("exact")(parent_tenant.get_col(alias), own_tenant.get_col(related_alias))
+
+    def deconstruct(self):
+        # Migrations see a ForeignKey: the columns and constraints are the same.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs
 
 
 def tenant_foreign_key(to, **kwargs) -> models.ForeignKey:
     """A foreign key whose database constraint is composite: (tenant_id, <fk>_id) -> (tenant_id, id).
 
-    The constraint is added by the app's migration (crm.migration_ops.AddTenantForeignKey):
+    (tenant_id, id) is the parent's primary key in the database (TenantPrimaryKey); the
+    constraint is added by the app's migration (crm.records.migration_ops.AddTenantForeignKey):
     PostgreSQL then refuses a child in another tenant than its parent, and checks the key
     with the child's tenant-first index (a single-column FK would need an index of its own).
+    Joins and fetches through it carry tenant_id (TenantForeignKey).
     """
-    return models.ForeignKey(to, db_constraint=False, db_index=False, **kwargs)
+    return TenantForeignKey(to, db_constraint=False, db_index=False, **kwargs)
 
 
 def soft_delete_indexes(model_name: str) -> list[models.Index]:
-    """The recycle bin's indexes: newest deletions first, and each batch."""
+    """The recycle bin's indexes: newest deletions first, each batch, and rows by id alone."""
     return [
         models.Index(fields=["tenant", "-deleted_at"], condition=Q(deleted_at__isnull=False), name=f"{model_name}_bin"),
         models.Index(
@@ -151,7 +190,20 @@ def soft_delete_indexes(model_name: str) -> list[models.Index]:
             condition=Q(deletion_batch__isnull=False),
             name=f"{model_name}_batch",
         ),
+        id_lookup_index(model_name),
     ]
+
+
+def id_lookup_index(model_name: str) -> models.Index:
+    """Transitional: a plain index on `id`, the one index of a record table not led by tenant_id.
+
+    The database key is (tenant_id, id), but Django's save() (UPDATE ... WHERE id = %s),
+    refresh_from_db(), foreign key validation and the recycle bin's set-based statements
+    (WHERE id IN (...)) still find rows by id alone; without this index each of them
+    scans the table. Non-unique, so a Citus distributed table accepts it. It goes once
+    those statements carry tenant_id (docs/scaling.md, "Queries that do not carry tenant_id").
+    """
+    return models.Index(fields=["id"], name=f"{model_name}_id_lookup")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, SystemEvent
 from backups import postgres, restore
 from backups.dump import LOCK_KEY, backup_running, take_backup
 from backups.models import Backup, RestoreDrill, RestoreRun
@@ -667,7 +667,7 @@ def test_back_up_now_through_the_api_on_a_worker_produces_a_good_backup(staff, c
     assert backup["size"] > 0 and backup["duration"] > 0 and len(backup["sha256"]) == 64
     assert backup["created_by"] == {"id": staff.user.pk, "username": "operator"}
     assert backup["last_drill"] is None
-    event = AuditEvent.objects.get(action=AuditEvent.Action.BACKUP_CREATED, object_id=str(task["backup"]))
+    event = SystemEvent.objects.get(action=AuditEvent.Action.BACKUP_CREATED, object_id=str(task["backup"]))
     assert event.process == "celery:backup_now" and event.actor == staff.user
 
 

@@ -50,7 +50,7 @@ def two_tenants():
     return data
 
 
-BOOKKEEPING = {"audit_auditevent", "backups_restorerun", "backups_backup", "backups_restoredrill"}
+BOOKKEEPING = {"audit_auditevent", "audit_systemevent", "backups_restorerun", "backups_backup", "backups_restoredrill"}
 
 
 def checksums(database=None, tenant_id=None) -> dict[str, str]:

@@ -90,9 +90,9 @@ def test_the_scheduled_backup_and_drill_run_on_a_real_worker(celery_worker, sett
     assert backup.status == Backup.Status.GOOD and backup.kind == Backup.Kind.SCHEDULED
     restore_drill.delay().get(timeout=120)
     assert backup.drills.get().passed
-    from audit.models import AuditEvent
+    from audit.models import SystemEvent
 
-    events = AuditEvent.objects.filter(action__in=["backup_created", "backup_verified"])
+    events = SystemEvent.objects.filter(action__in=["backup_created", "backup_verified"])
     assert set(events.values_list("process", flat=True)) == {"celery:backup", "celery:restore_drill"}
 
 
