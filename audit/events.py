@@ -97,6 +97,18 @@ def record(
     )
 
 
+def record_system(action: str, *, target=None, detail: dict | None = None) -> ChainedEvent:
+    """Append one event to the system chain, whatever company is active (a whole-database backup)."""
+    return append(
+        None,
+        action,
+        actor=get_context().user,
+        object_type=target._meta.model_name if target is not None else "",
+        object_id=target.pk if target is not None else "",
+        detail=detail,
+    )
+
+
 @transaction.atomic
 def append(tenant_id, action: str, *, actor=None, object_type="", object_id="", batch=None, count=0, detail=None):
     """Append to the chain of `tenant_id` (None: the system chain), whatever tenant is active."""

@@ -11,10 +11,10 @@ Refusals: PermissionDenied (who), ValidationError (the input), ActionConflict
 (the state: code "backup_running", "backup_not_restorable", "restore_running").
 Views, the API, the tasks and the commands only translate these.
 
-No audit event is written when a backup or restore is asked for: the audit log
-has no action for a request (see audit.models.AuditEvent.Action). The outcome is
-audited when it happens (backup_created / backup_failed / backup_restored /
-refused), as the person who asked, and the RestoreRun row records who asked when.
+Asking is audited (backup_requested on the system chain; restore_requested on the
+company's chain, or the system's for a whole database), and so is the outcome when
+it happens (backup_created / backup_failed / backup_restored / refused), as the
+person who asked.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.events import record as audit
+from audit.events import record_system
+from audit.models import AuditEvent
 from backups import access, postgres, tasks
 from backups.dump import BackupBusy, backup_running, take_backup
 from backups.models import Backup, RestoreRun
@@ -79,7 +82,9 @@ def start_backup(*, acting_user) -> str:
         raise backup_busy()
     task_id = str(uuid.uuid4())
     user_id = acting_user.pk if acting_user is not None else None
-    transaction.on_commit(partial(tasks.backup_now.apply_async, kwargs={"user_id": user_id}, task_id=task_id))
+    with transaction.atomic():
+        record_system(AuditEvent.Action.BACKUP_REQUESTED, detail={"task": task_id})
+        transaction.on_commit(partial(tasks.backup_now.apply_async, kwargs={"user_id": user_id}, task_id=task_id))
     return task_id
 
 
@@ -187,6 +192,11 @@ def start_restore(backup: Backup, *, scope: str, customer=None, database=None, a
             started_at=timezone.now(),
             created_by=acting_user,
         )
+        request = {"backup": backup.pk, "scope": scope, "run": run.pk}
+        if tenant is not None:
+            audit(AuditEvent.Action.RESTORE_REQUESTED, tenant=tenant, target=run, detail=request)
+        else:
+            record_system(AuditEvent.Action.RESTORE_REQUESTED, target=run, detail=request)
         transaction.on_commit(partial(tasks.run_restore.delay, run.pk))
     return run
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
 from django.utils import translation
 
+from audit.models import AuditEvent, SystemEvent
 from backups import actions, restore
 from backups.actions import RestoreRunning
 from backups.models import Backup, RestoreRun
@@ -97,6 +98,11 @@ def test_a_backup_is_queued_once_the_callers_transaction_commits(staff, queue, d
         callback()
     queued = {task["id"]: (task["args"], task["kwargs"]) for task in queue(BACKUP_NOW)}
     assert queued == {task_id: ([], {"user_id": staff.pk}), system_task_id: ([], {"user_id": None})}
+    asked = SystemEvent.objects.filter(action=SystemEvent.Action.BACKUP_REQUESTED).order_by("seq")
+    assert [(event.actor, event.detail) for event in asked] == [
+        (staff, {"task": task_id}),
+        (None, {"task": system_task_id}),
+    ]
 
 
 @pytest.mark.django_db
@@ -269,6 +275,9 @@ def test_a_restore_is_recorded_as_queued_and_handed_to_a_worker_on_commit(
         run = actions.start_restore(backup, scope="customer", customer=424242, acting_user=north["admin"])
     assert (run.backup, run.tenant, run.scope, run.target) == (backup, north["tenant"], "customer", "424242")
     assert (run.status, run.phase, run.created_by) == (RestoreRun.Status.RUNNING, QUEUED, north["admin"])
+    event = AuditEvent.objects.get(tenant=north["tenant"], action=AuditEvent.Action.RESTORE_REQUESTED)
+    assert (event.actor, event.object_type, event.object_id) == (north["admin"], "restorerun", str(run.pk))
+    assert event.detail == {"backup": backup.pk, "scope": "customer", "run": run.pk}
     assert queue(RUN_RESTORE) == []  # not before the commit
     for callback in callbacks:
         callback()
