@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from audit.events import record
+from audit import actions
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
 from crm.records.registry import record_models
@@ -171,7 +171,7 @@ def export(request):
     filterset, events = filtered(request)
     if not filterset.is_valid():
         return redirect(f"{reverse('audit:list')}?{request.GET.urlencode()}")
-    record(AuditEvent.Action.EXPORT, detail={"what": "audit_log", "filters": filterset.used()})
+    actions.record_export(filterset.used(), acting_user=request.user)
     filename = f"audit-log-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"
     response = StreamingHttpResponse(csv_rows(events.order_by("seq")), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -12,10 +12,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
+from audit.actions import prune_expired
 from audit.chain import prune, verify_chain
 from audit.events import GENESIS, chain_hash, record
 from audit.models import AuditEvent, SystemEvent
-from audit.tasks import prune_expired_events
 from crm.tenancy.context import activate
 from tests.factories import make_tenant
 
@@ -106,7 +106,7 @@ def test_retention_prunes_every_tenant_chain_and_the_system_chain(settings, tena
     record(AuditEvent.Action.BACKUP_CREATED)
     record(AuditEvent.Action.SETTINGS, tenant=tenant)
     later = timezone.now() + timezone.timedelta(days=2)
-    assert prune_expired_events("tests", now=later) == {tenant.slug: 1, "(system)": 1}
+    assert prune_expired(process="tests", now=later, acting_user=None) == {tenant.slug: 1, "(system)": 1}
     assert SystemEvent.objects.get().process == "tests" and verify_chain(None).ok
 
 
