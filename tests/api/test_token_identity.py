@@ -1,9 +1,10 @@
 """A token's identity (token, user, company, membership) is one prepared statement per connection."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from crm.tenancy.authentication import identity_query
+from crm.tenancy.authentication import identity_query, identity_sql
 from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db(transaction=True)  # outside a transaction, as in production
@@ -22,11 +23,47 @@ def prepared_statements() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+def statements(queries, verb: str) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if query["sql"].startswith(verb)]
+
+
 def test_the_identity_query_is_prepared_once_and_reused(tenant, admin_user):
     api = token_client(tenant, admin_user)
-    for _ in range(3):
-        assert api.get("/api/v1/whoami/").json()["username"] == "alice"
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert api.get("/api/v1/whoami/").json()["username"] == "alice"
+    assert len(statements(queries, "PREPARE")) == 1
+    assert len(statements(queries, "EXECUTE")) == 3
     assert identity_query.name in prepared_statements()
+    assert identity_query.works
+
+
+def test_the_prepared_and_the_plain_query_give_the_same_row(tenant, admin_user):
+    key = token_client(tenant, admin_user).token.key
+    with connection.cursor() as cursor:
+        cursor.execute(identity_sql(), [key])
+        plain = cursor.fetchone()
+    assert identity_query.fetchone(key) == plain
+    assert identity_query.name in prepared_statements()
+
+
+def test_a_new_connection_prepares_the_statement_again(tenant, admin_user):
+    api = token_client(tenant, admin_user)
+    assert api.get("/api/v1/whoami/").status_code == 200
+    connection.close()  # the next query opens a new session, which holds no statements
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/whoami/").json()["username"] == "alice"
+    assert len(statements(queries, "PREPARE")) == 1
+    assert identity_query.works
+    assert identity_query.name in prepared_statements()
+
+
+def test_inside_a_transaction_the_plain_query_runs(tenant, admin_user):
+    key = token_client(tenant, admin_user).token.key
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        row = identity_query.fetchone(key)
+    assert row[0] == key
+    assert statements(queries, "PREPARE") == statements(queries, "EXECUTE") == []
     assert identity_query.works
 
 
@@ -38,7 +75,9 @@ def test_a_server_that_forgot_the_statement_gets_the_plain_query_from_then_on(te
         cursor.execute(f"DEALLOCATE {identity_query.name}")
     assert api.get("/api/v1/whoami/").json()["username"] == "alice"
     assert not identity_query.works
-    assert api.get("/api/v1/whoami/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/whoami/").status_code == 200
+    assert statements(queries, "PREPARE") == statements(queries, "EXECUTE") == []
     assert identity_query.name not in prepared_statements()
 
 
