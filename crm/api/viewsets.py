@@ -11,6 +11,7 @@ crm.history.api.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,8 +29,9 @@ from crm.api.filters import (
     StrictQueryParameters,
     reject_nul_bytes,
 )
+from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
-from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer, list_plan
+from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
 from crm.history.api import HistoryEndpoints
 from crm.recyclebin import actions as recyclebin
 
@@ -82,6 +84,11 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     filter_backends = [StrictQueryParameters, FilterBackend, SearchFilter, OrderingFilter]
     permission_classes = [RoleMayAct]
     lookup_value_regex = ID_PATTERN
+    # True: list pages read only the serializer's columns and show them through its fields
+    # (crm.api.listplan), checked when the class is defined: a serializer the plan cannot
+    # show exactly as DRF would is refused with ImproperlyConfigured.
+    list_from_columns = False
+    list_plan: ListPlan | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -94,6 +101,18 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
             # For the router and the schema only; get_queryset() is what runs.
             cls.queryset = cls.model.all_objects.none()
             cls.ordering = cls.ordering or tuple(cls.model._meta.ordering)
+            cls.list_plan = cls._plan_lists() if cls.list_from_columns else None
+
+    @classmethod
+    def _plan_lists(cls) -> ListPlan:
+        if cls.get_serializer_class is not viewsets.GenericViewSet.get_serializer_class:
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.list_from_columns needs one serializer_class: get_serializer_class() is its own."
+            )
+        try:
+            return ListPlan.of(cls.serializer_class)
+        except ImproperlyConfigured as refusal:
+            raise ImproperlyConfigured(f"{cls.__name__}.list_from_columns: {refusal}") from None
 
     # -- plumbing ---------------------------------------------------------------------
     def role_action(self):
@@ -131,12 +150,11 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     # -- CRUD -----------------------------------------------------------------------------
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        plan = list_plan(self.get_serializer_class())
-        if plan is None:
+        if self.list_plan is None:
             page = self.paginate_queryset(queryset)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        page = self.paginate_queryset(queryset.values_list(*plan.columns))
-        return self.get_paginated_response(plan.rows(page))
+        page = self.paginate_queryset(queryset.values_list(*self.list_plan.columns))
+        return self.get_paginated_response(self.list_plan.rows(page))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)

@@ -29,6 +29,7 @@ class CustomerViewSet(RecordViewSet):
 
     model = Customer
     serializer_class = CustomerSerializer
+    list_from_columns = True  # crm.api.listplan
     filterset_class = CustomerFilterSet
     search_fields = ("name", "email", "phone")
     ordering_fields = ("name", "created_at", "updated_at", "status", "tier")
@@ -46,6 +47,7 @@ class ContactViewSet(RecordViewSet):
 
     model = Contact
     serializer_class = ContactSerializer
+    list_from_columns = True  # crm.api.listplan
     filterset_class = ContactFilterSet
     search_fields = ("name", "email", "title")
     ordering_fields = ("name", "created_at", "updated_at")
@@ -63,6 +65,7 @@ class InteractionViewSet(RecordViewSet):
 
     model = Interaction
     serializer_class = InteractionSerializer
+    list_from_columns = True  # crm.api.listplan
     filterset_class = InteractionFilterSet
     search_fields = ("summary",)
     ordering_fields = ("occurred_at", "created_at", "kind")
@@ -80,6 +83,7 @@ class TicketViewSet(RecordViewSet):
 
     model = Ticket
     serializer_class = TicketSerializer
+    list_from_columns = True  # crm.api.listplan
     filterset_class = TicketFilterSet
     search_fields = ("subject",)
     ordering_fields = ("created_at", "updated_at", "due_at", "priority", "status", "subject")

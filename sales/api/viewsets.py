@@ -27,6 +27,7 @@ class OpportunityViewSet(RecordViewSet):
 
     model = Opportunity
     serializer_class = OpportunitySerializer
+    list_from_columns = True  # crm.api.listplan
     filterset_class = OpportunityFilterSet
     search_fields = ("name",)
     ordering_fields = ("expected_close_date", "amount", "probability", "stage", "created_at", "updated_at", "name")
