@@ -1,15 +1,27 @@
-from crm.tenancy.models import Membership
+from crm.tenancy.roles import Role
 
 
 def tenancy(request):
     membership = getattr(request, "membership", None)
+    memberships = getattr(request, "memberships", ())  # loaded by TenantMiddleware: no query here
 
-    def memberships():
-        return Membership.objects.select_related("tenant").filter(user=request.user).order_by("tenant__name")
+    def tenant_switcher():
+        # Plain values for the switcher in base.html: each role's label is translated once.
+        labels = {role: str(label) for role, label in Role.choices}
+        return [
+            {
+                "slug": m.tenant.slug,
+                "name": m.tenant.name,
+                "role": labels.get(m.role, m.role),
+                "current": membership is not None and m.tenant_id == membership.tenant_id,
+            }
+            for m in memberships
+        ]
 
     return {
         "current_tenant": getattr(request, "tenant", None),
         "current_membership": membership,
         "current_role": membership.role if membership else None,
-        "my_memberships": memberships if request.user.is_authenticated else (),
+        "my_memberships": memberships,
+        "tenant_switcher": tenant_switcher,
     }

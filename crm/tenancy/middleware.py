@@ -35,12 +35,16 @@ def request_context(request, membership=None) -> Context:
     )
 
 
-def current_membership(request):
-    """The signed-in user's membership in the session's tenant (switching falls back to the first)."""
-    memberships = Membership.objects.select_related("tenant").filter(user=request.user).order_by("tenant__name")
+def user_memberships(user) -> list:
+    """All of a user's memberships with their tenants, by tenant name (the tenant switcher's list)."""
+    return list(Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name", "pk"))
+
+
+def current_membership(request, memberships):
+    """The membership in the session's tenant (switching falls back to the first of `memberships`)."""
     tenant_id = request.session.get(SESSION_TENANT_KEY)
-    chosen = memberships.filter(tenant_id=tenant_id).first() if tenant_id else None
-    chosen = chosen or memberships.first()
+    chosen = next((membership for membership in memberships if membership.tenant_id == tenant_id), None)
+    chosen = chosen or (memberships[0] if memberships else None)
     if chosen and chosen.tenant_id != tenant_id:
         request.session[SESSION_TENANT_KEY] = chosen.tenant_id
     return chosen
@@ -61,7 +65,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        membership = current_membership(request) if request.user.is_authenticated else None
+        # One query for all of the user's memberships: the page's tenant and the switcher's list.
+        request.memberships = user_memberships(request.user) if request.user.is_authenticated else []
+        membership = current_membership(request, request.memberships) if request.memberships else None
         request.membership = membership
         request.tenant = membership.tenant if membership else None
         token = set_context(request_context(request, membership))
@@ -85,11 +91,11 @@ class UserPreferencesMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         time_zone = request.session.get(SESSION_TIME_ZONE_KEY) if hasattr(request, "session") else None
-        if time_zone:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-        else:
-            timezone.deactivate()
+        # Always an active zone (the default one when the user chose none or an unknown one):
+        # the same zone as deactivate() would give, but every date shown on the page reads it,
+        # and reading an unset zone costs twice as much (a missing attribute, then the default).
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(time_zone) if time_zone else timezone.get_default_timezone())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(timezone.get_default_timezone())
         return self.get_response(request)

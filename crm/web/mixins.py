@@ -55,10 +55,11 @@ def same_rows(queryset, other) -> bool:
     )
 
 
-def permitted_ids(user, model, rows, action: str, *, shown_as: str = "view") -> set:
+def permitted_ids(user, model, rows, action: str, *, shown_as: str = "view", shown=None) -> set:
     """The pks among `rows` on which `user` may perform `action`: at most one query for a whole page.
 
-    `rows` come from `model.objects.for_user(user, shown_as)` (perhaps narrowed). When the
+    `rows` come from `model.objects.for_user(user, shown_as)` (perhaps narrowed); a caller
+    asking for several actions passes that queryset as `shown` to build it once. When the
     user's rows for `action` are the same as for `shown_as` (an admin changing any customer
     they see), every row is permitted and nothing is asked of the database.
     """
@@ -66,7 +67,7 @@ def permitted_ids(user, model, rows, action: str, *, shown_as: str = "view") -> 
     if not pks:
         return set()
     allowed = model.objects.for_user(user, action)
-    if same_rows(allowed, model.objects.for_user(user, shown_as)):
+    if same_rows(allowed, model.objects.for_user(user, shown_as) if shown is None else shown):
         return set(pks)
     return set(allowed.filter(pk__in=pks).order_by().values_list("pk", flat=True))
 
@@ -160,13 +161,14 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        user, rows, shown = self.request.user, context["object_list"], None
         for action, name in self.row_actions.items():
             allowed = may(self.request, action, self.model)
             context[f"can_{action}_any"] = allowed
+            if allowed and shown is None:
+                shown = self.model.objects.for_user(user, self.action)
             context[name] = (
-                permitted_ids(self.request.user, self.model, context["object_list"], action, shown_as=self.action)
-                if allowed
-                else set()
+                permitted_ids(user, self.model, rows, action, shown_as=self.action, shown=shown) if allowed else set()
             )
         filterset = getattr(self, "filterset", None)
         context["filter"] = filterset

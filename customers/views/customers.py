@@ -28,6 +28,7 @@ from customers import actions
 from customers.filters import CustomerFilter
 from customers.forms import ContactForm, CustomerBulkForm, CustomerForm, InteractionForm
 from customers.models import Contact, Customer, Interaction, Ticket
+from customers.views.customer_rows import customer_rows
 
 # How many related rows the detail pages show before linking to the full list.
 CONTACTS_SHOWN = 25
@@ -59,6 +60,9 @@ class CustomerListView(RecordListView):
         context = super().get_context_data(**kwargs)
         context["members"] = list(tenant_members()) if context["can_change_any"] else []
         context["bulk_actions"] = CustomerBulkForm.ACTIONS
+        context["rows"] = customer_rows(
+            context["object_list"], context["changeable_ids"], selectable=context["can_change_any"]
+        )
         return context
 
 

@@ -1,18 +1,22 @@
 """The pieces every list row shows (badges, names, tags, row links) and the list's queries."""
 
 import re
+import zoneinfo
+from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.template import Context, Template
+from django.template import Context, Template, engines
+from django.template.loaders import cached
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from crm.tenancy.context import activate
 from crm.web import pagination
 from crm.web.mixins import permitted_ids
 from customers.models import Customer, Ticket
+from customers.views.customer_rows import customer_rows
 from tests.conftest import login
 from tests.factories import make_member
 
@@ -127,6 +131,53 @@ def test_row_url_is_the_reversed_url(name):
     assert html.split() == [reverse(name, args=[pk]) for pk in (1, 42, 1234567)]
 
 
+# -- the rows: made in Python, the same as the template markup they replace ------------------------------
+
+ROW_TEMPLATE = """{% load i18n crm %}{% for customer in object_list %}
+          <tr data-testid="customer-row" data-pk="{{ customer.pk }}">
+            {% if can_change_any %}<td class="ps-3"><input type="checkbox" class="form-check-input" name="ids" \
+value="{{ customer.pk }}" aria-label="{% blocktranslate with name=customer.name %}Select {{ name }}{% endblocktranslate %}"\
+{% if customer.pk not in changeable_ids %} disabled{% endif %} data-testid="row-select"></td>{% endif %}
+            <td>
+              <a class="fw-semibold text-decoration-none" href="{% row_url 'customers:detail' customer.pk %}">\
+{{ customer.name }}</a>
+              {% if customer.kind == "person" %}<span class="badge bg-body-secondary text-body-secondary fw-normal">\
+{{ customer.get_kind_display }}</span>{% endif %}
+              {% if customer.email %}<div class="small text-body-secondary">{{ customer.email }}</div>{% endif %}
+            </td>
+            <td class="d-none d-md-table-cell text-nowrap">{{ customer.phone|default:"—" }}</td>
+            <td>{% tier_badge customer %}</td>
+            <td>{% status_badge customer %}</td>
+            <td class="text-nowrap">{% member_name customer.owner %}</td>
+            <td class="d-none d-lg-table-cell">{% tag_links customer.tags %}</td>
+            <td class="d-none d-lg-table-cell text-nowrap small">{{ customer.created_at|date:"SHORT_DATE_FORMAT" }}</td>
+            <td class="text-end pe-3">{% if customer.pk in changeable_ids %}<a class="btn btn-sm btn-outline-secondary" \
+href="{% row_url 'customers:edit' customer.pk %}">{% translate "Edit" %}</a>{% endif %}</td>
+          </tr>
+          {% endfor %}"""
+
+
+@pytest.mark.parametrize(("language", "zone"), [("en", "UTC"), ("zh-hans", "Asia/Shanghai"), ("en", "Pacific/Apia")])
+@pytest.mark.parametrize("selectable", [True, False])
+def test_rows_are_the_markup_of_the_template_tags(language, zone, selectable, tenant, records, django_user_model):
+    owner = make_member(tenant, "oneil", role="rep")
+    django_user_model.objects.filter(pk=owner.pk).update(first_name="Zoë", last_name="<O'Neil & Sons>")
+    records.customer(name='Acme & <Sons> "Ltd"', kind="person", email="a&b@example.com", phone="", tags=["a&b", "x y"])
+    records.customer(name="Plain", owner=owner, tier="A", status="active", tags=[], email="")
+    records.customer(name="Nobody's", owner=None, tier="B", status="churned", tags=["café", "vip", "vip2"])
+    with activate(tenant), translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        customers = list(Customer.objects.select_related("owner").order_by("name"))
+        Customer.objects.filter(name="Plain").update(created_at=timezone.now() - timedelta(hours=23))
+        customers = list(Customer.objects.select_related("owner").order_by("name"))
+        changeable = {customers[0].pk, customers[2].pk}
+        expected = Template(ROW_TEMPLATE).render(
+            Context({"object_list": customers, "changeable_ids": changeable, "can_change_any": selectable})
+        )
+        made = "".join(customer_rows(customers, changeable, selectable=selectable))
+    assert made.split("\n") == expected.split("\n")
+    assert made.count("disabled") == (1 if selectable else 0)
+
+
 # -- the list's queries ---------------------------------------------------------------------------------
 
 
@@ -215,3 +266,27 @@ def test_the_ordered_count_stops_at_the_cap(records, admin_user, monkeypatch):
     assert "1–2 of more than 5" in page
     [count] = count_queries(queries)
     assert "ORDER BY" in count and "LIMIT 6" in count
+
+
+def test_the_list_asks_the_database_only_what_the_page_shows(records, admin_user):
+    for _ in range(3):
+        records.customer()
+    client = login(admin_user)
+    client.get(reverse("customers:list"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("customers:list"))
+    asked = [re.search(r'FROM "(\w+)"', query["sql"]).group(1) for query in queries.captured_queries]
+    assert asked == [
+        "django_session",
+        "auth_user",  # the signed-in user
+        "tenancy_membership",  # all of their memberships: the page's company and the switcher, one query
+        "customers_customer",  # the capped count
+        "customers_customer",  # the page, with its owners
+        "auth_user",  # the members for "Assign owner"
+        "auth_user",  # the members for the owner filter
+    ], [query["sql"] for query in queries.captured_queries]
+
+
+def test_templates_come_from_the_cached_loader():
+    loaders = engines["django"].engine.template_loaders
+    assert loaders and all(isinstance(loader, cached.Loader) for loader in loaders)

@@ -1,10 +1,12 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from crm.tenancy.members import display_name
 
@@ -139,14 +141,26 @@ def member_name(user):
 @register.simple_tag(takes_context=True)
 def tag_links(context, tags, show_empty=False):
     """`{% tag_links customer.tags %}`: each tag as a pill linking to the customers with that tag."""
+    return tag_pills(tags, cached_reverse(context, "customers:list") if tags else "", show_empty=show_empty)
+
+
+def tag_pills(tags, list_url: str, show_empty=False, pill=None):
+    """The HTML of `tag_links`, for code that has the customer list's URL at hand.
+
+    `pill`: a function tag -> the tag's pill, for a caller that makes each tag's pill once.
+    """
     if not tags:
         return format_html('<span class="text-body-secondary">{}</span>', "—") if show_empty else ""
-    base = cached_reverse(context, "customers:list")
-    return format_html_join(
-        "",
+    return mark_safe("".join((pill or partial(tag_pill, list_url=list_url))(tag) for tag in tags))
+
+
+def tag_pill(tag, list_url: str):
+    return format_html(
         '<a class="badge rounded-pill bg-primary-subtle text-primary-emphasis text-decoration-none fw-normal me-1"'
         ' href="{}?tag={}" data-testid="tag">{}</a>',
-        ((base, quote(str(tag)), tag) for tag in tags),
+        list_url,
+        quote(str(tag)),
+        tag,
     )
 
 
@@ -164,21 +178,28 @@ def cached_reverse(context, name):
     return url
 
 
+def pk_url(name):
+    """A function pk -> reverse(name, args=[pk]) that reverses once: the URLs of a page's rows.
+
+    For a URL whose only argument is an `<int:pk>`, it is reversed with a placeholder and
+    each row's pk substituted into it; anything else goes through reverse().
+    """
+    parts = reverse(name, args=[_PK_PLACEHOLDER]).split(str(_PK_PLACEHOLDER))
+    if len(parts) != 2:
+        return lambda pk: reverse(name, args=[pk])
+    prefix, suffix = parts
+    return lambda pk: f"{prefix}{pk}{suffix}" if isinstance(pk, int) else reverse(name, args=[pk])
+
+
 @register.simple_tag(takes_context=True)
 def row_url(context, name, pk):
-    """`{% row_url 'customers:edit' customer.pk %}`: the same as `{% url 'customers:edit' customer.pk %}`.
-
-    For a URL whose only argument is an `<int:pk>`, the URL is reversed once per page with a
-    placeholder; each row substitutes its pk into it.
-    """
+    """`{% row_url 'customers:edit' customer.pk %}`: the same as `{% url 'customers:edit' customer.pk %}`,
+    reversed once per page (see pk_url)."""
     cache = context.render_context.setdefault("crm_row_urls", {})
-    parts = cache.get(name)
-    if parts is None:
-        parts = reverse(name, args=[_PK_PLACEHOLDER]).split(str(_PK_PLACEHOLDER))
-        cache[name] = parts
-    if len(parts) != 2 or not isinstance(pk, int):
-        return reverse(name, args=[pk])
-    return f"{parts[0]}{pk}{parts[1]}"
+    url = cache.get(name)
+    if url is None:
+        url = cache[name] = pk_url(name)
+    return url(pk)
 
 
 @register.filter(name="display_name")
