@@ -19,7 +19,7 @@ from django.template.defaultfilters import date
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 
 from crm.web.templatetags.crm import member_name, pk_url, status_badge, tag_pill, tag_pills, tier_badge
@@ -57,7 +57,8 @@ def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
     detail_url, edit_url = pk_url("customers:detail"), pk_url("customers:edit")
     list_url = reverse("customers:list")
     select_label, edit_label = _("Select %(name)s"), escape(_("Edit"))
-    person = format_html(PERSON, Customer.Kind.PERSON.label)
+    person_kind, person = Customer.Kind.PERSON, format_html(PERSON, Customer.Kind.PERSON.label)
+    zone = get_current_timezone()  # what `localtime()` and the date filter use, looked up once
     tiers, statuses, owners, days, pills = {}, {}, {}, {}, {}
 
     def pill(tag):
@@ -74,7 +75,7 @@ def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
             status = statuses[customer.status] = status_badge(customer)
         if (owner := owners.get(customer.owner_id)) is None:
             owner = owners[customer.owner_id] = member_name(customer.owner)
-        day = localtime(customer.created_at).date()  # SHORT_DATE_FORMAT shows the day only
+        day = customer.created_at.astimezone(zone).date()  # SHORT_DATE_FORMAT shows the day only
         if (created := days.get(day)) is None:
             created = days[day] = escape(date(day, "SHORT_DATE_FORMAT"))
         select = ""
@@ -86,7 +87,7 @@ def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
             select=select,
             url=escape(detail_url(pk)),
             name=name,
-            kind=person if customer.kind == Customer.Kind.PERSON else "",
+            kind=person if customer.kind == person_kind else "",
             email=EMAIL.format(escape(customer.email)) if customer.email else "",
             phone=escape(customer.phone or "—"),
             tier=tier,
