@@ -89,8 +89,9 @@ class Timestamp(serializers.DateTimeField):
                 shown.append(None)
                 continue
             if utc and value.tzinfo is UTC:
-                text = value.isoformat()
-            elif isinstance(value, datetime) and value.utcoffset() is not None:  # aware: DRF only converts it
+                shown.append(value.isoformat()[:-6] + "Z")  # a UTC date-time's ISO text ends "+00:00"
+                continue
+            if isinstance(value, datetime) and value.utcoffset() is not None:  # aware: DRF only converts it
                 text = value.astimezone(zone).isoformat()
             else:
                 shown.append(self.to_representation(value))
@@ -149,7 +150,8 @@ class ListPlan:
         # Column by column: one tight loop per field instead of one dict write per value.
         columns = zip(*tuples, strict=True)
         shown = [_show(column, show) for column, show in zip(columns, self.shows, strict=True)]
-        return [dict(zip(self.names, values, strict=True)) for values in zip(*shown, strict=True)]
+        # Every row has one value per name (checked above); an unchecked zip is a fifth cheaper.
+        return [dict(zip(self.names, values, strict=False)) for values in zip(*shown, strict=False)]
 
 
 COLUMN = "column"
