@@ -59,7 +59,7 @@ class PreparedIdentityQuery:
 
     Kept because it pays: planning the join costs the server more than running
     it, and EXECUTE skips parsing and planning. Measured in back-to-back pairs on
-    one connection, it saves 0.25-0.35 ms per query and about 0.4 ms per API list
+    one connection, it saves 0.2-0.35 ms per query and 0.35-0.45 ms per API list
     request; it must save 0.3 ms a request to stay (`python -m bench --only
     identity` measures it again, with that verdict). psycopg2 prepares
     nothing by itself, so this sends SQL PREPARE / EXECUTE through Django's
