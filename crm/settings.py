@@ -86,6 +86,11 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets through Jinja2 (Django's own widget templates, in its Jinja2 flavour): the same
+# HTML, rendered several times faster than by the Django template engine, which matters for
+# selects with many options (the time zone choice, filters of people).
+FORM_RENDERER = "django.forms.renderers.Jinja2"
+
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/crm")}
 # A Unix socket directory comes percent-encoded in the URL's host (libpq style).
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])

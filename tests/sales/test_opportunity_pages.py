@@ -1,5 +1,6 @@
 """Opportunity pages: the generic page contract plus list filters, sorting, forms and roles."""
 
+import html
 from datetime import date
 from decimal import Decimal
 
@@ -7,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils.html import escape
 
 from crm.tenancy.context import activate
 from customers.actions import share_customer
@@ -99,9 +99,9 @@ def test_another_tenants_customer_cannot_be_chosen(records, other_records, admin
 def test_a_rep_may_only_choose_customers_they_can_change(records, reps):
     rep, _rep2, own, shared, foreign = reps
     client = login(rep)
-    body = page(client.get(reverse("sales:create")))
-    assert escape(own.name) in body and escape(shared.name) in body
-    assert escape(foreign.name) not in body
+    body = html.unescape(page(client.get(reverse("sales:create"))))  # widgets escape ' as &#39;
+    assert own.name in body and shared.name in body
+    assert foreign.name not in body
     data = {**TestOpportunityPages().valid_data(records), "customer": foreign.pk, "name": "Poached"}
     assert client.post(reverse("sales:create"), data).status_code == 200
     assert not Opportunity.all_objects.filter(name="Poached").exists()
