@@ -14,7 +14,7 @@ PORT ?= 8000
 help:
 	@echo "make run    - start the CRM at http://$(HOST):$(PORT) with a Celery worker and beat (Ctrl-C stops all)"
 	@echo "make test   - lint, then the whole test suite against real PostgreSQL and Redis"
-	@echo "make bench  - the benchmark suite (bench/README.md)"
+	@echo "make bench  - the benchmark suite (README.md, Benchmarks)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
