@@ -21,18 +21,16 @@ from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from crm.records import purge as purging
 from crm.records import softdelete
 from crm.records.actions import IDS_IN_EVENT
 from crm.records.permissions import purge_permission, purgeable
 from crm.records.registry import record_types
+from crm.recyclebin import chunks
 from crm.tenancy.acting import action, member_role, require_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.querysets import membership_for
 from crm.tenancy.roles import Role
-
-RETENTION_CHUNK = 1000
 
 
 class NotInBin(Http404):
@@ -159,14 +157,32 @@ def preview_purge(items: list[Item]) -> dict[str, int]:
     return _count(rows)
 
 
+def _nothing_left() -> NotInBin:
+    return NotInBin(_("Those records are no longer in the recycle bin: someone restored or purged them meanwhile."))
+
+
 @action
 def restore(items: list[Item], *, acting_user) -> dict[str, int]:
-    """Restore these records, each with the children deleted together with it."""
+    """Restore these records, each with the children deleted together with it.
+
+    One event for the whole restore, with exact counts; none, and a 404, when another
+    restore or a purge got there first.
+    """
     selection = check_in_bin(items, acting_user, "restore")
+    tenant_id = current_tenant().pk
     with transaction.atomic():
-        counts = softdelete.restore_selection(selection)
-        for model, ids in selection.items():
+        softdelete.lock_tenant(tenant_id)
+        still = {model: chunks.in_bin(model, tenant_id, ids) for model, ids in selection.items()}
+        present = {model: ids for model, ids in still.items() if ids}
+        counts = softdelete.restore_selection(present) if present else {}
+        if not counts:
+            raise _nothing_left()
+        if len(present) == 1:
+            [(model, ids)] = present.items()
             _audit(AuditEvent.Action.RESTORE, model, ids, counts=counts)
+        else:
+            ids_by_type = {model._meta.model_name: ids[:IDS_IN_EVENT] for model, ids in present.items()}
+            audit(AuditEvent.Action.RESTORE, count=sum(counts.values()), detail={"ids": ids_by_type, "counts": counts})
     return counts
 
 
@@ -190,6 +206,8 @@ def restore_batch(batch_id, *, acting_user) -> dict[str, int]:
     check_in_bin(items, acting_user, "restore")
     with transaction.atomic():
         counts = softdelete.restore_batch(current_tenant(), batch_id)
+        if not counts:
+            raise _nothing_left()
         audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
     return counts
 
@@ -204,18 +222,31 @@ def check_not_on_hold(attempted: str = "purge") -> None:
         raise PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
 
 
+def _on_hold(attempted: str) -> PermissionDenied:
+    chunks.record_stopped_by_hold(current_tenant().pk, attempted)
+    return PermissionDenied(_("This company is on legal hold: nothing may be permanently deleted."))
+
+
 @action
 def purge(items: list[Item], *, acting_user) -> dict[str, int]:
-    """Permanently delete these records and what hangs off them (per-object permission)."""
-    counts: dict[str, int] = defaultdict(int)
+    """Permanently delete these records and what hangs off them (per-object permission).
+
+    All or nothing, under the company's lock: one event per type for what was really
+    purged; none, and a 404, when another purge or a restore got there first.
+    """
     selection = check_in_bin(items, acting_user, "purge")
     check_not_on_hold()
-    with transaction.atomic():
-        for model, ids in selection.items():
-            purged = purging.purge_rows(model, ids)
-            _audit(AuditEvent.Action.PURGE, model, ids, counts=purged)
-            for name, count in purged.items():
-                counts[name] += count
+    tenant_id = current_tenant().pk
+    counts: dict[str, int] = defaultdict(int)
+    try:
+        with transaction.atomic():
+            for model, ids in selection.items():
+                for name, count in chunks.purge_chunk(model, tenant_id, ids, event=AuditEvent.Action.PURGE).items():
+                    counts[name] += count
+            if not counts:
+                raise _nothing_left()
+    except chunks.HoldCameOn:
+        raise _on_hold("purge") from None
     return dict(counts)
 
 
@@ -262,46 +293,50 @@ def empty_bin(*, acting_user) -> dict[str, int]:
     """Purge everything in the company's bin the acting user may purge (admins: everything)."""
     require_role(acting_user, {Role.ADMIN}, _("Only administrators may empty the recycle bin."))
     check_not_on_hold("empty_bin")
+    tenant_id = current_tenant().pk
     counts: dict[str, int] = defaultdict(int)
-    for entry in record_types().values():
-        while True:
-            ids = list(
-                purgeable_now(acting_user, entry.model).order_by("pk").values_list("pk", flat=True)[:RETENTION_CHUNK]
-            )
-            if not ids:
-                break
-            with transaction.atomic():
-                purged = purging.purge_rows(entry.model, ids)
-                _audit(AuditEvent.Action.PURGE, entry.model, ids, counts=purged, empty_bin=True)
-            for name, count in purged.items():
-                counts[name] += count
+    try:
+        for entry in record_types().values():
+            while True:
+                query = purgeable_now(acting_user, entry.model).order_by("pk").values_list("pk", flat=True)
+                ids = list(query[: chunks.CHUNK])
+                if not ids:
+                    break
+                purged = chunks.purge_chunk(entry.model, tenant_id, ids, event=AuditEvent.Action.PURGE, empty_bin=True)
+                for name, count in purged.items():
+                    counts[name] += count
+    except chunks.HoldCameOn:
+        raise _on_hold("empty_bin") from None
     return dict(counts)
 
 
-def purge_expired(tenant, now=None, chunk=RETENTION_CHUNK) -> dict[str, int]:
-    """Purge the tenant's bin items older than its retention period, chunk by chunk (a system task).
+def purge_expired(tenant, now=None, chunk=chunks.CHUNK) -> dict[str, int] | None:
+    """Purge the company's bin items older than its retention period, chunk by chunk (a system task).
 
-    Each chunk is its own transaction, so a worker that dies half-way leaves
-    a consistent state and the next run carries on where it stopped.
+    Each chunk is its own transaction under the company's lock, so a worker that dies
+    half-way leaves a consistent state and the next run carries on where it stopped,
+    purging nothing twice. Legal hold, also switched on mid-run, stops it before the
+    next chunk: None then (what was purged before is in the audit log).
     """
     if tenant.legal_hold:
-        return {}
+        return None
     cutoff = (now or timezone.now()) - timedelta(days=tenant.retention_days)
     counts: dict[str, int] = defaultdict(int)
-    for entry in record_types().values():  # parents first: children go with them
-        expired = entry.model.all_objects.filter(tenant=tenant, deleted_at__lt=cutoff).order_by("pk")
-        last = 0
-        while True:
-            ids = list(expired.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
-            if not ids:
-                break
-            with transaction.atomic():
-                purged = purging.purge_rows(entry.model, ids)
-                if purged:
-                    _audit(AuditEvent.Action.RETENTION_PURGE, entry.model, ids, counts=purged)
-            for name, count in purged.items():
-                counts[name] += count
-            last = ids[-1]
+    try:
+        for entry in record_types().values():  # parents first: children go with them
+            expired = entry.model.all_objects.filter(tenant=tenant, deleted_at__lt=cutoff).order_by("pk")
+            last = 0
+            while True:
+                ids = list(expired.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
+                if not ids:
+                    break
+                purged = chunks.purge_chunk(entry.model, tenant.pk, ids, event=AuditEvent.Action.RETENTION_PURGE)
+                for name, count in purged.items():
+                    counts[name] += count
+                last = ids[-1]
+    except chunks.HoldCameOn:
+        chunks.record_stopped_by_hold(tenant.pk, "retention_purge")
+        return None
     return dict(counts)
 
 

@@ -14,7 +14,7 @@ def purge_expired_everywhere(process: str) -> dict[str, dict[str, int] | None]:
     results = {}
     for tenant in Tenant.objects.order_by("pk"):
         with activate(tenant, process=process, reason="retention"):
-            results[tenant.slug] = None if tenant.legal_hold else purge_expired(tenant)
+            results[tenant.slug] = purge_expired(tenant)
     return results
 
 
