@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.recyclebin.tasks.purge_recycle_bin",
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
     },
+    "resume-recycle-bin-purge": {"task": "crm.recyclebin.tasks.resume_interrupted_purge", "schedule": 300.0},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.
