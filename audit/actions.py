@@ -1,19 +1,21 @@
-"""The audit app's operations: exporting the log, and retention (the one sanctioned way to drop events).
+"""The audit app's operations: exporting the log, retention (the one sanctioned way to drop events),
+and the nightly record of the chain heads.
 
 Writing events themselves is audit.events.record(), called by every other action
 in its own transaction.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import heads as chain_heads
 from audit.chain import prune
 from audit.events import record
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ChainHead
 from crm.tenancy.acting import action, require_role
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
@@ -46,3 +48,52 @@ def prune_expired(*, process: str, now=None, acting_user) -> dict[str, int]:
     with activate(None, process=process, reason="audit retention"):
         dropped[SYSTEM_CHAIN] = prune(None, before)
     return dropped
+
+
+@action
+def record_chain_heads(*, acting_user) -> dict:
+    """Write each chain's head down outside the event tables (audit.heads): {"recorded": rows, "broken": lines}.
+
+    The system's job (the nightly Celery task). A chain that fails its recorded heads keeps
+    them: its head is neither added to audit_chainhead nor moved in the heads file, so the
+    failure is still there for verify_audit tomorrow. A heads file that cannot be read is
+    left as it is.
+    """
+    if acting_user is not None:
+        raise PermissionDenied(_("Chain heads are recorded by the system only."))
+    current = chain_heads.chain_heads()
+    recorded = chain_heads.recorded_heads()
+    broken = {}
+    for key in sorted(set(current) | set(recorded.heads)):
+        problem = chain_heads.head_problem(key, recorded.of(key))
+        if problem:
+            broken[key] = f"{chain_heads.describe(key)}: {problem}"
+    newest = dict(ChainHead.objects.order_by("chain", "-seq").distinct("chain").values_list("chain", "seq"))
+    moved = {key: head for key, head in current.items() if key not in broken and newest.get(key) != head["seq"]}
+    now = timezone.now()
+    ChainHead.objects.bulk_create(
+        [
+            ChainHead(
+                chain=key,
+                seq=head["seq"],
+                event_id=head["id"],
+                hash=head["hash"],
+                event_at=datetime.fromisoformat(head["created_at"]),
+                recorded_at=now,
+            )
+            for key, head in moved.items()
+        ],
+        ignore_conflicts=True,  # a second run at the same moment records the same rows once
+    )
+    _update_heads_file({key: head for key, head in current.items() if key not in broken}, broken)
+    return {"recorded": len(moved), "broken": list(broken.values())}
+
+
+def _update_heads_file(good: dict, broken: dict) -> None:
+    path = chain_heads.heads_dir() / chain_heads.HEADS_FILE
+    try:
+        previous = (chain_heads.read_heads_file(path) or {}) if path.exists() else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # verify_audit reports it; overwriting would hide what is left of it
+    kept = {key: previous[key] for key in broken if key in previous}
+    chain_heads.write_heads_file({**kept, **good})

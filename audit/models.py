@@ -112,3 +112,29 @@ class SystemEvent(ChainedEvent):
             models.Index(fields=["action", "-created_at"], name="systemevent_action"),
             models.Index(fields=["object_type", "object_id"], name="systemevent_object"),
         ]
+
+
+class ChainHead(models.Model):
+    """A chain's last event as the nightly checkpoint saw it, kept apart from the events it vouches for.
+
+    Append-only like the event tables (a trigger refuses UPDATE, DELETE and TRUNCATE) and
+    never pruned. `chain` is the tenant's id as text, or "system" (audit.heads.chain_key):
+    not a tenant_id column, because a company restore must not roll these rows back.
+    """
+
+    chain = models.CharField(_("chain"), max_length=20)
+    seq = models.PositiveBigIntegerField(_("sequence"))
+    event_id = models.BigIntegerField(_("event id"))
+    hash = models.CharField(max_length=64)
+    event_at = models.DateTimeField(_("event time"))
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        db_table = "audit_chainhead"
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+        ordering = ["chain", "-seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="chainhead_chain_seq_uniq")]
+
+    def __str__(self):
+        return f"{self.chain} {self.seq} {self.hash[:12]}"

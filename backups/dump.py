@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
+from audit.heads import chain_heads
 from audit.models import AuditEvent
 from backups import postgres
 from backups.models import Backup
@@ -123,6 +124,7 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
                 "pg_dump_version": postgres.version_of("pg_dump"),
                 "migrations": migrations,
                 "row_counts": counts,
+                "audit_heads": chain_heads(),  # each audit chain's last event, kept outside the database
             }
             manifest_partial.write_text(json.dumps(manifest, indent=1, sort_keys=True))
             fsync_file(manifest_partial)

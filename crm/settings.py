@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week=env.int("DRILL_WEEKDAY", default=0), hour=4, minute=0),
     },
     "prune-audit-log": {"task": "audit.tasks.prune_audit_log", "schedule": crontab(hour=4, minute=30)},
+    "audit-chain-heads": {"task": "audit.tasks.checkpoint_chain_heads", "schedule": crontab(hour=4, minute=45)},
     "purge-recycle-bin": {
         "task": "crm.recyclebin.tasks.purge_recycle_bin",
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),

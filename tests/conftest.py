@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import translation
 
@@ -83,3 +84,28 @@ def celery_queue_per_test_process():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     app.conf.task_default_queue = f"tests-{worker}"
     yield
+
+
+@pytest.fixture(autouse=True)
+def backups_in_a_test_directory(settings, tmp_path):
+    """verify_audit compares the chains with the heads recorded next to the backups: each test
+    has a backup directory of its own, never a developer's var/backups nor another test's."""
+    settings.BACKUP_DIR = tmp_path / "backups"
+
+
+@pytest.fixture(autouse=True)
+def audit_tables_can_be_flushed(request):
+    """Django ends a transactional test with a flush, one TRUNCATE of every table, which the audit
+    tables refuse (audit/migrations/0008_chain_heads). Just before it, this connection stops firing
+    triggers (session_replication_role = replica: the test database's user is a superuser); the
+    flush then closes the connection, and the setting goes with it."""
+    marker = request.node.get_closest_marker("django_db")
+    flushing = {"transactional_db", "live_server"} & set(request.fixturenames)
+    if not (flushing or (marker and marker.kwargs.get("transaction"))):
+        yield
+        return
+    for name in sorted(flushing):
+        request.getfixturevalue(name)  # set up before this fixture, so torn down (flushed) after it
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
