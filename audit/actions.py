@@ -63,11 +63,8 @@ def record_chain_heads(*, acting_user) -> dict:
         raise PermissionDenied(_("Chain heads are recorded by the system only."))
     current = chain_heads.chain_heads()
     recorded = chain_heads.recorded_heads()
-    broken = {}
-    for key in sorted(set(current) | set(recorded.heads)):
-        problem = chain_heads.head_problem(key, recorded.of(key))
-        if problem:
-            broken[key] = f"{chain_heads.describe(key)}: {problem}"
+    problems = chain_heads.head_problems(sorted(set(current) | set(recorded.heads)), recorded)
+    broken = {key: f"{chain_heads.describe(key)}: {problem}" for key, problem in problems.items()}
     newest = dict(ChainHead.objects.order_by("chain", "-seq").distinct("chain").values_list("chain", "seq"))
     moved = {key: head for key, head in current.items() if key not in broken and newest.get(key) != head["seq"]}
     now = timezone.now()

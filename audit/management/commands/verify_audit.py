@@ -1,7 +1,7 @@
 import sys
 
 from audit.chain import ChainReport, chains_with_events, verify_chain
-from audit.heads import chain_key, chain_of, describe, head_problem, recorded_heads
+from audit.heads import chain_key, chain_of, describe, head_problems, recorded_heads
 from crm.tenancy.cli import CrmCommand
 
 
@@ -24,6 +24,7 @@ class Command(CrmCommand):
         else:  # every chain with events, and every chain that had some: a removed chain has no events
             keys = sorted({chain_key(tenant_id) for tenant_id in chains_with_events()} | set(recorded.heads))
             keys.sort(key=lambda key: (key == "system", len(key), key))  # tenants by id, then the system
+        problems = head_problems(keys, recorded)
         broken = [f"BROKEN: {line}" for line in recorded.unreadable]
         checked = matched = 0
         for key in keys:
@@ -32,9 +33,8 @@ class Command(CrmCommand):
             if not report.ok:
                 broken.append(f"BROKEN at {report.broken_event}: {report.reason}")
                 continue
-            problem = head_problem(key, recorded.of(key))
-            if problem:
-                broken.append(f"BROKEN {describe(key)}: {problem}")
+            if key in problems:
+                broken.append(f"BROKEN {describe(key)}: {problems[key]}")
             else:
                 matched += len(recorded.of(key))
         for line in broken:
