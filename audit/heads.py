@@ -58,7 +58,7 @@ def chain_heads() -> dict[str, dict]:
     """{chain key: {"seq", "id", "hash", "created_at"}} of every chain that has events; JSON-ready.
 
     One query: the last event of each tenant through the (tenant_id, seq) key, never a scan
-    of the events (9 ms for 1,000 tenants with 1,000 events each, where a query per tenant
+    of the events (9-13 ms for 1,000 tenants with 1,000 events each, where a query per tenant
     took 1 s).
     """
     with connection.cursor() as cursor:
