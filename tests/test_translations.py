@@ -5,12 +5,16 @@ or changed UI string then shows up here as untranslated (or fuzzy) until someone
 translates it. The .po is read with Babel, which the build already uses to compile it.
 """
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-PO = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
 def load():
@@ -63,3 +67,27 @@ def test_placeholders_survive_translation():
     # Babel's checkers: the same %(name)s placeholders in msgid and msgstr.
     problems = [f"{label(message)}: {'; '.join(str(error) for error in errors)}" for message, errors in load().check()]
     assert not problems, "\n".join(problems)
+
+
+def test_the_catalogue_holds_every_message_of_the_code(tmp_path):
+    """makemessages run on a copy of the sources finds no message the committed catalogue lacks."""
+    sources = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in sources.splitlines():
+        if not name.startswith(("tests/", "bench/")) and (ROOT / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tmp_path / name)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "--locale", "zh_Hans", "--no-obsolete"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    with (tmp_path / PO.relative_to(ROOT)).open("rb") as f:
+        extracted = {
+            message.id if isinstance(message.id, str) else message.id[0] for message in read_po(f) if message.id
+        }
+    committed = {message.id if isinstance(message.id, str) else message.id[0] for message in load() if message.id}
+    missing = sorted(extracted - committed)
+    assert not missing, "messages missing from the zh_Hans catalogue (run `make makemessages`):\n" + "\n".join(
+        repr(message) for message in missing
+    )
