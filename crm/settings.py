@@ -11,7 +11,11 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from crm.devservices import var_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded servers, backups and beat's schedule live in development (CRM_VAR_DIR).
+VAR_DIR = var_dir()
 
 env = environ.Env()
 
@@ -91,9 +95,15 @@ TEMPLATES = [
 # selects with many options (the time zone choice, filters of people).
 FORM_RENDERER = "django.forms.renderers.Jinja2"
 
-DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/crm")}
+# No DATABASE_URL (and no embedded server running, see manage.py): no database at all, rather
+# than a guessed one; commands that need none (makemessages, help) still work, the others say so.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL")
+    if env.str("DATABASE_URL", default="")
+    else {"ENGINE": "django.db.backends.dummy"}
+}
 # A Unix socket directory comes percent-encoded in the URL's host (libpq style).
-DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
+DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 # Keep connections between requests: opening one costs more than a list page's queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Django checks a kept connection before a request uses it (one `SELECT 1`), so a server
@@ -157,7 +167,7 @@ USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -170,7 +180,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_RETENTION = {
     "daily": env.int("BACKUP_KEEP_DAILY", default=7),
     "weekly": env.int("BACKUP_KEEP_WEEKLY", default=4),
@@ -189,7 +199,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crm.web.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     "backup": {
