@@ -587,6 +587,7 @@ def test_a_company_restore_started_in_the_browser_runs_on_a_worker(north, south,
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="restore-done"' in html and "hx-trigger" not in html
+    assert 'data-testid="restore-set-aside"' in html and f"?batch={run.report['set_aside']['batch']}" in html
     with activate(north["tenant"]):
         assert sorted(Customer.objects.values_list("name", flat=True)) == ["North customer 0", "North customer 1"]
         set_aside = Customer.deleted.get()  # not in the backup: in the recycle bin, not gone
