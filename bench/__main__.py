@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-DATABASE = "crm_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "crm_bench")  # another name: benches side by side on one server
 
 
 def use_bench_database() -> None:
