@@ -79,7 +79,8 @@ def replace_company(scratch_cursor, tenant, run, user) -> dict:
                 detail={"counts": aside.counts, "set_aside_by": {"restore": run.pk, "backup": run.backup_id}},
             )
     return {
-        "rows": written,
+        "rows": {staged.table: staged.rows for staged in stages},  # the company's rows in the backup
+        "written": written,  # of those, the ones that differed from the live rows or were missing
         "set_aside": {"batch": str(aside.batch), "counts": aside.counts} if aside.total else {},
         "missing_users": sum(staged.users_missing for staged in stages),
     }

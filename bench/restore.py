@@ -69,7 +69,7 @@ def company_restore(ctx) -> list[Result]:
         alternate=True,
         target=2,
     )
-    written = finished[-1].report["rows"]
+    written = finished[-1].report["written"]
     result.note = f"dump {backup.size / 1e6:,.0f} MB; {sum(written.values()):,} rows written per restore; {result.note}"
     result.extra["total_seconds"] = time.perf_counter() - started
     shutil.rmtree(directory, ignore_errors=True)
