@@ -78,6 +78,8 @@ def restore_row(run: RestoreRun) -> dict:
         "conflicts": report.get("conflicts") or [],
         "rows_restored": sum(count for count in rows.values() if isinstance(count, int)),
         "rows": sorted(rows.items()),
+        "set_aside_batch": (report.get("set_aside") or {}).get("batch"),
+        "set_aside": sum(((report.get("set_aside") or {}).get("counts") or {}).values()),
         "backup_when": when(run.backup.started_at),
         "polling": run.status in POLL_STATES,
     }

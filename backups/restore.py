@@ -2,29 +2,38 @@
 
 1. whole database into a new database (never over the live one);
 2. one tenant in place, in one transaction, after a fresh safety backup,
-   touching no other tenant's rows;
+   touching no other tenant's rows; what the backup lacks goes to the recycle bin;
 3. one customer with its children, from a backup into the live tenant,
    refusing (and writing nothing) on any conflict with live data.
+
+Levels 2 and 3 bring back records and their history, never access (backups.inplace).
+A failed restore ends its run with the reason and a "restore failed" audit event; a
+finished one sends crm.records.signals.restored_from_backup once committed.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 import threading
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
-from django.apps import apps
+import psycopg2
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from backups import postgres
+from backups import inplace, postgres
 from backups.dump import take_backup
 from backups.models import Backup, RestoreRun
-from backups.postgres import NEVER_RESTORED, TENANT_COLUMN, BackupError
+from backups.postgres import BackupError
+from backups.restore_rows import scratch_cursor
+from crm.records.signals import restored_from_backup
+
+log = logging.getLogger(__name__)
 
 
 def good_backup(backup_id=None) -> Backup:
@@ -57,40 +66,19 @@ def restore_database(backup: Backup, database: str, user=None, run: RestoreRun |
         postgres.create_database(database)
         _phase(run, "restoring into the new database")
         postgres.restore_into(Path(backup.path), database)
-    except BackupError as error:
-        return _end(run, RestoreRun.Status.FAILED, error=str(error))
+    except RESTORE_ERRORS as error:
+        return _end(run, RestoreRun.Status.FAILED, error=reason_of(error))
     return _end(run, RestoreRun.Status.DONE)
 
 
 # -- level 2: one tenant ----------------------------------------------------------
 
 
-def tenant_tables() -> list[str]:
-    """Tenant-owned tables, from the models, parents before children."""
-    ordered: list = []
-    models = [model for model in apps.get_models(include_auto_created=True) if _tenant_owned(model)]
-
-    def visit(model, trail=()):
-        if model in ordered or model in trail:
-            return
-        for field in model._meta.concrete_fields:
-            related = field.related_model
-            if field.is_relation and related is not None and related in models and related is not model:
-                visit(related, (*trail, model))
-        ordered.append(model)
-
-    for model in sorted(models, key=lambda m: m._meta.db_table):
-        visit(model)
-    return [model._meta.db_table for model in ordered if model._meta.db_table not in NEVER_RESTORED]
-
-
-def _tenant_owned(model) -> bool:
-    return not model._meta.proxy and any(field.column == TENANT_COLUMN for field in model._meta.concrete_fields)
-
-
 def restore_tenant(backup: Backup, tenant, user=None, run: RestoreRun | None = None) -> RestoreRun:
-    """Replace one tenant's rows with the backup's, in one transaction, after a safety backup.
+    """Bring the company's records back to the backup's, in one transaction, after a safety backup.
 
+    Records the backup lacks go to the recycle bin as one batch (nothing is deleted);
+    access (members, tokens, grants, settings) is left as it is (backups.restore_rows).
     `run`: a queued RestoreRun to report on (else one is made).
     """
     run, refused = _begin(
@@ -113,48 +101,11 @@ def restore_tenant(backup: Backup, tenant, user=None, run: RestoreRun | None = N
         _phase(run, "restoring into a scratch database")
         with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
             _phase(run, "replacing the company's rows")
-            copied = _replace_tenant_rows(scratch, tenant.pk)
-    except BackupError as error:
-        return _end(run, RestoreRun.Status.FAILED, error=str(error))
-    return _end(run, RestoreRun.Status.DONE, report={"rows": copied, "safety_backup": safety.pk})
-
-
-def _replace_tenant_rows(scratch: str, tenant_id: int) -> dict[str, int]:
-    tables = tenant_tables()
-    source = postgres.connect(scratch)
-    quote = connection.ops.quote_name
-    copied = {}
-    try:
-        with transaction.atomic(), connection.cursor() as live, source.cursor() as backup_rows:
-            live.execute("SET CONSTRAINTS ALL DEFERRED")
-            for table in reversed(tables):
-                live.execute(f"DELETE FROM {quote(table)} WHERE {TENANT_COLUMN} = %s", [tenant_id])
-            for table in tables:
-                copied[table] = _copy_rows(backup_rows, live, table, f"{TENANT_COLUMN} = {int(tenant_id)}")
-    finally:
-        source.close()
-    return copied
-
-
-def _copy_rows(source_cursor, live_cursor, table: str, where: str) -> int:
-    """COPY the matching rows of `table` from the scratch database into the live one."""
-    quote = connection.ops.quote_name
-    columns = _columns(live_cursor, table)
-    column_list = ", ".join(quote(column) for column in columns)
-    buffer = io.StringIO()
-    source_cursor.copy_expert(f"COPY (SELECT {column_list} FROM {quote(table)} WHERE {where}) TO STDOUT", buffer)
-    buffer.seek(0)
-    live_cursor.copy_expert(f"COPY {quote(table)} ({column_list}) FROM STDIN", buffer)
-    return live_cursor.rowcount
-
-
-def _columns(cursor, table: str) -> list[str]:
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s "
-        "ORDER BY ordinal_position",
-        [table],
-    )
-    return [row[0] for row in cursor.fetchall()]
+            with scratch_cursor(scratch) as cursor:
+                report = inplace.replace_company(cursor, tenant, run, user)
+    except RESTORE_ERRORS as error:
+        return _end(run, RestoreRun.Status.FAILED, error=reason_of(error))
+    return _done(run, {**report, "safety_backup": safety.pk}, customer_id=None)
 
 
 def _check_same_schema(backup: Backup) -> None:
@@ -166,16 +117,6 @@ def _check_same_schema(backup: Backup) -> None:
 
 
 # -- level 3: one customer ---------------------------------------------------------
-
-
-def customer_tables() -> list[tuple[str, str]]:
-    """(table, filter column) of a customer and what hangs off it, parents first."""
-    from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
-    from sales.models import Opportunity
-
-    return [(Customer._meta.db_table, "id")] + [
-        (model._meta.db_table, "customer_id") for model in (Contact, CustomerShare, Interaction, Ticket, Opportunity)
-    ]
 
 
 def restore_customer(backup: Backup, tenant, customer_id: int, user=None, run: RestoreRun | None = None) -> RestoreRun:
@@ -196,75 +137,19 @@ def restore_customer(backup: Backup, tenant, customer_id: int, user=None, run: R
         return run
     try:
         _phase(run, "restoring into a scratch database")
-        with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
-            source = postgres.connect(scratch)
-            try:
-                with source.cursor() as cursor:
-                    _phase(run, "checking for conflicts")
-                    cursor.execute(
-                        "SELECT id, email FROM customers_customer WHERE id = %s AND tenant_id = %s",
-                        [customer_id, tenant.pk],
-                    )
-                    found = cursor.fetchone()
-                    if found is None:
-                        raise BackupError(f"Customer {customer_id} of {tenant.slug} is not in backup {backup.pk}.")
-                    ids = _ids_in_backup(cursor, customer_id)
-                    conflicts = _conflicts(ids, tenant, email=found[1])
-                    if conflicts:
-                        return _end(run, RestoreRun.Status.REFUSED, report={"conflicts": conflicts})
-                    _phase(run, "copying the customer's rows")
-                    copied = _insert_customer(cursor, customer_id, tenant)
-            finally:
-                source.close()
-    except BackupError as error:
-        return _end(run, RestoreRun.Status.FAILED, error=str(error))
-    return _end(run, RestoreRun.Status.DONE, report={"rows": copied})
-
-
-def _ids_in_backup(cursor, customer_id) -> dict[str, list[int]]:
-    quote = connection.ops.quote_name
-    ids = {}
-    for table, column in customer_tables():
-        cursor.execute(f"SELECT id FROM {quote(table)} WHERE {quote(column)} = %s ORDER BY id", [customer_id])
-        ids[table] = [row[0] for row in cursor.fetchall()]
-    return ids
-
-
-def _conflicts(ids: dict[str, list[int]], tenant, *, email: str) -> list[str]:
-    quote = connection.ops.quote_name
-    conflicts = []
-    with connection.cursor() as cursor:
-        for table, table_ids in ids.items():
-            if not table_ids:
-                continue
-            cursor.execute(f"SELECT id FROM {quote(table)} WHERE id = ANY(%s) ORDER BY id", [table_ids])
-            for (row_id,) in cursor.fetchall():
-                conflicts.append(f"{table} {row_id} exists in the live database")
-        if email:
-            cursor.execute(
-                "SELECT id FROM customers_customer WHERE tenant_id = %s AND lower(email) = lower(%s) "
-                "AND deleted_at IS NULL",
-                [tenant.pk, email],
-            )
-            conflicts += [f"customers_customer {row[0]} already uses the same email" for row in cursor.fetchall()]
-    return conflicts
-
-
-def _insert_customer(source_cursor, customer_id, tenant) -> dict[str, int]:
-    from crm.history.bulk import write_bulk_history
-    from crm.records.registry import record_models
-
-    copied = {}
-    with transaction.atomic(), connection.cursor() as live:
-        for table, column in customer_tables():
-            where = f"{connection.ops.quote_name(column)} = {int(customer_id)} AND tenant_id = {int(tenant.pk)}"
-            copied[table] = _copy_rows(source_cursor, live, table, where)
-        for model in record_models().values():
-            restored = model.all_objects.filter(tenant=tenant).filter(
-                **({"pk": customer_id} if model._meta.model_name == "customer" else {"customer_id": customer_id})
-            )
-            write_bulk_history(model, list(restored.values_list("pk", flat=True)), "+", "restored from backup")
-    return copied
+        with (
+            postgres.scratch_database(Path(backup.path), "crm_restore") as scratch,
+            scratch_cursor(scratch) as cursor,
+        ):
+            _phase(run, "checking for conflicts")
+            conflicts = inplace.customer_conflicts(cursor, backup, tenant, customer_id)
+            if conflicts:
+                return _end(run, RestoreRun.Status.REFUSED, report={"conflicts": conflicts})
+            _phase(run, "copying the customer's rows")
+            report = inplace.insert_customer(cursor, tenant, customer_id, user)
+    except RESTORE_ERRORS as error:
+        return _end(run, RestoreRun.Status.FAILED, error=reason_of(error))
+    return _done(run, report, customer_id=customer_id)
 
 
 # -- bookkeeping -------------------------------------------------------------------
@@ -272,8 +157,31 @@ def _insert_customer(source_cursor, customer_id, tenant) -> dict[str, int]:
 RESTORE_EVENTS = {
     RestoreRun.Status.DONE: AuditEvent.Action.BACKUP_RESTORED,
     RestoreRun.Status.REFUSED: AuditEvent.Action.REFUSED,
-    RestoreRun.Status.FAILED: AuditEvent.Action.BACKUP_FAILED,
+    RestoreRun.Status.FAILED: AuditEvent.Action.RESTORE_FAILED,
 }
+# What ends a restore as failed, with its message as the reason (anything else is a bug: the task logs it).
+RESTORE_ERRORS = (BackupError, DatabaseError, psycopg2.Error, OSError)
+
+
+def reason_of(error: Exception) -> str:
+    """The error's own words: PostgreSQL's message (its DETAIL too), never a bare class name."""
+    text = str(error).strip() or type(error).__name__
+    return text if isinstance(error, BackupError) else f"{type(error).__name__}: {text}"
+
+
+def _done(run: RestoreRun, report: dict, *, customer_id) -> RestoreRun:
+    """End a company or customer restore as done; once committed, tell the parts that re-apply themselves."""
+    run = _end(run, RestoreRun.Status.DONE, report=report)
+    transaction.on_commit(partial(_announce, run, customer_id))
+    return run
+
+
+def _announce(run: RestoreRun, customer_id) -> None:
+    for receiver, outcome in restored_from_backup.send_robust(
+        sender=RestoreRun, tenant=run.tenant, customer_id=customer_id, run=run
+    ):
+        if isinstance(outcome, Exception):
+            log.error("after restore %s, %r failed: %s", run.pk, receiver, outcome, exc_info=outcome)
 
 
 def _begin(run, check, backup, scope, **values) -> tuple[RestoreRun, bool]:
@@ -322,7 +230,10 @@ def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None =
         tenant=run.tenant,
         object_type="backup",
         object_id=run.backup_id,
-        detail={"scope": run.scope, "status": status, "restore_id": run.pk},
+        detail={"scope": run.scope, "status": status, "restore_id": run.pk}
+        | (
+            {"error": error.splitlines()[0][:200]} if error else {}
+        ),  # the first line: PostgreSQL's DETAIL may hold values
     )
     release(run.pk)
     return run

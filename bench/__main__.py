@@ -1,6 +1,6 @@
 """`make bench`: build the dataset, run the scenarios, print the table, write bench/results.json.
 
-    python -m bench [--scale small|full] [--runs N] [--only api,delete,...]
+    python -m bench [--scale small|medium|full] [--runs N] [--only api,delete,...]
 
 Runs against its own database (crm_bench) on the server DATABASE_URL points at.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-DATABASE = "crm_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "crm_bench")  # another name: benches side by side on one server
 
 
 def use_bench_database() -> None:
@@ -35,7 +35,7 @@ def create_database() -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--scale", choices=["small", "full"], default="full")
+    parser.add_argument("--scale", choices=["small", "medium", "full"], default="full")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per scenario after a warm-up")
     parser.add_argument("--only", default="", help="comma-separated subset of the scenarios (default: all)")
     args = parser.parse_args(argv)

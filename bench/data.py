@@ -17,7 +17,7 @@ from django.db import connection
 from crm.tenancy.actions import add_member
 from crm.tenancy.models import Tenant
 
-SCALES = {"small": 10_000, "full": 1_000_000}
+SCALES = {"small": 10_000, "medium": 100_000, "full": 1_000_000}
 SMALL_TENANT = 1_000
 PASSWORD = "bench-password-2026"
 

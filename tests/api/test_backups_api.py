@@ -689,8 +689,8 @@ def test_a_company_restore_through_the_api_runs_on_a_worker(north, south, celery
     safety = north["api"].get(f"{BACKUPS}{run['safety_backup']}/").json()
     assert safety["status"] == "good" and safety["kind"] == "pre_restore"
     with activate(north["tenant"]):
-        names = Customer.all_objects.filter(tenant=north["tenant"]).values_list("name", flat=True)
-        assert sorted(names) == ["North customer 0", "North customer 1"]
+        assert sorted(Customer.objects.values_list("name", flat=True)) == ["North customer 0", "North customer 1"]
+        assert list(Customer.deleted.values_list("name", flat=True)) == ["Created after the backup"]  # set aside
     with activate(south["tenant"]):
         assert Customer.objects.filter(pk=south_after.pk).exists()  # other companies untouched
     event = AuditEvent.objects.get(action=AuditEvent.Action.BACKUP_RESTORED, tenant=north["tenant"])

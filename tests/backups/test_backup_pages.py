@@ -473,7 +473,7 @@ def test_a_queued_restore_never_stays_running(north, backup_dir):
     broken_run.refresh_from_db()
     assert schema_run.status == RestoreRun.Status.FAILED and "different database schema" in schema_run.error
     assert broken_run.status == RestoreRun.Status.FAILED and "ValueError" in broken_run.error
-    failures = AuditEvent.objects.filter(action=AuditEvent.Action.BACKUP_FAILED, tenant=north["tenant"])
+    failures = AuditEvent.objects.filter(action=AuditEvent.Action.RESTORE_FAILED, tenant=north["tenant"])
     assert failures.count() == 2 and {event.process for event in failures} == {"celery:restore"}
 
 
@@ -587,9 +587,11 @@ def test_a_company_restore_started_in_the_browser_runs_on_a_worker(north, south,
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="restore-done"' in html and "hx-trigger" not in html
+    assert 'data-testid="restore-set-aside"' in html and f"?batch={run.report['set_aside']['batch']}" in html
     with activate(north["tenant"]):
-        names = Customer.all_objects.filter(tenant=north["tenant"]).values_list("name", flat=True)
-        assert sorted(names) == ["North customer 0", "North customer 1"]
+        assert sorted(Customer.objects.values_list("name", flat=True)) == ["North customer 0", "North customer 1"]
+        set_aside = Customer.deleted.get()  # not in the backup: in the recycle bin, not gone
+        assert (set_aside.name, set_aside.deleted_by) == ("Created after the backup", north["admin"])
     with activate(south["tenant"]):
         assert Customer.objects.filter(pk=south_after.pk).exists()  # other companies untouched
     event = AuditEvent.objects.get(action=AuditEvent.Action.BACKUP_RESTORED, tenant=north["tenant"])
@@ -743,7 +745,7 @@ def test_a_restore_whose_worker_died_shows_as_failed_and_is_audited(north, backu
     run.refresh_from_db()
     assert (run.status, run.error, run.phase) == (RestoreRun.Status.FAILED, restore.DEAD_WORKER, "")
     assert run.finished_at is not None and "stopped before it finished" in page
-    assert AuditEvent.objects.filter(tenant=north["tenant"], action="backup_failed").exists()
+    assert AuditEvent.objects.filter(tenant=north["tenant"], action="restore_failed").exists()
 
 
 @pytest.mark.django_db

@@ -32,9 +32,9 @@ class Command(CrmCommand):
         except BackupError as error:
             raise fail(str(error)) from None
         if run.status == run.Status.REFUSED:
-            for conflict in run.report.get("conflicts", []):
-                self.stdout.write(f"conflict: {conflict}")
-            raise fail(f"Nothing restored: {len(run.report.get('conflicts', []))} conflicts with live data.")
+            conflicts = run.report.get("conflicts", [])
+            first = f" (first: {conflicts[0]})" if conflicts else ""
+            raise fail(f"Restore {run.pk}: nothing restored, {len(conflicts)} conflicts with live data{first}.")
         if run.status != run.Status.DONE:
-            raise fail(f"Restore {run.pk} failed: {run.error}")
+            raise fail(f"Restore {run.pk} failed: {' '.join(run.error.split())}")
         self.stdout.write(f"Restore {run.pk} done: {run.get_scope_display()} {run.target}")
