@@ -15,7 +15,7 @@ from django.db import connection
 TENANT_COLUMN = "tenant_id"
 # The event logs (the tenants' and the system's) are append-only and never rolled back;
 # the restore log must outlive the restore.
-NEVER_RESTORED = {"audit_auditevent", "audit_systemevent", "backups_restorerun"}
+NEVER_RESTORED = {"audit_auditevent", "audit_systemevent", "backups_restorerun", "privacy_erasure"}
 
 
 class BackupError(Exception):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sales",
     "audit",
     "backups",
+    "privacy",
 ]
 
 MIDDLEWARE = [
