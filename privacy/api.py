@@ -51,9 +51,9 @@ class EraseView(ApiViewMixin, APIView):
         request=None,
         responses={201: OpenApiResponse(description="The erasure report."), 403: ERROR, 404: ERROR, 409: ERROR},
     )
-    def post(self, request, pk):
+    def post(self, request, id):
         model = actions.erasable_model(self.record_type)
-        event = actions.erase(model, int(pk), acting_user=request.user)
+        event = actions.erase(model, int(id), acting_user=request.user)
         return Response(_report_or_404(event.pk), status=status.HTTP_201_CREATED)
 
 
@@ -70,15 +70,15 @@ class ErasureListView(ApiViewMixin, APIView):
 
 class ErasureReportView(ApiViewMixin, APIView):
     @extend_schema(summary="One erasure's report (admins)", tags=TAGS, responses={200: OpenApiResponse(), 404: ERROR})
-    def get(self, request, event_id):
+    def get(self, request, id):
         _require_admin(request)
-        return Response(_report_or_404(int(event_id)))
+        return Response(_report_or_404(int(id)))
 
 
 urlpatterns = [
     *(
         re_path(
-            rf"^{entry.api_prefix}/(?P<pk>{ID_PATTERN})/erase/$",
+            rf"^{entry.api_prefix}/(?P<id>{ID_PATTERN})/erase/$",
             EraseView.as_view(record_type=name),
             name=f"{name}-erase",
         )
@@ -86,5 +86,5 @@ urlpatterns = [
         if entry.erasable and entry.api_prefix
     ),
     re_path(r"^erasures/$", ErasureListView.as_view(), name="erasure-list"),
-    re_path(rf"^erasures/(?P<event_id>{ID_PATTERN})/$", ErasureReportView.as_view(), name="erasure-report"),
+    re_path(rf"^erasures/(?P<id>{ID_PATTERN})/$", ErasureReportView.as_view(), name="erasure-report"),
 ]

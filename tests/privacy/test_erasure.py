@@ -126,7 +126,7 @@ def test_the_ledger_is_applied_again_after_a_restore(tenant, person, in_tenant, 
     for model in (Customer, Contact):
         assert not model.all_objects.filter(pk=person[model]).exists()
         assert values_left(model, person[model]) == 0
-    [erased, again] = events(tenant, AuditEvent.Action.ERASED)
+    [_erased, again] = events(tenant, AuditEvent.Action.ERASED)
     assert again.detail["reapplied"] is True and again.detail["counts"] == {"customer": 1, "contact": 1}
     with activate(tenant, process="tests:restore"):  # nothing came back: nothing to record
         restored_from_backup.send(sender=None, tenant=tenant, customer_id=None, run=None)
