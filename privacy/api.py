@@ -58,7 +58,12 @@ class EraseView(ApiViewMixin, APIView):
 
 
 class ErasureListView(ApiViewMixin, APIView):
-    @extend_schema(summary="The company's erasures (admins)", tags=TAGS, responses={200: OpenApiResponse(), 403: ERROR})
+    @extend_schema(
+        operation_id="erasures_list",
+        summary="The company's erasures (admins)",
+        tags=TAGS,
+        responses={200: OpenApiResponse(), 403: ERROR},
+    )
     def get(self, request):
         _require_admin(request)
         rows = [
@@ -69,7 +74,12 @@ class ErasureListView(ApiViewMixin, APIView):
 
 
 class ErasureReportView(ApiViewMixin, APIView):
-    @extend_schema(summary="One erasure's report (admins)", tags=TAGS, responses={200: OpenApiResponse(), 404: ERROR})
+    @extend_schema(
+        operation_id="erasures_report",
+        summary="One erasure's report (admins)",
+        tags=TAGS,
+        responses={200: OpenApiResponse(), 403: ERROR, 404: ERROR},
+    )
     def get(self, request, id):
         _require_admin(request)
         return Response(_report_or_404(int(id)))
