@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "sales",
     "audit",
     "backups",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,13 @@ class CustomersConfig(AppConfig):
         from customers.models import Contact, Customer, Interaction, Ticket
 
         registry.register(
-            RecordType(Customer, api_prefix="customers", api_viewset="customers.api.viewsets.CustomerViewSet")
+            RecordType(
+                Customer,
+                api_prefix="customers",
+                api_viewset="customers.api.viewsets.CustomerViewSet",
+                personal_fields=("name", "email", "phone", "website", "address", "notes"),
+                erasable=True,
+            )
         )
         registry.register(
             RecordType(
@@ -22,6 +28,8 @@ class CustomersConfig(AppConfig):
                 bin_parents=("customer",),
                 api_prefix="contacts",
                 api_viewset="customers.api.viewsets.ContactViewSet",
+                personal_fields=("name", "title", "email", "phone"),
+                erasable=True,
             )
         )
         registry.register(
@@ -31,6 +39,7 @@ class CustomersConfig(AppConfig):
                 label_field="summary",
                 api_prefix="interactions",
                 api_viewset="customers.api.viewsets.InteractionViewSet",
+                personal_fields=("summary",),
             )
         )
         registry.register(
@@ -41,6 +50,7 @@ class CustomersConfig(AppConfig):
                 rights={**registry.DEFAULT_RIGHTS, Role.SUPPORT: EVERYTHING},  # support works the tickets
                 api_prefix="tickets",
                 api_viewset="customers.api.viewsets.TicketViewSet",
+                personal_fields=("subject", "description"),
             )
         )
         registry.mount_urls("customers/", "customers.urls.customers")

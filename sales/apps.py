@@ -20,6 +20,7 @@ class SalesConfig(AppConfig):
                 rights={**registry.DEFAULT_RIGHTS, Role.SUPPORT: frozenset()},  # support does not see the pipeline
                 api_prefix="opportunities",
                 api_viewset="sales.api.viewsets.OpportunityViewSet",
+                personal_fields=("name", "lost_reason"),
             )
         )
         registry.mount_urls("opportunities/", "sales.urls")

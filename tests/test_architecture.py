@@ -12,8 +12,8 @@ from crm.records.registry import api_resources, cascade_order, record_types
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "crm"
-APPS = ("customers", "sales", "audit", "backups")
-NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "backups")
+APPS = ("customers", "sales", "audit", "backups", "privacy")
+NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "backups", "privacy")
 MAX_MODULE_LINES = 400
 
 

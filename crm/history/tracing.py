@@ -15,6 +15,21 @@ from simple_history.signals import pre_create_historical_record
 from crm.tenancy.context import get_context
 
 DEFAULT_REASONS = {"+": "created", "~": "edited", "-": "deleted"}
+# The reasons the code itself writes. Any other reason may hold what a person typed, and an
+# erasure replaces it (crm.records.erasure).
+SYSTEM_REASONS = frozenset(
+    {
+        *DEFAULT_REASONS.values(),
+        "restored",
+        "reverted",
+        "purged",
+        "erased",
+        "seeded",
+        "retention",
+        "restored from backup",
+        "audit retention",
+    }
+)
 
 
 class HistoryContext(models.Model):

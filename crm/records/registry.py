@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.db import models
 from django.utils.module_loading import import_string
 
 from crm.tenancy.roles import Action, Role
@@ -54,6 +55,11 @@ class RecordType:
     # /api/v1/<api_prefix>/ served by the RecordViewSet at this dotted path.
     api_prefix: str = ""
     api_viewset: str = ""
+    # Fields that hold a person's data (text, or nullable): a purge erases their values from
+    # the record's history rows (crm.records.erasure); docs/privacy.md lists them.
+    personal_fields: tuple[str, ...] = ()
+    # An admin may erase a record of this type at a person's request (privacy/).
+    erasable: bool = False
 
     @property
     def name(self) -> str:
@@ -109,6 +115,10 @@ def register(record_type: RecordType) -> RecordType:
         raise ValueError(f"Two record types are named {name}")
     for fk_name in record_type.bin_parents:
         record_type.model._meta.get_field(fk_name)  # FieldDoesNotExist for a typo, at start-up
+    for field_name in record_type.personal_fields:
+        personal = record_type.model._meta.get_field(field_name)
+        if not (personal.null or isinstance(personal, models.CharField | models.TextField)):
+            raise ValueError(f"{name}.{field_name}: a personal field must be text or nullable, to be erasable")
     _record_types[name] = record_type
     _changed()
     return record_type

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from crm.history.bulk import write_bulk_history
 from crm.records.models import ALIVE
+from crm.records.permissions import end_grants
 from crm.records.registry import cascade_order, child_links, parent_links
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.context import get_context
@@ -49,6 +50,12 @@ class Batch:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+class Counts(dict):
+    """{type name: rows} a restore or purge moved, and how many purge grants it ended."""
+
+    grants_ended: int = 0
 
 
 def type_name(model) -> str:
@@ -130,7 +137,7 @@ BIN_STATE = ("deleted_at", "deleted_by_id", "deletion_batch")
 
 
 @transaction.atomic
-def restore_batch(tenant, batch_id) -> dict[str, int]:
+def restore_batch(tenant, batch_id) -> Counts:
     """Restore every row of one deletion batch; rows deleted in other batches stay deleted."""
     lock_tenant(tenant.pk)
     selection = {
@@ -140,7 +147,7 @@ def restore_batch(tenant, batch_id) -> dict[str, int]:
     return _restore({model: rows for model, rows in selection.items() if rows.exists()}, same_batch=batch_id)
 
 
-def restore_selection(by_model: dict[type, list[int]]) -> dict[str, int]:
+def restore_selection(by_model: dict[type, list[int]]) -> Counts:
     """{model: ids} of deleted rows -> restore them with their same-batch descendants."""
     with transaction.atomic():
         tenants = {
@@ -178,8 +185,11 @@ def _same_batch_descendants(model, roots) -> dict[type, list[int]]:
     return found
 
 
-def _restore(selection: dict[type, models.QuerySet], same_batch=None) -> dict[str, int]:
+def _restore(selection: dict[type, models.QuerySet], same_batch=None) -> Counts:
     """Restore the deleted rows of each queryset, after checking parents and uniqueness.
+
+    A purge grant lasts while its record is in the bin: the grants on restored rows end,
+    so deleting them again needs a new grant.
 
     Raises RestoreConflict (and changes nothing) when a row's parent stays in
     the bin or an alive row now holds one of its unique values. Runs inside
@@ -189,13 +199,17 @@ def _restore(selection: dict[type, models.QuerySet], same_batch=None) -> dict[st
     for model, rows in selection.items():
         _check_parents_alive(model, rows, selection, same_batch)
         _check_unique(model, rows)
-    counts = {}
+    counts = Counts()
     for model, rows in selection.items():
+        restored = list(rows.values_list("tenant_id", "pk"))
         write_bulk_history(model, rows, "~", "restored", cleared=BIN_STATE)
         counts[type_name(model)] = model.all_objects.filter(pk__in=rows.values("pk")).update(
             deleted_at=None, deleted_by=None, deletion_batch=None
         )
-    return {label: count for label, count in counts.items() if count}
+        counts.grants_ended += end_grants(model, {tenant for tenant, _pk in restored}, [pk for _t, pk in restored])
+    for label in [label for label, count in counts.items() if not count]:
+        del counts[label]
+    return counts
 
 
 def _check_parents_alive(model, rows, selection, same_batch):

@@ -179,10 +179,11 @@ def restore(items: list[Item], *, acting_user) -> dict[str, int]:
             raise _nothing_left()
         if len(present) == 1:
             [(model, ids)] = present.items()
-            _audit(AuditEvent.Action.RESTORE, model, ids, counts=counts)
+            _audit(AuditEvent.Action.RESTORE, model, ids, counts=dict(counts), **chunks.ended(counts))
         else:
             ids_by_type = {model._meta.model_name: ids[:IDS_IN_EVENT] for model, ids in present.items()}
-            audit(AuditEvent.Action.RESTORE, count=sum(counts.values()), detail={"ids": ids_by_type, "counts": counts})
+            detail = {"ids": ids_by_type, "counts": dict(counts), **chunks.ended(counts)}
+            audit(AuditEvent.Action.RESTORE, count=sum(counts.values()), detail=detail)
     return counts
 
 
@@ -208,7 +209,8 @@ def restore_batch(batch_id, *, acting_user) -> dict[str, int]:
         counts = softdelete.restore_batch(current_tenant(), batch_id)
         if not counts:
             raise _nothing_left()
-        audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail={"counts": counts})
+        detail = {"counts": dict(counts), **chunks.ended(counts)}
+        audit(AuditEvent.Action.RESTORE, batch=batch_id, count=sum(counts.values()), detail=detail)
     return counts
 
 

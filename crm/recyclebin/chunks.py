@@ -54,9 +54,14 @@ def purge_chunk(model, tenant_id, ids, *, event: str, **detail) -> dict[str, int
             object_type=model._meta.model_name,
             object_id=present[0] if len(present) == 1 else "",
             count=sum(counts.values()),
-            detail={"ids": present[:IDS_IN_EVENT], "counts": counts, **detail},
+            detail={"ids": present[:IDS_IN_EVENT], "counts": dict(counts), **ended(counts), **detail},
         )
     return counts
+
+
+def ended(counts) -> dict:
+    """The audit detail of the purge grants a restore or purge ended (nothing when none)."""
+    return {"grants_ended": counts.grants_ended} if getattr(counts, "grants_ended", 0) else {}
 
 
 def record_stopped_by_hold(tenant_id, attempted: str) -> None:

@@ -21,6 +21,8 @@ from backups.models import Backup, RestoreRun
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
+from customers.models import Customer
+from privacy.actions import erase
 
 RESOURCES = {
     "customers": "customer",
@@ -74,8 +76,9 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     add_member(other_records.tenant, api.user.username, role="admin", acting_user=None)
     mine = records.customer()
     alive, deleted, batch, history_ids = make_tenant_b(other_records)
-    b_event = AuditEvent.objects.filter(tenant=other_records.tenant).first()
     b_user = other_records.actor
+    with activate(other_records.tenant, user=b_user):  # B's event: an erasure, which has a report too
+        b_event = erase(Customer, other_records.customer().pk, acting_user=b_user)
     # Backups are of the whole database (no tenant); a restore run belongs to one tenant.
     backup = Backup.objects.create(status=Backup.Status.GOOD, started_at=timezone.now(), path="/nonexistent.dump")
     b_run = RestoreRun.objects.create(
@@ -175,6 +178,13 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
     if resource == "whoami":
         yield template, None, "whoami"
         return
+    if resource == "erasures":
+        if template == "/api/v1/erasures/":
+            yield template, None, "list"
+        else:
+            for pk in (b_event.pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
+        return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
@@ -198,6 +208,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert (row["type"], row["id"]) not in b_ids, where
             elif "seq" in row:  # an audit event
                 assert row["id"] not in b_events, where
+            elif "event_id" in row:  # an erasure
+                assert row["event_id"] not in b_events, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores
                 assert not ("scope" in row and row["id"] == b_run.pk), where
             else:
