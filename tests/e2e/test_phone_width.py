@@ -20,6 +20,13 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
 PAGE_WIDTH = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+# The innermost elements reaching past the screen's right edge, to say what to fix.
+SPILLING = """(width) => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width + 1 && ![...e.children].some(
+        c => c.getBoundingClientRect().right > width + 1))
+    .slice(0, 3)
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+              + ' "' + (e.textContent || '').trim().slice(0, 40) + '"')"""
 
 
 @pytest.fixture
@@ -31,11 +38,11 @@ def demo_pages(transactional_db):
     admin.save(update_fields=["is_staff"])
     with activate(tenant, user=admin, process="tests"):
         customer = Customer.objects.filter(contacts__isnull=False, interactions__isnull=False).first()
+        binned = Customer.objects.exclude(pk=customer.pk).first()
+        recyclebin.delete(Customer.objects.filter(pk=binned.pk), acting_user=admin)
         contact = Contact.objects.first()
         interaction = Interaction.objects.first()
         ticket, opportunity = Ticket.objects.first(), Opportunity.objects.first()
-        binned = Customer.objects.exclude(pk=customer.pk).first()
-        recyclebin.delete(Customer.objects.filter(pk=binned.pk), acting_user=admin)
     return [
         "/",
         "/accounts/company/",
@@ -73,7 +80,9 @@ def too_wide(page, url) -> str | None:
     response = page.goto(url)
     assert response.status == 200, f"{url}: {response.status}"
     width = page.evaluate(PAGE_WIDTH)
-    return f"{url}: {width} px" if width > PHONE["width"] else None
+    if width <= PHONE["width"]:
+        return None
+    return f"{url}: {width} px ({'; '.join(page.evaluate(SPILLING, PHONE['width']))})"
 
 
 def test_every_page_fits_a_phone(browser, live_server, demo_pages):
