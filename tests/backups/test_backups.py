@@ -16,9 +16,10 @@ from django.db import connection
 
 from backups import postgres
 from backups.drills import drill
-from backups.dump import LOCK_KEY, sha256_of, take_backup
+from backups.dump import LOCK_KEY, take_backup
 from backups.models import Backup, RestoreRun
 from backups.restore import restore_customer, restore_database
+from backups.storage import sha256_of
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate

@@ -9,25 +9,37 @@ from celery.contrib.testing.worker import start_worker
 
 from backups.models import Backup
 from backups.retention import Policy, apply_retention
+from backups.storage import sha256_of
 from crm.celery import app
 
 POLICY = Policy(daily=7, weekly=4, monthly=12, newest=3)
 START = datetime(2025, 1, 1, 2, 0, tzinfo=UTC)
 
 
+def good_backup_file(directory, when, **values) -> Backup:
+    """A good Backup row with its dump and manifest in BACKUP_DIR, as take_backup names and records them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    row = Backup.objects.create(started_at=when, status=Backup.Status.GOOD, **values)
+    path = directory / f"crm-{when:%Y%m%dT%H%M%SZ}-{row.pk}.dump"
+    path.write_bytes(f"dump {row.pk}".encode())
+    path.with_suffix(".json").write_text("{}")
+    digest, size = sha256_of(path)
+    Backup.objects.filter(pk=row.pk).update(path=str(path), sha256=digest, size=size)
+    row.refresh_from_db()
+    return row
+
+
 def simulate(days, tmp_path, settings):
     """One nightly run a day, about one in six failing, retention after every good run."""
     settings.TIME_ZONE = "UTC"
+    settings.BACKUP_DIR = tmp_path
     rng = random.Random(400)
     for day in range(days):
         when = START + timedelta(days=day)
         if rng.random() < 1 / 6:
             Backup.objects.create(started_at=when, status=Backup.Status.FAILED, error="simulated failure")
             continue
-        path = tmp_path / f"b{day}.dump"
-        path.write_bytes(b"dump")
-        path.with_suffix(".json").write_text("{}")
-        Backup.objects.create(started_at=when, status=Backup.Status.GOOD, path=str(path))
+        good_backup_file(tmp_path, when)
         apply_retention(POLICY)
 
 
