@@ -35,6 +35,10 @@ TAG = 16
 INFO = b"crm backup v1"
 
 
+class KeyProblem(BackupError):
+    """The key is missing, malformed or not the one a file was written with: not the file's fault."""
+
+
 def configured_key() -> bytes | None:
     """The 32-byte key from the settings (None: backups are not encrypted); BackupError when malformed."""
     text = settings.BACKUP_ENCRYPTION_KEY
@@ -42,7 +46,7 @@ def configured_key() -> bytes | None:
         try:
             text = Path(settings.BACKUP_ENCRYPTION_KEY_FILE).read_text().strip()
         except OSError as error:
-            raise BackupError(f"Cannot read BACKUP_ENCRYPTION_KEY_FILE: {error.strerror} ({error.filename})") from None
+            raise KeyProblem(f"Cannot read BACKUP_ENCRYPTION_KEY_FILE: {error.strerror} ({error.filename})") from None
     if not text:
         return None
     try:
@@ -50,7 +54,7 @@ def configured_key() -> bytes | None:
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:
-        raise BackupError("The backup encryption key must be 32 bytes in URL-safe base64 (44 characters).")
+        raise KeyProblem("The backup encryption key must be 32 bytes in URL-safe base64 (44 characters).")
     return key
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.events import record as audit
 from audit.models import AuditEvent
 from backups import postgres, storage
+from backups.crypto import KeyProblem
 from backups.models import Backup, RestoreDrill
 from backups.postgres import BackupError
 from backups.restore import good_backup
@@ -51,7 +52,8 @@ def drill(backup: Backup | None = None) -> RestoreDrill:
                 storage.mark_bad(backup, f"restore drill {run.pk}: {len(run.mismatches)} row counts differ")
     except BackupError as error:
         run.passed, run.error = False, str(error)
-        storage.mark_bad(backup, f"restore drill {run.pk}: {error}")
+        if not isinstance(error, KeyProblem):  # a wrong key is not the file's fault
+            storage.mark_bad(backup, f"restore drill {run.pk}: {error}")
     finally:
         _lock(run.pk, "pg_advisory_unlock")
     run.finished_at = timezone.now()

@@ -132,14 +132,14 @@ def _plain(path: Path, backup: Backup):
         return
     key = crypto.configured_key()
     if key is None:
-        raise BackupError(f"Backup {backup.pk} is encrypted: set BACKUP_ENCRYPTION_KEY to restore it.")
+        raise crypto.KeyProblem(f"Backup {backup.pk} is encrypted: set BACKUP_ENCRYPTION_KEY to restore it.")
     with _temporary(private_directory(backup_dir())) as plain:
         try:
             with path.open("rb") as source, private_file(plain) as target:
                 digest = crypto.decrypt(source, target, key)
         except BackupError as error:
             if not problem(path, backup):  # the file is intact: the key is wrong
-                raise
+                raise crypto.KeyProblem(str(error)) from None
             raise Unusable(f"{path}: {error}") from None
         if digest != backup.sha256:
             raise Unusable(f"checksum differs: {path}")
