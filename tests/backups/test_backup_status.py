@@ -23,12 +23,11 @@ from backups.models import Backup, RestoreDrill
 from backups.restore import good_backup, restore_database
 from backups.retention import Policy, apply_retention
 from backups.storage import sha256_of
-from tests.backups.test_retention_and_schedule import good_backup_file
+from tests.backups.helpers import KEY, good_backup_file
 from tests.conftest import login
 from tests.factories import RecordMaker, make_member, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
 @pytest.fixture(autouse=True)

@@ -9,24 +9,11 @@ from celery.contrib.testing.worker import start_worker
 
 from backups.models import Backup
 from backups.retention import Policy, apply_retention
-from backups.storage import sha256_of
 from crm.celery import app
+from tests.backups.helpers import good_backup_file
 
 POLICY = Policy(daily=7, weekly=4, monthly=12, newest=3)
 START = datetime(2025, 1, 1, 2, 0, tzinfo=UTC)
-
-
-def good_backup_file(directory, when, **values) -> Backup:
-    """A good Backup row with its dump and manifest in BACKUP_DIR, as take_backup names and records them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    row = Backup.objects.create(started_at=when, status=Backup.Status.GOOD, **values)
-    path = directory / f"crm-{when:%Y%m%dT%H%M%SZ}-{row.pk}.dump"
-    path.write_bytes(f"dump {row.pk}".encode())
-    path.with_suffix(".json").write_text("{}")
-    digest, size = sha256_of(path)
-    Backup.objects.filter(pk=row.pk).update(path=str(path), sha256=digest, size=size)
-    row.refresh_from_db()
-    return row
 
 
 def simulate(days, tmp_path, settings):
