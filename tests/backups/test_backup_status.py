@@ -25,26 +25,9 @@ from backups.retention import Policy, apply_retention
 from backups.storage import sha256_of
 from tests.backups.helpers import KEY, good_backup_file
 from tests.conftest import login
-from tests.factories import RecordMaker, make_member, make_tenant
+from tests.factories import make_member, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    settings.BACKUP_ENCRYPTION_KEY = ""
-    settings.BACKUP_COPY_TO = ""
-    return settings.BACKUP_DIR
-
-
-@pytest.fixture
-def company():
-    tenant = make_tenant("status")
-    maker = RecordMaker(tenant, make_member(tenant, "status-admin", role="admin"))
-    for n in range(2):
-        maker.contact(maker.customer(name=f"customer {n}"))
-    return tenant
 
 
 def corrupt(path: Path) -> None:

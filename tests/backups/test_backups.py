@@ -29,12 +29,6 @@ from tests.factories import RecordMaker, make_member, make_tenant
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    return settings.BACKUP_DIR
-
-
 @pytest.fixture
 def two_tenants():
     data = {}

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,31 +18,9 @@ from backups.models import Backup, RestoreDrill
 from backups.sweep import sweep
 from backups.tasks import sweep_dead_work
 from tests.backups.helpers import KEY
-from tests.factories import RecordMaker, make_member, make_tenant
-from tests.test_retention_resume import ROOT, database_url, other_session, waiting_on_a_lock
+from tests.test_retention_resume import ROOT, database_url, other_session, wait_until, waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    return settings.BACKUP_DIR
-
-
-@pytest.fixture
-def company():
-    tenant = make_tenant("sweep")
-    maker = RecordMaker(tenant, make_member(tenant, "sweep-admin", role="admin"))
-    maker.contact(maker.customer(name="customer"))
-    return tenant
-
-
-def wait_until(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
 
 
 def worker(code: str, backup_dir: Path, **environment) -> subprocess.Popen:
