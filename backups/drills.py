@@ -3,7 +3,11 @@
 A backup is only proven restorable by restoring it. The weekly drill
 (tasks.restore_drill, `manage.py verify_backups`) restores the newest good
 backup into a throw-away database, counts its rows per table and tenant, and
-compares them with the counts the manifest recorded at backup time.
+compares them with the counts the manifest recorded at backup time. A drill
+that fails because of the file (it does not match its checksum, does not
+restore, or its counts differ) marks the backup bad; one that fails because the
+worker died or the encryption key is wrong does not. A running drill holds an
+advisory lock on its id, so backups.sweep can tell a dead one from a live one.
 """
 
 from __future__ import annotations
