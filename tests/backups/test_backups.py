@@ -98,7 +98,7 @@ def test_backup_now_prints_the_backup_as_its_last_line(two_tenants, capsys):
 
 def test_a_restored_backup_equals_its_source(two_tenants):
     backup = take_backup()
-    target = "crm_restore_check"
+    target = f"crm_restore_check_{os.getpid()}"  # other test runs share the server
     postgres.drop_database(target)
     try:
         run = restore_database(backup, target)
