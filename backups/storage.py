@@ -183,15 +183,20 @@ def present(backup: Backup) -> bool:
     return any(location and (is_remote(location) or Path(location).exists()) for location in locations)
 
 
+def location_problems(backup: Backup):
+    """(location, why its file does not match `backup`'s checksum, "" when it does) for each of its files."""
+    for location in (backup.path, backup.copy_location):
+        if location:
+            yield location, remote_problem(location, backup) if is_remote(location) else problem(Path(location), backup)
+
+
 def verify(backup: Backup) -> str:
     """Why no copy of `backup` matches its checksum ("" when one does). Reads, decrypts nothing."""
     problems = []
-    for location in (backup.path, backup.copy_location):
-        if location:
-            reason = remote_problem(location, backup) if is_remote(location) else problem(Path(location), backup)
-            if not reason:
-                return ""
-            problems.append(reason)
+    for _location, reason in location_problems(backup):
+        if not reason:
+            return ""
+        problems.append(reason)
     return "; ".join(problems) or "no file recorded"
 
 

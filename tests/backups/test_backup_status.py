@@ -236,7 +236,7 @@ def test_the_key_can_come_from_a_file(company, settings, tmp_path):
     assert drill(backup).passed
 
 
-def test_a_second_copy_is_made_shown_and_used_when_the_file_is_gone(company, settings, tmp_path):
+def test_a_second_copy_is_made_shown_and_used_when_the_file_is_gone(company, settings, tmp_path, capsys):
     settings.BACKUP_COPY_TO = str(tmp_path / "elsewhere")
     settings.BACKUP_ENCRYPTION_KEY = KEY
     backup = take_backup()
@@ -249,6 +249,7 @@ def test_a_second_copy_is_made_shown_and_used_when_the_file_is_gone(company, set
     assert good_backup(backup.pk) == backup
     assert drill(backup).passed
     call_command("check_backups")
+    assert capsys.readouterr().out.startswith(f"DAMAGED: backup {backup.pk}: file missing")
     backup.refresh_from_db()
     assert backup.status == Backup.Status.GOOD
 

@@ -7,6 +7,8 @@ class Command(CrmCommand):
 
     def handle(self, **options):
         report = check_backups()
+        for backup_id, reason in sorted(report.damaged.items()):
+            self.stdout.write(f"DAMAGED: backup {backup_id}: {reason}; the other copy is intact")
         for backup_id, reason in sorted(report.bad.items()):
             self.stdout.write(f"BAD: backup {backup_id}: {reason}")
         if report.bad:
