@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import uuid
 from functools import partial
-from pathlib import Path
 
 import psycopg2
 from django.conf import settings
@@ -34,7 +33,7 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import access, postgres, tasks
+from backups import access, postgres, storage, tasks
 from backups.dump import BackupBusy, backup_running, take_backup
 from backups.models import Backup, RestoreRun
 from backups.restore import QUEUED, mark_stale_restores
@@ -119,9 +118,13 @@ def unrestorable(backup: Backup, *, in_place: bool) -> str:
         return _(
             "Backup #%(id)s was removed by the retention policy and its file no longer exists. Choose a newer backup."
         ) % {"id": backup.pk}
+    if backup.status == Backup.Status.BAD:
+        return _(
+            "Backup #%(id)s failed verification (its file is missing, unreadable or changed). Choose another backup."
+        ) % {"id": backup.pk}
     if backup.status != Backup.Status.GOOD:
         return _("Backup #%(id)s is still running; wait until it is good.") % {"id": backup.pk}
-    if not backup.path or not Path(backup.path).exists():
+    if not storage.present(backup):
         return _("The file of backup #%(id)s is missing. Choose another backup.") % {"id": backup.pk}
     if in_place and backup.manifest.get("migrations") != postgres.applied_migrations():
         return _(

@@ -2,10 +2,14 @@
 
 1. pg_dump (custom format) wrote the file itself (-f: no pipe can hide its exit code),
    under a temporary name, from an exported snapshot shared with the row counts;
-2. the file was fsynced, `pg_restore --list` read it, its sha256 was taken;
+2. the file was fsynced and `pg_restore --list` read it; it was then encrypted when
+   BACKUP_ENCRYPTION_KEY is set (backups.crypto), and the sha256 taken of what is stored;
 3. a manifest (time, size, duration, versions, migrations, row counts per table
    per tenant) was written and fsynced next to it;
-4. both were renamed atomically to their final names and the directory fsynced.
+4. both were renamed atomically to their final names and the directory fsynced;
+   all of them mode 0600 in a 0700 directory (backups.storage).
+5. With BACKUP_COPY_TO set, both are copied there and the copy checked (a failed copy
+   leaves the backup good, without a copy; the hourly check tries again).
 
 Anything else leaves the Backup row failed with the reason and no file under
 a final name. One backup runs at a time: a session-level advisory lock held
@@ -14,8 +18,8 @@ by this connection, released by PostgreSQL itself if the worker dies.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -23,20 +27,20 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
 from audit.heads import chain_heads
 from audit.models import AuditEvent
-from backups import postgres
+from backups import crypto, postgres, storage
 from backups.models import Backup
 from backups.postgres import BackupError
+from backups.storage import backup_dir, fsync_file, private_directory, private_file
 
+log = logging.getLogger(__name__)
 LOCK_KEY = (0x42414B55, 1)  # "BAKU", 1: one backup at a time
 PARTIAL_SUFFIX = ".partial"
-CHUNK = 1024 * 1024
 
 
 class BackupBusy(BackupError):
@@ -69,12 +73,16 @@ def backup_running() -> bool:
 
 
 def mark_stale_runs() -> int:
-    """Runs still "running" while nobody holds the lock belong to a dead worker: mark them failed."""
+    """Runs still "running" while nobody holds the lock belong to a dead worker: mark them failed, and
+    delete the partial files they left (in BACKUP_DIR and BACKUP_COPY_TO)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY)
         if not cursor.fetchone()[0]:
             return 0
         try:
+            for directory in (backup_dir(), *([Path(storage.copy_target())] if storage.copy_directory() else [])):
+                for leftover in directory.glob(f".crm-*{PARTIAL_SUFFIX}"):
+                    leftover.unlink(missing_ok=True)
             return Backup.objects.filter(status=Backup.Status.RUNNING).update(
                 status=Backup.Status.FAILED,
                 finished_at=timezone.now(),
@@ -82,10 +90,6 @@ def mark_stale_runs() -> int:
             )
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
-
-
-def backup_dir() -> Path:
-    return Path(settings.BACKUP_DIR)
 
 
 def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
@@ -102,41 +106,46 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
             created_by=user if getattr(user, "pk", None) else None,
         )
         started = time.monotonic()
-        partial = manifest_partial = None
+        partial = sealed = manifest_partial = None
         try:
-            directory = backup_dir()
-            directory.mkdir(parents=True, exist_ok=True)
+            directory = private_directory(backup_dir())
             stem = f"crm-{backup.started_at:%Y%m%dT%H%M%SZ}-{backup.pk}"
             partial = directory / f".{stem}.dump{PARTIAL_SUFFIX}"
+            sealed = directory / f".{stem}.sealed{PARTIAL_SUFFIX}"
             manifest_partial = directory / f".{stem}.json{PARTIAL_SUFFIX}"
+            private_file(partial).close()  # pg_dump writes into it and keeps its mode
             counts, migrations = dump_to(partial, backup)
             _progress(backup, "verifying")
             fsync_file(partial)
             postgres.run([postgres.binary("pg_restore"), "--list", str(partial)])
-            digest, size = sha256_of(partial)
+            digest, size = storage.seal(partial, sealed)  # encrypted at rest when a key is set
+            fsync_file(sealed)
             manifest = {
                 "backup_id": backup.pk,
                 "created_at": backup.started_at.isoformat(),
                 "duration_seconds": round(time.monotonic() - started, 3),
                 "size": size,
                 "sha256": digest,
+                "encrypted": crypto.configured_key() is not None,
                 "server_version": postgres.server_version(),
                 "pg_dump_version": postgres.version_of("pg_dump"),
                 "migrations": migrations,
                 "row_counts": counts,
                 "audit_heads": chain_heads(),  # each audit chain's last event, kept outside the database
             }
-            manifest_partial.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            with private_file(manifest_partial) as handle:
+                handle.write(json.dumps(manifest, indent=1, sort_keys=True).encode())
             fsync_file(manifest_partial)
             final = directory / f"{stem}.dump"
-            os.replace(partial, final)
+            os.replace(sealed, final)
             os.replace(manifest_partial, directory / f"{stem}.json")
             fsync_file(directory)
         except Exception as error:
-            for leftover in (partial, manifest_partial):
+            for leftover in (partial, sealed, manifest_partial):
                 if leftover is not None:
                     leftover.unlink(missing_ok=True)
             return _finish(backup, started, status=Backup.Status.FAILED, error=_reason(error))
+        backup.path, backup.size, backup.sha256 = str(final), size, digest
         return _finish(
             backup,
             started,
@@ -145,7 +154,20 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
             size=size,
             sha256=digest,
             manifest=manifest,
+            copy_location=second_copy(backup),
         )
+
+
+def second_copy(backup: Backup) -> str:
+    """Where the second copy of a good backup went ("" if none is configured or copying failed: the
+    hourly check tries again)."""
+    if not storage.copy_target():
+        return ""
+    try:
+        return storage.copy_out(backup)
+    except (BackupError, OSError) as error:
+        log.error("backup %s: the second copy failed: %s", backup.pk, _reason(error))
+        return ""
 
 
 def dump_to(path: Path, backup: Backup):
@@ -203,21 +225,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, OSError):
         return f"{error.strerror or error} ({error.filename})" if error.filename else str(error)
     return f"{type(error).__name__}: {error}"
-
-
-def fsync_file(path: Path) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-    descriptor = os.open(path, flags)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size

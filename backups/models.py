@@ -11,6 +11,7 @@ class Backup(models.Model):
         GOOD = "good", _("good")
         FAILED = "failed", _("failed")
         PRUNED = "pruned", _("removed by retention")
+        BAD = "bad", _("failed verification")
 
     class Kind(models.TextChoices):
         SCHEDULED = "scheduled", _("scheduled")
@@ -29,6 +30,8 @@ class Backup(models.Model):
     manifest = models.JSONField(_("manifest"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    copy_location = models.CharField(_("second copy"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

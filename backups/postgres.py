@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 import subprocess
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -161,15 +164,80 @@ def restore_into(dump: Path, database: str, *, jobs: int = 2) -> None:
     )
 
 
+# -- claims: what a live process owns outside the database ------------------------------
+#
+# A scratch database, or a decrypted copy of a backup, lives only while its process does.
+# The process holds a session-level advisory lock named after it, taken before the thing
+# exists, in the server's "postgres" database (advisory locks are per database, and
+# scratch databases are shared by every database on the server). A dead process's
+# session ends and so does its lock: backups.sweep removes what has no holder.
+
+CLAIM_NAMESPACE = 0x53435243  # "SCRC"
+SCRATCH_NAME = re.compile(r"^crm_(drill|restore)_[0-9a-f]{16}$")
+
+
+def _claim_key(name: str) -> int:
+    return zlib.crc32(name.encode()) - 2**31  # a signed 32-bit int; a collision only makes the sweep wait
+
+
+@contextmanager
+def claim(name: str):
+    """Hold `name`'s claim for the duration of the block."""
+    session = connect("postgres")
+    session.autocommit = True
+    try:
+        with session.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CLAIM_NAMESPACE, _claim_key(name)])
+        yield
+    finally:
+        session.close()
+
+
+@contextmanager
+def unclaimed(names):
+    """The subset of `names` nobody claims, claimed by this block while it runs (so nobody can take them)."""
+    session = connect("postgres")
+    session.autocommit = True
+    free = []
+    try:
+        with session.cursor() as cursor:
+            for name in names:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CLAIM_NAMESPACE, _claim_key(name)])
+                if cursor.fetchone()[0]:
+                    free.append(name)
+        yield free
+    finally:
+        session.close()
+
+
+def scratch_databases() -> list[str]:
+    """The scratch databases on the server (of every process, live or dead)."""
+    admin = connect("postgres")
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT datname FROM pg_database ORDER BY 1")
+            return [name for (name,) in cursor.fetchall() if SCRATCH_NAME.match(name)]
+    finally:
+        admin.close()
+
+
+def drop_dead_scratch_databases() -> list[str]:
+    """Drop the scratch databases whose process is gone; returns their names."""
+    with unclaimed(scratch_databases()) as dead:
+        for name in dead:
+            drop_database(name)
+    return dead
+
+
 @contextmanager
 def scratch_database(dump: Path, prefix: str):
-    """A throw-away database restored from `dump`, dropped afterwards whatever happens."""
-    import uuid
-
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    create_database(name)
-    try:
-        restore_into(dump, name)
-        yield name
-    finally:
-        drop_database(name)
+    """A throw-away database restored from `dump`, dropped afterwards whatever happens (or by the sweep,
+    if this process dies first)."""
+    name = f"{prefix}_{secrets.token_hex(8)}"
+    with claim(name):
+        create_database(name)
+        try:
+            restore_into(dump, name)
+            yield name
+        finally:
+            drop_database(name)

@@ -33,6 +33,7 @@ STATUS_COLOURS = {
     Backup.Status.GOOD: "success",
     Backup.Status.FAILED: "danger",
     Backup.Status.PRUNED: "secondary",
+    Backup.Status.BAD: "danger",
     Backup.Status.RUNNING: "info",
     RestoreRun.Status.DONE: "success",
     RestoreRun.Status.REFUSED: "warning",

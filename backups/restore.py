@@ -17,7 +17,6 @@ import logging
 import threading
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 
 import psycopg2
 from django.conf import settings
@@ -26,7 +25,7 @@ from django.utils import timezone
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from backups import inplace, postgres
+from backups import inplace, postgres, storage
 from backups.dump import take_backup
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
@@ -41,7 +40,7 @@ def good_backup(backup_id=None) -> Backup:
     backup = backups.filter(pk=backup_id).first() if backup_id else backups.order_by("-started_at", "-id").first()
     if backup is None:
         raise BackupError(f"No good backup {backup_id}" if backup_id else "There is no good backup yet.")
-    if not Path(backup.path).exists():
+    if not storage.present(backup):
         raise BackupError(f"The file of backup {backup.pk} is missing: {backup.path}")
     return backup
 
@@ -65,7 +64,8 @@ def restore_database(backup: Backup, database: str, user=None, run: RestoreRun |
         _phase(run, "creating the database")
         postgres.create_database(database)
         _phase(run, "restoring into the new database")
-        postgres.restore_into(Path(backup.path), database)
+        with storage.readable(backup) as dump:
+            postgres.restore_into(dump, database)
     except RESTORE_ERRORS as error:
         return _end(run, RestoreRun.Status.FAILED, error=reason_of(error))
     return _end(run, RestoreRun.Status.DONE)
@@ -99,7 +99,7 @@ def restore_tenant(backup: Backup, tenant, user=None, run: RestoreRun | None = N
             raise BackupError(f"The safety backup failed, nothing was restored: {safety.error}")
         run.safety_backup = safety
         _phase(run, "restoring into a scratch database")
-        with postgres.scratch_database(Path(backup.path), "crm_restore") as scratch:
+        with storage.readable(backup) as dump, postgres.scratch_database(dump, "crm_restore") as scratch:
             _phase(run, "replacing the company's rows")
             with scratch_cursor(scratch) as cursor:
                 report = inplace.replace_company(cursor, tenant, run, user)
@@ -138,7 +138,8 @@ def restore_customer(backup: Backup, tenant, customer_id: int, user=None, run: R
     try:
         _phase(run, "restoring into a scratch database")
         with (
-            postgres.scratch_database(Path(backup.path), "crm_restore") as scratch,
+            storage.readable(backup) as dump,
+            postgres.scratch_database(dump, "crm_restore") as scratch,
             scratch_cursor(scratch) as cursor,
         ):
             _phase(run, "checking for conflicts")

@@ -2,19 +2,30 @@
 
 Keeps the newest good backup of each of the last `daily` days, `weekly` ISO
 weeks and `monthly` months that have one, plus the newest `newest` good
-backups whatever their dates. Failed runs never count and never cause a good
-backup to be deleted.
+backups whatever their dates, and always the newest backup a restore drill
+passed. Only backups whose file is there with its recorded checksum count: one
+that fails the check is marked bad (never restored, never counted) and kept for
+inspection. Failed runs never count and never cause a good backup to be deleted.
+
+Safety backups taken before a restore are not part of the rotation: each is kept
+for at least the longest recycle-bin retention of any company, and none is
+removed while any company has legal hold on.
+
+Retention deletes only files backups made (storage.delete_files).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
-from backups.models import Backup
+from backups import storage
+from backups.models import Backup, RestoreDrill
+from crm.tenancy.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -63,12 +74,41 @@ def _month(when):
 def apply_retention(policy: Policy | None = None) -> list[int]:
     """Delete the files of good backups outside the policy; returns their ids."""
     policy = policy or Policy.from_settings()
-    good = list(Backup.objects.filter(status=Backup.Status.GOOD).values_list("id", "started_at"))
-    keep = to_keep(good, policy)
-    pruned = []
-    for backup in Backup.objects.filter(status=Backup.Status.GOOD).exclude(id__in=keep).order_by("started_at"):
-        for path in (Path(backup.path), Path(backup.path).with_suffix(".json")):
-            path.unlink(missing_ok=True)
-        Backup.objects.filter(pk=backup.pk).update(status=Backup.Status.PRUNED)
-        pruned.append(backup.pk)
-    return pruned
+    rotated = Backup.objects.filter(status=Backup.Status.GOOD).exclude(kind=Backup.Kind.PRE_RESTORE)
+    intact = [backup for backup in rotated.order_by("-started_at", "-id") if _intact(backup)]
+    keep = to_keep([(backup.pk, backup.started_at) for backup in intact], policy)
+    drilled = intact_drilled(intact)
+    if drilled is not None:
+        keep.add(drilled)
+    expired = [backup for backup in intact if backup.pk not in keep] + expired_safety_backups()
+    return [backup.pk for backup in sorted(expired, key=lambda b: b.started_at) if _prune(backup)]
+
+
+def _intact(backup: Backup) -> bool:
+    reason = storage.verify(backup)
+    if reason:
+        storage.mark_bad(backup, reason)
+    return not reason
+
+
+def intact_drilled(intact: list[Backup]) -> int | None:
+    """The newest of `intact` a restore drill passed."""
+    drilled = RestoreDrill.objects.filter(backup__in=intact, passed=True).order_by("-backup__started_at", "-backup_id")
+    return drilled.values_list("backup_id", flat=True).first()
+
+
+def expired_safety_backups() -> list[Backup]:
+    """Safety backups older than the longest bin retention; none while any company has legal hold on."""
+    if Tenant.objects.filter(legal_hold=True).exists():
+        return []
+    days = Tenant.objects.aggregate(longest=Max("retention_days"))["longest"] or 0
+    cutoff = timezone.now() - timedelta(days=max(days, 1))
+    return list(Backup.objects.filter(kind=Backup.Kind.PRE_RESTORE, status=Backup.Status.GOOD, started_at__lt=cutoff))
+
+
+def _prune(backup: Backup) -> bool:
+    # The status first: from here on nothing restores from it or checks it.
+    if not Backup.objects.filter(pk=backup.pk, status=Backup.Status.GOOD).update(status=Backup.Status.PRUNED):
+        return False
+    storage.delete_files(backup)
+    return True

@@ -3,14 +3,14 @@ backups and restores queued by backups.actions, which run here so a request neve
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from backups import actions
+from backups import actions, checks
 from backups.drills import drill
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
@@ -25,6 +25,7 @@ from backups.restore import (
     restore_database,
     restore_tenant,
 )
+from backups.sweep import sweep
 from crm.celery import app as celery_app
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.context import activate
@@ -60,6 +61,23 @@ def restore_drill() -> bool:
         result = drill()
         log.info("restore drill of backup %s: %s", result.backup_id, "passed" if result.passed else "FAILED")
         return bool(result.passed)
+
+
+@shared_task
+def check_backups() -> dict:
+    """Hourly: every good backup's file is there with its checksum (else it is marked bad)."""
+    with activate(None, process="celery:check_backups"):
+        report = checks.check_backups()
+        if report.bad:
+            log.error("backups failed verification: %s", report.bad)
+        return {"checked": len(report.checked), "bad": sorted(report.bad)}
+
+
+@shared_task
+def sweep_dead_work() -> dict:
+    """Every few minutes: fail the backups, restores and drills whose worker died; drop what they left."""
+    with activate(None, process="celery:sweep"):
+        return asdict(sweep())
 
 
 @receiver(post_save, sender=Backup, dispatch_uid="backups.tasks.announce_backup")

@@ -286,8 +286,8 @@ def single_update(ctx: Context) -> list[Result]:
 
 def backup_and_drill(ctx: Context) -> list[Result]:
     from backups import postgres
+    from backups.drills import drill
     from backups.dump import take_backup
-    from backups.restore import drill
 
     directory = Path(tempfile.mkdtemp(prefix="crm-bench-backups-"))
     settings.BACKUP_DIR = directory
@@ -324,6 +324,48 @@ def backup_and_drill(ctx: Context) -> list[Result]:
     return [backup, restore]
 
 
+def backup_encryption(ctx: Context) -> list[Result]:
+    """A backup encrypted at rest (BACKUP_ENCRYPTION_KEY) against the same backup stored plain."""
+    import base64
+    import os
+
+    from backups.dump import take_backup
+
+    directory = Path(tempfile.mkdtemp(prefix="crm-bench-encryption-"))
+    settings.BACKUP_DIR = directory
+    sizes = []
+
+    def backup(key: str):
+        def run():
+            settings.BACKUP_ENCRYPTION_KEY = key
+            taken = take_backup()
+            if taken.status != "good":
+                raise RuntimeError(taken.error)
+            sizes.append(taken.size)
+            for path in directory.glob("crm-*"):
+                path.unlink()
+
+        return run
+
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    runs = min(8, max(2, ctx.runs + ctx.runs % 2))
+    try:
+        result = compare(
+            "8c. Encrypted backup vs plain backup",
+            backup(key),
+            backup(""),
+            target=1.15,
+            runs=runs,
+            warmup=0,
+            alternate=True,
+        )
+    finally:
+        settings.BACKUP_ENCRYPTION_KEY = ""
+        shutil.rmtree(directory, ignore_errors=True)
+    result.note = f"dump size {max(sizes) / 1e6:,.0f} MB; {result.note}"
+    return [result]
+
+
 # 10 ------------------------------------------------------------------------------------
 
 
@@ -355,6 +397,7 @@ SCENARIOS = {
     "retention": retention_purge,
     "update": single_update,
     "backup": backup_and_drill,
+    "encryption": backup_encryption,
     "load": load,
     "growth": growth,
     "identity": token_lookup,

@@ -188,6 +188,11 @@ BACKUP_RETENTION = {
     "monthly": env.int("BACKUP_KEEP_MONTHLY", default=12),
     "newest": env.int("BACKUP_KEEP_NEWEST", default=3),
 }
+# Encryption at rest: 32 random bytes in URL-safe base64 (README, "Backups"), or a file holding them.
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
+BACKUP_ENCRYPTION_KEY_FILE = env.str("BACKUP_ENCRYPTION_KEY_FILE", default="")
+# A second copy of each good backup: a directory on another mount, or an rclone remote "name:path".
+BACKUP_COPY_TO = env.str("BACKUP_COPY_TO", default="")
 
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL
@@ -218,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
     },
     "resume-recycle-bin-purge": {"task": "crm.recyclebin.tasks.resume_interrupted_purge", "schedule": 300.0},
+    "check-backups": {"task": "backups.tasks.check_backups", "schedule": crontab(minute=20)},
+    "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.

@@ -38,7 +38,15 @@ class BackupSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="This backup in the API.")
     kind = serializers.ChoiceField(choices=Backup.Kind.choices)
     status = serializers.ChoiceField(
-        choices=Backup.Status.choices, help_text="running, then good or failed; pruned once retention removed it."
+        choices=Backup.Status.choices,
+        help_text="running, then good or failed; bad once its file failed verification (missing, unreadable or "
+        "changed: never restored from); pruned once retention removed it.",
+    )
+    checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When its file was last found intact (or found bad) by the check or a drill."
+    )
+    copy_location = serializers.CharField(
+        allow_null=True, help_text="Staff only: where the second copy is (BACKUP_COPY_TO); null without one."
     )
     phase = serializers.CharField(
         help_text='While running: "starting", "dumping", "verifying"; empty once finished.', allow_blank=True
@@ -210,6 +218,8 @@ def backup_data(backup: Backup, *, staff: bool, admin: bool) -> dict:
         "duration": backup.duration,
         "size": backup.size,
         "sha256": backup.sha256,
+        "checked_at": backup.checked_at,
+        "copy_location": (backup.copy_location or None) if staff else None,
         "error": (backup.error or None) if staff else None,
         "created_by": user_ref(backup.created_by) if staff else None,
         "last_drill": {

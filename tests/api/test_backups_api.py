@@ -250,6 +250,8 @@ def test_the_admin_sees_the_history_with_the_last_drill_and_restore_options(nort
         "duration": 75.4,
         "size": 5 * 1024 * 1024,
         "sha256": "ab" * 32,
+        "checked_at": None,
+        "copy_location": None,  # where the second copy is: staff only
         "error": None,
         "created_by": None,  # who started it: staff only
         "last_drill": {

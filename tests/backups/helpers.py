@@ -12,8 +12,10 @@ from django.utils import timezone
 from backups import postgres, restore
 from backups.dump import LOCK_KEY, backup_running
 from backups.models import Backup, RestoreRun
+from backups.storage import sha256_of
 
 _files = count(1)
+KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()  # a backup encryption key for tests
 
 
 def fake_backup(directory, status=Backup.Status.GOOD, **values):
@@ -24,6 +26,19 @@ def fake_backup(directory, status=Backup.Status.GOOD, **values):
     values.setdefault("started_at", timezone.now())
     values.setdefault("manifest", {"migrations": postgres.applied_migrations(), "row_counts": {}})
     return Backup.objects.create(status=status, path=str(path), **values)
+
+
+def good_backup_file(directory, when, **values) -> Backup:
+    """A good Backup row with its dump and manifest in BACKUP_DIR, as take_backup names and records them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    row = Backup.objects.create(started_at=when, status=Backup.Status.GOOD, **values)
+    path = directory / f"crm-{when:%Y%m%dT%H%M%SZ}-{row.pk}.dump"
+    path.write_bytes(f"dump {row.pk}".encode())
+    path.with_suffix(".json").write_text("{}")
+    digest, size = sha256_of(path)
+    Backup.objects.filter(pk=row.pk).update(path=str(path), sha256=digest, size=size)
+    row.refresh_from_db()
+    return row
 
 
 def fake_run(backup, tenant, **values):

@@ -17,9 +17,10 @@ from django.db import connection
 
 from backups import postgres
 from backups.drills import drill
-from backups.dump import LOCK_KEY, sha256_of, take_backup
+from backups.dump import LOCK_KEY, take_backup
 from backups.models import Backup, RestoreRun
 from backups.restore import restore_customer, restore_database
+from backups.storage import sha256_of
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
@@ -27,12 +28,6 @@ from customers.models import Contact, Customer, Ticket
 from tests.factories import RecordMaker, make_member, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    return settings.BACKUP_DIR
 
 
 @pytest.fixture
@@ -114,7 +109,7 @@ def test_backup_now_prints_the_backup_as_its_last_line(two_tenants, capsys):
 
 def test_a_restored_backup_equals_its_source(two_tenants):
     backup = take_backup()
-    target = "crm_restore_check"
+    target = f"crm_restore_check_{os.getpid()}"  # other test runs share the server
     postgres.drop_database(target)
     try:
         run = restore_database(backup, target)

@@ -10,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from backups.models import Backup
 from backups.retention import Policy, apply_retention
 from crm.celery import app
+from tests.backups.helpers import good_backup_file
 
 POLICY = Policy(daily=7, weekly=4, monthly=12, newest=3)
 START = datetime(2025, 1, 1, 2, 0, tzinfo=UTC)
@@ -18,16 +19,14 @@ START = datetime(2025, 1, 1, 2, 0, tzinfo=UTC)
 def simulate(days, tmp_path, settings):
     """One nightly run a day, about one in six failing, retention after every good run."""
     settings.TIME_ZONE = "UTC"
+    settings.BACKUP_DIR = tmp_path
     rng = random.Random(400)
     for day in range(days):
         when = START + timedelta(days=day)
         if rng.random() < 1 / 6:
             Backup.objects.create(started_at=when, status=Backup.Status.FAILED, error="simulated failure")
             continue
-        path = tmp_path / f"b{day}.dump"
-        path.write_bytes(b"dump")
-        path.with_suffix(".json").write_text("{}")
-        Backup.objects.create(started_at=when, status=Backup.Status.GOOD, path=str(path))
+        good_backup_file(tmp_path, when)
         apply_retention(POLICY)
 
 
