@@ -4,6 +4,7 @@ copied a second time; the hourly check and `manage.py check_backups` watch them.
 
 import base64
 import os
+import shutil
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -254,6 +255,34 @@ def test_a_second_copy_is_made_shown_and_used_when_the_file_is_gone(company, set
     assert backup.status == Backup.Status.GOOD
 
     corrupt(copy)
+    with pytest.raises(CommandError):
+        call_command("check_backups")
+    assert_not_restorable(backup)
+
+
+@pytest.fixture
+def rclone_remote(monkeypatch, tmp_path):
+    """An rclone remote named "offsite" (rclone's local backend, configured from the environment)."""
+    if not shutil.which("rclone"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and rclone is not installed (apt-get install rclone)", pytrace=False)
+        pytest.skip("rclone is not installed: the rclone copy test not run (apt-get install rclone)")
+    monkeypatch.setenv("RCLONE_CONFIG_OFFSITE_TYPE", "local")
+    return f"offsite:{tmp_path / 'remote'}", tmp_path / "remote"
+
+
+def test_the_second_copy_can_go_to_an_rclone_remote(company, settings, rclone_remote):
+    settings.BACKUP_COPY_TO, underneath = rclone_remote
+    backup = take_backup()
+    assert backup.copy_location == f"{settings.BACKUP_COPY_TO}/{Path(backup.path).name}"
+    stored = underneath / Path(backup.path).name
+    assert sha256_of(stored) == (backup.sha256, backup.size)
+
+    Path(backup.path).unlink()  # the primary volume is gone: drills and restores use the remote copy
+    assert good_backup(backup.pk) == backup
+    assert drill(backup).passed
+
+    corrupt(stored)
     with pytest.raises(CommandError):
         call_command("check_backups")
     assert_not_restorable(backup)
