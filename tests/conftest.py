@@ -87,10 +87,15 @@ def celery_queue_per_test_process():
 
 
 @pytest.fixture(autouse=True)
-def backups_in_a_test_directory(settings, tmp_path):
-    """verify_audit compares the chains with the heads recorded next to the backups: each test
-    has a backup directory of its own, never a developer's var/backups nor another test's."""
+def backup_dir(settings, tmp_path):
+    """Each test's own BACKUP_DIR (never a developer's var/backups nor another test's: verify_audit
+    compares the chains with the heads recorded next to the backups), unencrypted and without a
+    second copy unless the test sets them, whatever the environment says."""
     settings.BACKUP_DIR = tmp_path / "backups"
+    settings.BACKUP_ENCRYPTION_KEY = ""
+    settings.BACKUP_ENCRYPTION_KEY_FILE = ""
+    settings.BACKUP_COPY_TO = ""
+    return settings.BACKUP_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -31,12 +31,6 @@ BUSY = "Another backup is running; wait until it ends."
 
 
 @pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    return settings.BACKUP_DIR
-
-
-@pytest.fixture(autouse=True)
 def in_english():
     """The actions speak the active language; a page test before may have left another one active."""
     with translation.override("en"):

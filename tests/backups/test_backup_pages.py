@@ -35,12 +35,6 @@ LIST = "/backups/"
 TIMEOUT = 180
 
 
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    return settings.BACKUP_DIR
-
-
 @pytest.fixture
 def north(db):
     tenant = make_tenant("north", name="North Trading")

@@ -32,11 +32,6 @@ from tests.factories import PASSWORD, RecordMaker, make_member, make_tenant
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-
-
 @pytest.fixture
 def north():
     tenant = make_tenant("north")

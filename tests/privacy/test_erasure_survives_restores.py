@@ -15,11 +15,6 @@ from tests.factories import RecordMaker, make_member, make_tenant
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def backup_dir(settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-
-
 @pytest.fixture
 def erased_after_backup():
     """A company whose customer "Ada" was erased after the only backup; "Bob" was not."""
