@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.history.tracing import TracedHistory
 from crm.records.models import (
+    ALIVE,
     PurgePermissionBase,
     SoftDeleteModel,
     alive_unique,
@@ -19,6 +20,7 @@ from crm.records.models import (
 )
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
+from customers.search import DigitsContain, LowerTags, PhoneDigits
 
 EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
     "customer",
@@ -86,17 +88,25 @@ class Customer(SoftDeleteModel):
             ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
-            GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin
-            # Search ("contains", any case: Django compares UPPER(column)) on name, email and
-            # phone: trigram indexes on those expressions, tenant first, alive rows only.
+            # The tag filter (any case): customers.search.tagged. btree_gin for the tenant.
+            GinIndex(F("tenant"), LowerTags("tags"), name="customer_tenant_tags_ci", condition=ALIVE),
+            # Search ("contains", any case: Django compares UPPER(column)) on name and email,
+            # and the phone's digits (customers.search.DigitsContain): trigram indexes on
+            # those expressions, tenant first, alive rows only.
             *(
                 GinIndex(
                     F("tenant"),
                     OpClass(Upper(column), name="gin_trgm_ops"),
                     name=f"customer_{column}_trgm",
-                    condition=models.Q(deleted_at__isnull=True),
+                    condition=ALIVE,
                 )
-                for column in ("name", "email", "phone")
+                for column in ("name", "email")
+            ),
+            GinIndex(
+                F("tenant"),
+                OpClass(PhoneDigits("phone"), name="gin_trgm_ops"),
+                name="customer_phone_digits_trgm",
+                condition=ALIVE,
             ),
         ]
 
@@ -316,3 +326,7 @@ class TicketPurgePermission(PurgePermissionBase):
 
     class Meta(PurgePermissionBase.Meta):
         indexes = [models.Index(fields=["tenant", "content_object"], name="ticketpurge_object")]
+
+
+for _model in (Customer, Contact):
+    _model._meta.get_field("phone").register_lookup(DigitsContain)

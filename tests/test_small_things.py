@@ -3,13 +3,18 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import formats, timezone
 
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers.actions import update_customer
+from customers.models import Customer
+from customers.search import tagged
+from tests.api.conftest import token_client
 from tests.conftest import login
+from tests.customers.test_customer_pages import names_in
 from tests.factories import make_member
 
 
@@ -81,3 +86,64 @@ def test_request_ids_and_ip_addresses_show_in_the_history_only_to_admins(records
     page = login(make_member(tenant, role=role)).get(f"/history/customer/{customer.pk}/").content.decode()
     assert ('data-testid="history-who"' in page) and records.actor.username in page
     assert ("req-77" in page, "198.51.100.4" in page) == (sees_origin, sees_origin)
+
+
+# -- searching ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phones(records):
+    customer = records.customer(name="Seattle Co", phone="+1 206 555 0100")
+    records.customer(name="London Ltd", phone="+44 20 7946 0000")
+    records.customer(name="Room 2065", phone="")
+    records.contact(customer, name="Ada", phone="(206) 555-0100")
+    return customer
+
+
+@pytest.mark.parametrize("typed", ["2065550100", "206-555-0100", "(206) 555 0100", "+12065550100"])
+def test_a_phone_is_found_by_its_digits_however_it_was_typed(phones, admin_user, typed):
+    client = login(admin_user)
+    assert names_in(client.get(reverse("customers:list"), {"q": typed})) == ["Seattle Co"]
+    contacts = client.get(reverse("customers:contact_list"), {"q": typed.removeprefix("+1")}).content.decode()
+    assert ">Ada<" in contacts
+
+
+def test_words_are_not_matched_against_phone_digits(phones, admin_user):
+    # "Room 2065" has letters: it is a name search, and "2065" in a phone number does not count.
+    assert names_in(login(admin_user).get(reverse("customers:list"), {"q": "Room 2065"})) == ["Room 2065"]
+
+
+def test_the_api_search_finds_phones_by_digits_too(phones, tenant, admin_user):
+    response = token_client(tenant, admin_user).get("/api/v1/customers/", {"search": "2065550100"})
+    assert [row["name"] for row in response.json()["results"]] == ["Seattle Co"]
+
+
+def test_the_tag_filter_ignores_case(records, tenant, admin_user):
+    records.customer(name="Tagged", tags=["VIP", "cn"])
+    records.customer(name="Untagged", tags=["vipx"])
+    assert names_in(login(admin_user).get(reverse("customers:list"), {"tag": "vip"})) == ["Tagged"]
+    response = token_client(tenant, admin_user).get("/api/v1/customers/", {"tag": "Cn"})
+    assert [row["name"] for row in response.json()["results"]] == ["Tagged"]
+
+
+@pytest.mark.parametrize(
+    ("search", "index", "expression"),
+    [
+        (
+            lambda: Customer.objects.filter(phone__digits="206 555"),
+            "customer_phone_digits_trgm",
+            "regexp_replace((phone)::text, '[^0-9]'::text, ''::text, 'g'::text)",
+        ),
+        (
+            lambda: tagged(Customer.objects.all(), "VIP"),
+            "customer_tenant_tags_ci",
+            "customers_lower_tags((tags)::text[])",
+        ),
+    ],
+)
+def test_phone_and_tag_searches_compare_what_a_tenant_first_index_holds(in_tenant, search, index, expression):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [index])
+        (definition,) = cursor.fetchone()
+    assert "USING gin (tenant_id, " in definition and "WHERE (deleted_at IS NULL)" in definition
+    assert expression in definition and expression in search().explain()
