@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower, Upper
@@ -115,6 +115,20 @@ class Customer(SoftDeleteModel):
 
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.pk])
+
+    def validate_constraints(self, exclude=None):
+        """As Django's, but the email rule's error belongs to the email field (a form's, the API's)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = str(EMAIL_UNIQUE.violation_error_message)
+            errors.setdefault("email", []).extend(item for item in general if str(item.message) == taken)
+            others = [item for item in general if str(item.message) != taken]
+            if others:
+                errors[NON_FIELD_ERRORS] = others
+            raise ValidationError({name: items for name, items in errors.items() if items}) from error
 
 
 class CustomerShare(TenantModel):

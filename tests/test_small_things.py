@@ -1,5 +1,6 @@
 """Issue #21's small things: labels a person can tell apart, one date format, searches that find."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -147,3 +148,40 @@ def test_phone_and_tag_searches_compare_what_a_tenant_first_index_holds(in_tenan
         (definition,) = cursor.fetchone()
     assert "USING gin (tenant_id, " in definition and "WHERE (deleted_at IS NULL)" in definition
     assert expression in definition and expression in search().explain()
+
+
+# -- the API's validation errors ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_duplicate_email_is_reported_under_fields_email(records, tenant, admin_user, method):
+    records.customer(name="First", email="taken@example.com")
+    other = records.customer(name="Second", email="free@example.com")
+    api = token_client(tenant, admin_user)
+    url = "/api/v1/customers/" if method == "post" else f"/api/v1/customers/{other.pk}/"
+    response = getattr(api, method)(url, {"name": "Dup", "email": "TAKEN@example.com"}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["fields"] == {"email": ["Another customer already uses this email address."]}
+
+
+# -- preferences --------------------------------------------------------------------------------
+
+
+def test_the_time_zone_is_typed_with_suggestions_not_picked_from_600_options(admin_user):
+    page = login(admin_user).get(reverse("tenancy:preferences")).content.decode()
+    box = re.search(r'<input[^>]*name="time_zone"[^>]*>', page).group(0)
+    assert 'list="id_time_zone-choices"' in box and 'value="UTC"' in box
+    assert '<datalist id="id_time_zone-choices">' in page and '<option value="Asia/Shanghai">' in page
+    assert "<script>" not in page  # nothing inline: the datalist needs no script
+
+
+def test_a_typed_time_zone_is_saved_and_a_wrong_one_explained(admin_user):
+    client = login(admin_user)
+    wrong = client.post(reverse("tenancy:preferences"), {"language": "en", "time_zone": "Shanghai"})
+    assert wrong.status_code == 200
+    assert "“Shanghai” is not a time zone: pick one from the list, e.g. Asia/Shanghai." in wrong.content.decode()
+    saved = client.post(reverse("tenancy:preferences"), {"language": "en", "time_zone": "Asia/Shanghai"})
+    assert saved.status_code == 302
+    admin_user.preference.refresh_from_db()
+    assert admin_user.preference.time_zone == "Asia/Shanghai"

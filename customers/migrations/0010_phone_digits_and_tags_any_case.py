@@ -32,9 +32,13 @@ class Migration(migrations.Migration):
                 models.F("tenant"), customers.search.LowerTags("tags"), condition=ALIVE, name="customer_tenant_tags_ci"
             ),
         ),
-        migrations.RemoveIndex(model_name="customer", name="customer_phone_trgm"),
         migrations.SeparateDatabaseAndState(
             database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX "customer_phone_trgm"',
+                    'CREATE INDEX "customer_phone_trgm" ON "customers_customer" USING gin '
+                    '("tenant_id", UPPER("phone") gin_trgm_ops) WHERE "deleted_at" IS NULL',
+                ),
                 migrations.RunSQL(
                     'CREATE INDEX "customer_phone_digits_trgm" ON "customers_customer" USING gin '
                     "(\"tenant_id\", regexp_replace(\"phone\", '[^0-9]', '', 'g') gin_trgm_ops) "
@@ -43,6 +47,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             state_operations=[
+                migrations.RemoveIndex(model_name="customer", name="customer_phone_trgm"),
                 migrations.AddIndex(
                     model_name="customer",
                     index=django.contrib.postgres.indexes.GinIndex(
