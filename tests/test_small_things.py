@@ -185,3 +185,35 @@ def test_a_typed_time_zone_is_saved_and_a_wrong_one_explained(admin_user):
     assert saved.status_code == 302
     admin_user.preference.refresh_from_db()
     assert admin_user.preference.time_zone == "Asia/Shanghai"
+
+
+# -- opening a POST-only address -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/switch/",
+        "/accounts/language/",
+        "/customers/bulk/",
+        "/recycle-bin/undo/00000000-0000-0000-0000-000000000000/",
+        "/backups/now/",
+    ],
+)
+def test_opening_a_post_only_address_shows_a_page_that_says_so(admin_user, path):
+    client = login(admin_user)
+    response = client.get(path, HTTP_REFERER="http://testserver/customers/")
+    assert response.status_code == 405 and "POST" in response["Allow"]
+    page = response.content.decode()
+    assert "it cannot be opened as a page. Nothing was changed." in page
+    assert 'href="http://testserver/customers/" data-testid="go-back"' in page
+
+
+def test_a_referer_from_another_site_is_not_offered_as_the_way_back(admin_user):
+    response = login(admin_user).get("/customers/bulk/", HTTP_REFERER="https://evil.example/")
+    assert response.status_code == 405 and "evil.example" not in response.content.decode()
+
+
+def test_the_api_keeps_its_json_405(tenant, admin_user):
+    response = token_client(tenant, admin_user).get("/api/v1/recycle-bin/restore/")
+    assert response.status_code == 405 and response.json()["error"]["code"]
