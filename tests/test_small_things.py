@@ -217,3 +217,33 @@ def test_a_referer_from_another_site_is_not_offered_as_the_way_back(admin_user):
 def test_the_api_keeps_its_json_405(tenant, admin_user):
     response = token_client(tenant, admin_user).get("/api/v1/recycle-bin/restore/")
     assert response.status_code == 405 and response.json()["error"]["code"]
+
+
+# -- one date format per kind on a page ---------------------------------------------------------
+
+
+def short(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def test_the_customer_page_shows_every_moment_in_one_format(records, admin_user):
+    customer = records.customer(name="Dated Co")
+    ticket = records.ticket(customer, due_at=timezone.now() + timedelta(days=2))
+    interaction = records.interaction(customer, occurred_at=timezone.now() - timedelta(days=5))
+    page = login(admin_user).get(customer.get_absolute_url()).content.decode()
+    for moment in (ticket.due_at, interaction.occurred_at):
+        assert short(moment) in page
+    for testid, moment in (("customer-created", customer.created_at), ("customer-updated", customer.updated_at)):
+        shown = re.search(rf'data-testid="{testid}"><time [^>]*>([^<]+)</time>', page).group(1)
+        assert shown == short(moment)
+    assert " ago" not in page and "from now" not in page
+
+
+def test_the_dashboard_shows_every_moment_in_one_format(records, admin_user):
+    customer = records.customer()
+    overdue = records.ticket(customer, due_at=timezone.now() - timedelta(hours=3), assignee=admin_user)
+    interaction = records.interaction(customer, occurred_at=timezone.now() - timedelta(days=5))
+    page = login(admin_user).get(reverse("dashboard")).content.decode()
+    assert page.count(short(overdue.due_at)) == 2  # in "my open tickets" and in "overdue"
+    assert short(interaction.occurred_at) in page
+    assert " ago" not in page and "from now" not in page
