@@ -2,13 +2,21 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from audit.models import SystemEvent
+from crm.records.management.commands.seed_demo import DEMO_PASSWORD
 from crm.recyclebin import actions as recyclebin
+from crm.tenancy.actions import make_staff
 from crm.tenancy.context import activate
 from customers.actions import update_customer
 from customers.models import Customer
@@ -247,3 +255,29 @@ def test_the_dashboard_shows_every_moment_in_one_format(records, admin_user):
     assert page.count(short(overdue.due_at)) == 2  # in "my open tickets" and in "overdue"
     assert short(interaction.occurred_at) in page
     assert " ago" not in page and "from now" not in page
+
+
+# -- the demo ----------------------------------------------------------------------------------
+
+
+def test_the_demo_company_has_a_staff_user_who_may_back_up_the_whole_database(db, capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")  # still idempotent
+    ops = get_user_model().objects.get(username="ops")
+    assert ops.is_staff and not ops.is_superuser and ops.check_password(DEMO_PASSWORD)
+    assert ops.memberships.get().tenant.slug == "acme"
+    assert SystemEvent.objects.filter(action="permission_grant", object_id=str(ops.pk)).count() == 1
+    client = Client()
+    assert client.login(username="ops", password=DEMO_PASSWORD)
+    page = client.get(reverse("backups:list")).content.decode()
+    assert reverse("backups:backup_now") in page
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "| `ops`" in readme and "staff" in readme.split("| `ops`")[1].splitlines()[0]
+
+
+def test_only_staff_or_the_system_make_someone_staff(tenant, admin_user):
+    other = make_member(tenant, role="manager")
+    with pytest.raises(PermissionDenied):
+        make_staff(other, acting_user=admin_user)
+    other.refresh_from_db()
+    assert not other.is_staff
