@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
     "crm.tenancy.middleware.UserPreferencesMiddleware",
+    "crm.web.errors.MethodNotAllowedPage",
 ]
 
 ROOT_URLCONF = "crm.urls"

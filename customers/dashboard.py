@@ -1,11 +1,15 @@
 """The dashboard's ticket and activity panels, each one query through the restricting querysets."""
 
 from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from crm.records.registry import DashboardPanel
+from crm.tenancy.context import current_tenant
+from crm.tenancy.querysets import membership_for
+from crm.tenancy.roles import Role, role_may
 from crm.web.dashboard import end_of_today
-from customers.models import Interaction, Ticket
+from customers.models import Customer, Interaction, Ticket
 
 RECENT_ACTIVITY = 10
 MY_ITEMS = 10
@@ -45,11 +49,36 @@ def recent_activity(user) -> dict:
     }
 
 
+def first_steps(user) -> dict | None:
+    """A company without customers yet: what to do first (the "welcome" column), else None."""
+    membership = membership_for(user)
+    if membership is None or Customer.objects.exists():
+        return None
+    role = membership.role
+    tenant = current_tenant()
+    return {
+        "can_add_customers": role_may(role, "add", "customer"),
+        "import_url": _url_if_any("customers:import"),
+        "invites": role == Role.ADMIN,
+        # Members are managed in the Django admin, which only installation staff can open.
+        "members_url": reverse("admin:tenancy_tenant_change", args=[tenant.pk]) if user.is_staff else "",
+        "invite_command": f".venv/bin/python manage.py create_user {tenant.slug} USERNAME --role rep --password PW",
+    }
+
+
+def _url_if_any(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def _no_data(user) -> dict:
     return {}
 
 
 PANELS = (
+    DashboardPanel("customers/_dashboard_first_steps.html", first_steps, column="welcome", order=0),
     DashboardPanel("customers/_dashboard_my_tickets.html", my_tickets, column="left", order=20),
     DashboardPanel("customers/_dashboard_due_today.html", tickets_due, column="right", order=10),
     DashboardPanel("customers/_dashboard_overdue.html", _no_data, column="right", order=11),

@@ -9,15 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
 from customers.models import Contact, Customer, Interaction, Ticket
+from customers.search import tagged
 
 
-def search(fields):
-    """A filter method: `value` icontains any of `fields`."""
+def search(fields, phones=()):
+    """A filter method: `value` icontains any of `fields`, or its digits are in one of `phones`."""
 
     def method(queryset, name, value):
         query = Q()
         for field in fields:
             query |= Q(**{f"{field}__icontains": value})
+        for field in phones:
+            query |= Q(**{f"{field}__digits": value})
         return queryset.filter(query)
 
     return method
@@ -30,7 +33,7 @@ def visible_customers(request):
 class CustomerFilter(BootstrapFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
-        method=search(["name", "email", "phone"]),
+        method=search(["name", "email"], phones=["phone"]),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email or phone")}),
     )
     owner = TenantMemberFilter(label=_("owner"), empty_label=_("Any owner"), null_label=_("No owner"))
@@ -45,7 +48,7 @@ class CustomerFilter(BootstrapFilterSet):
         fields = ["q", "owner", "tier", "status", "tag"]
 
     def filter_tag(self, queryset, name, value):
-        return queryset.filter(tags__contains=[value.strip()])
+        return tagged(queryset, value)
 
 
 class CustomerChildFilter(BootstrapFilterSet):
@@ -59,7 +62,7 @@ class CustomerChildFilter(BootstrapFilterSet):
 class ContactFilter(CustomerChildFilter):
     q = django_filters.CharFilter(
         label=_("Search"),
-        method=search(["name", "title", "email", "phone", "customer__name"]),
+        method=search(["name", "title", "email", "customer__name"], phones=["phone"]),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, title, email, phone or customer")}),
     )
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower, Upper
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.history.tracing import TracedHistory
 from crm.records.models import (
+    ALIVE,
     PurgePermissionBase,
     SoftDeleteModel,
     alive_unique,
@@ -19,6 +20,7 @@ from crm.records.models import (
 )
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
+from customers.search import DigitsContain, LowerTags, PhoneDigits
 
 EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
     "customer",
@@ -86,17 +88,25 @@ class Customer(SoftDeleteModel):
             ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
-            GinIndex(fields=["tenant", "tags"], name="customer_tenant_tags"),  # btree_gin
-            # Search ("contains", any case: Django compares UPPER(column)) on name, email and
-            # phone: trigram indexes on those expressions, tenant first, alive rows only.
+            # The tag filter (any case): customers.search.tagged. btree_gin for the tenant.
+            GinIndex(F("tenant"), LowerTags("tags"), name="customer_tenant_tags_ci", condition=ALIVE),
+            # Search ("contains", any case: Django compares UPPER(column)) on name and email,
+            # and the phone's digits (customers.search.DigitsContain): trigram indexes on
+            # those expressions, tenant first, alive rows only.
             *(
                 GinIndex(
                     F("tenant"),
                     OpClass(Upper(column), name="gin_trgm_ops"),
                     name=f"customer_{column}_trgm",
-                    condition=models.Q(deleted_at__isnull=True),
+                    condition=ALIVE,
                 )
-                for column in ("name", "email", "phone")
+                for column in ("name", "email")
+            ),
+            GinIndex(
+                F("tenant"),
+                OpClass(PhoneDigits("phone"), name="gin_trgm_ops"),
+                name="customer_phone_digits_trgm",
+                condition=ALIVE,
             ),
         ]
 
@@ -105,6 +115,20 @@ class Customer(SoftDeleteModel):
 
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.pk])
+
+    def validate_constraints(self, exclude=None):
+        """As Django's, but the email rule's error belongs to the email field (a form's, the API's)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = str(EMAIL_UNIQUE.violation_error_message)
+            errors.setdefault("email", []).extend(item for item in general if str(item.message) == taken)
+            others = [item for item in general if str(item.message) != taken]
+            if others:
+                errors[NON_FIELD_ERRORS] = others
+            raise ValidationError({name: items for name, items in errors.items() if items}) from error
 
 
 class CustomerShare(TenantModel):
@@ -316,3 +340,7 @@ class TicketPurgePermission(PurgePermissionBase):
 
     class Meta(PurgePermissionBase.Meta):
         indexes = [models.Index(fields=["tenant", "content_object"], name="ticketpurge_object")]
+
+
+for _model in (Customer, Contact):
+    _model._meta.get_field("phone").register_lookup(DigitsContain)

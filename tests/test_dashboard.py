@@ -109,3 +109,50 @@ def test_a_rep_sees_only_own_figures(records, tenant):
     lead = next(stage for stage in context["pipeline"] if stage["stage"] == "lead")
     assert lead["count"] == 1 and lead["totals"] == [{"currency": "CNY", "amount": Decimal("10.00")}]
     assert context["tickets_overdue_count"] == 1
+
+
+# -- a company's first login --------------------------------------------------------------------------
+
+
+def test_a_company_without_customers_sees_its_first_steps_instead_of_zeros(tenant, admin_user):
+    response = login(admin_user).get(reverse("dashboard"))
+    body = response.content.decode()
+    assert 'data-testid="first-steps"' in body
+    # No import page exists, so nothing links to one; the step to take is creating a customer.
+    assert reverse("customers:create") in body and 'data-testid="step-import"' not in body
+    # A company admin who is not installation staff cannot open the members page: they get the command.
+    assert f"manage.py create_user {tenant.slug} USERNAME --role rep" in body
+    assert 'data-testid="pipeline-lead"' not in body and 'data-testid="overdue"' not in body
+    assert "pipeline" not in response.context
+
+
+def test_staff_admins_are_sent_to_the_members_page(tenant, admin_user):
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    body = login(admin_user).get(reverse("dashboard")).content.decode()
+    assert reverse("admin:tenancy_tenant_change", args=[tenant.pk]) in body
+    assert 'data-testid="invite-command"' not in body
+
+
+@pytest.mark.parametrize("role", ["manager", "rep"])
+def test_only_admins_are_asked_to_invite_colleagues(tenant, role):
+    body = login(make_member(tenant, role=role)).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="step-create"' in body and 'data-testid="step-invite"' not in body
+
+
+def test_members_who_cannot_add_customers_are_not_offered_to(tenant):
+    body = login(make_member(tenant, role="viewer")).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="first-steps"' in body and reverse("customers:create") not in body
+
+
+def test_once_the_company_has_a_customer_the_dashboard_shows(records, admin_user):
+    records.customer()
+    body = login(admin_user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="first-steps"' not in body and 'data-testid="pipeline-lead"' in body
+
+
+def test_no_count_badge_when_nothing_is_due_or_overdue(records, admin_user):
+    records.ticket(due_at=timezone.now() + timedelta(days=7))
+    body = login(admin_user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="overdue"' in body
+    assert 'data-testid="overdue-count"' not in body and 'data-testid="due-today-count"' not in body

@@ -303,7 +303,8 @@ def revert(request, record_type: str, pk: int, history_id: int):
         else:
             messages.success(
                 request,
-                _("%(record)s was reverted to the version of %(when)s.") % {"record": record, "when": when(version)},
+                _("%(record)s was reverted to the version of %(when)s (as a new change).")
+                % {"record": record, "when": when(version)},
             )
             return redirect(back)
         # The failed attempt set the old values on the instance; show the stored record again.

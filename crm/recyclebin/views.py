@@ -226,6 +226,7 @@ def item(request, record_type, pk):
         "batch_size": listing.batch_sizes([record.deletion_batch]).get(record.deletion_batch, 1),
         "purge_at": actions.purge_after(tenant, record.deleted_at),
         "tenant": tenant,
+        "now": timezone.now(),
         "can_purge": not tenant.legal_hold
         and purgeable(request.membership, model.deleted.filter(pk=record.pk)).exists(),
         "is_admin": is_admin(request),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
+from audit.events import record_system
 from audit.models import AuditEvent
 from crm.tenancy.acting import action, is_staff
 from crm.tenancy.models import ApiToken, Membership, Tenant, UserPreference
@@ -129,6 +130,20 @@ def set_member_role(membership: Membership, role: str, *, acting_user) -> Member
         membership.save(update_fields=["role"])
         _audit_membership(membership, previous_role=previous)
     return membership
+
+
+@action
+def make_staff(user, *, acting_user):
+    """Make someone installation staff: the Django admin, whole-database backups and restores."""
+    if acting_user is not None and not is_staff(acting_user):
+        raise PermissionDenied(_("Only staff may make someone staff."))
+    if user.is_staff:
+        return user
+    with transaction.atomic():
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        record_system(AuditEvent.Action.PERMISSION_GRANT, target=user, detail={"staff": True})
+    return user
 
 
 @action

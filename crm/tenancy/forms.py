@@ -3,17 +3,24 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import time_zone_choices
-from crm.web.forms import BootstrapFormMixin
+from crm.web.forms import BootstrapFormMixin, DatalistInput
 
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        widget=DatalistInput(attrs={"class": "form-control"}),
+        help_text=_("Type part of a city's name, e.g. Shanghai, and pick it from the list."),
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not a time zone: pick one from the list, e.g. Asia/Shanghai.")
+        },
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
+        self.fields["language"].widget.attrs["class"] = "form-select"
 
 
 class TenantSettingsForm(BootstrapFormMixin, forms.Form):

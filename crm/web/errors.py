@@ -17,6 +17,7 @@ import logging
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.urls import Resolver404
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -97,3 +98,24 @@ def server_error(request):
     except Exception:  # a broken template must not hide the original error behind another one
         log.exception("The 500 page could not be rendered")
         return HttpResponse(PLAIN_500, status=500)
+
+
+class MethodNotAllowedPage:
+    """Opening (GET) an address that only takes a form's POST shows a page saying so, not an empty 405.
+
+    Views refuse other methods with Django's bare HttpResponseNotAllowed; this middleware gives a
+    browser the page (the status and the Allow header stay). API answers are JSON already.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or request.method not in ("GET", "HEAD") or is_api(request) or response.content:
+            return response
+        referer = request.META.get("HTTP_REFERER", "")
+        same_site = url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()})
+        page = render_page(request, "405.html", 405, {"back_url": referer if same_site else ""})
+        page["Allow"] = response["Allow"]
+        return page

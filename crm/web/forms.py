@@ -45,6 +45,23 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class DatalistInput(forms.TextInput):
+    """A text box suggesting its field's choices as you type (<datalist>): a searchable select, no script."""
+
+    template_name = "widgets/datalist.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.choices = []  # a ChoiceField sets its own
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["attrs"]["list"] = f"{widget['attrs'].get('id') or name}-choices"
+        widget["suggestions"] = [choice for choice, _label in self.choices]
+        return context
+
+
 class TagsField(forms.CharField):
     """Comma-separated tags <-> a list of distinct, trimmed strings."""
 

@@ -4,6 +4,7 @@ import django_filters
 
 from crm.api.filters import ApiFilterSet, DateTimeFilter, IdFilter
 from customers.models import Contact, Customer, Interaction, Ticket
+from customers.search import tagged
 
 
 class CustomerFilterSet(ApiFilterSet):
@@ -12,7 +13,9 @@ class CustomerFilterSet(ApiFilterSet):
     tier = django_filters.ChoiceFilter(choices=Customer.Tier.choices)
     owner = IdFilter(field_name="owner_id", help_text="User id of the owner.")
     industry = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50, help_text="Customers carrying this tag.")
+    tag = django_filters.CharFilter(
+        method="filter_tag", max_length=50, help_text="Customers carrying this tag (in any case)."
+    )
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -22,7 +25,7 @@ class CustomerFilterSet(ApiFilterSet):
         fields = []
 
     def filter_tag(self, queryset, name, value):
-        return queryset.filter(tags__contains=[value])
+        return tagged(queryset, value)
 
 
 class ContactFilterSet(ApiFilterSet):

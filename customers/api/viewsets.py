@@ -31,7 +31,7 @@ class CustomerViewSet(RecordViewSet):
     serializer_class = CustomerSerializer
     list_from_columns = True  # crm.api.listplan
     filterset_class = CustomerFilterSet
-    search_fields = ("name", "email", "phone")
+    search_fields = ("name", "email", "phone__digits")
     ordering_fields = ("name", "created_at", "updated_at", "status", "tier")
 
     def create_record(self, values):

@@ -8,7 +8,7 @@ the apps registered (crm.records.registry.DemoStep).
 from django.db import transaction
 
 from crm.records.registry import demo_steps, record_types
-from crm.tenancy.actions import add_member
+from crm.tenancy.actions import add_member, make_staff
 from crm.tenancy.cli import CrmCommand
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
@@ -22,7 +22,10 @@ DEMO_USERS = [
     ("rep2", Role.REP),
     ("support", Role.SUPPORT),
     ("viewer", Role.VIEWER),
+    ("ops", Role.ADMIN),
 ]
+# Installation staff too, so "Back up now" and whole-database restores can be tried.
+DEMO_STAFF = ("ops",)
 
 
 class Command(CrmCommand):
@@ -35,6 +38,8 @@ class Command(CrmCommand):
                 username: add_member(tenant, username, role=role, password=DEMO_PASSWORD, acting_user=None).user
                 for username, role in DEMO_USERS
             }
+            for username in DEMO_STAFF:
+                make_staff(users[username], acting_user=None)
             with activate(tenant, user=users["admin"], process="cli:seed_demo", reason="seeded"):
                 first_run = not any(
                     entry.model.all_objects.filter(tenant=tenant).exists() for entry in record_types().values()
