@@ -29,7 +29,7 @@ from backups import inplace, postgres, storage
 from backups.dump import take_backup
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
-from backups.restore_rows import scratch_cursor
+from backups.restore_rows import restored_models, scratch_cursor
 from crm.records.signals import restored_from_backup
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,21 @@ def restore_tenant(backup: Backup, tenant, user=None, run: RestoreRun | None = N
             raise BackupError(f"The safety backup failed, nothing was restored: {safety.error}")
         run.safety_backup = safety
         _phase(run, "restoring into a scratch database")
-        with storage.readable(backup) as dump, postgres.scratch_database(dump, "crm_restore") as scratch:
+        with (
+            storage.readable(backup) as dump,
+            postgres.scratch_database(dump, "crm_restore", tables=scratch_tables()) as scratch,
+        ):
             _phase(run, "replacing the company's rows")
             with scratch_cursor(scratch) as cursor:
                 report = inplace.replace_company(cursor, tenant, run, user)
     except RESTORE_ERRORS as error:
         return _end(run, RestoreRun.Status.FAILED, error=reason_of(error))
     return _done(run, {**report, "safety_backup": safety.pk}, customer_id=None)
+
+
+def scratch_tables() -> list[str]:
+    """What a company or customer restore reads from its scratch database: the restored tables."""
+    return [model._meta.db_table for model in restored_models()]
 
 
 def _check_same_schema(backup: Backup) -> None:
@@ -139,7 +147,7 @@ def restore_customer(backup: Backup, tenant, customer_id: int, user=None, run: R
         _phase(run, "restoring into a scratch database")
         with (
             storage.readable(backup) as dump,
-            postgres.scratch_database(dump, "crm_restore") as scratch,
+            postgres.scratch_database(dump, "crm_restore", tables=scratch_tables()) as scratch,
             scratch_cursor(scratch) as cursor,
         ):
             _phase(run, "checking for conflicts")
