@@ -83,8 +83,21 @@ class TagsField(forms.CharField):
         return tags
 
 
+class OneQueryChoices(forms.models.ModelChoiceIterator):
+    """Choices read with one plain query, for short lists such as a company's members (Django's
+    iterator opens a server-side cursor: DECLARE, FETCH and CLOSE for a dozen rows)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.queryset:
+            yield self.choice(row)
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     """A user of the active tenant (owner, assignee)."""
+
+    iterator = OneQueryChoices
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)

@@ -290,3 +290,21 @@ def test_the_list_asks_the_database_only_what_the_page_shows(records, admin_user
 def test_templates_come_from_the_cached_loader():
     loaders = engines["django"].engine.template_loaders
     assert loaders and all(isinstance(loader, cached.Loader) for loader in loaders)
+
+
+@pytest.mark.parametrize("url", ["customers:list", "tickets:list", "sales:list"])
+def test_a_list_reads_its_people_filter_without_a_server_side_cursor(url, records, admin_user):
+    """QuerySet.iterator() would open a cursor (DECLARE, FETCH, CLOSE) for a dozen names."""
+    records.customer(owner=admin_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = login(admin_user).get(reverse(url)).content.decode()
+    assert f'<option value="{admin_user.pk}"' in page
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("DECLARE")]
+
+
+def test_a_form_reads_its_people_without_a_server_side_cursor(records, admin_user):
+    customer = records.customer(owner=admin_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = login(admin_user).get(reverse("customers:edit", args=[customer.pk])).content.decode()
+    assert f'<option value="{admin_user.pk}" selected' in page
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("DECLARE")]
