@@ -91,6 +91,9 @@ def stage(source_cursor, live_cursor, model, where: str, *, fallback_user_id=Non
         buffer.seek(0)
         live_cursor.copy_expert(f"COPY {quote(name)} ({staged.column_list}) FROM STDIN", buffer)
         staged.rows = live_cursor.rowcount
+    # Autovacuum never analyses temporary tables: without statistics the planner guesses
+    # the joins against the live table (nested loops over millions of rows).
+    live_cursor.execute(f"ANALYZE {quote(name)}")
     staged.users_missing = _forget_missing_users(live_cursor, staged, fallback_user_id)
     return staged
 
