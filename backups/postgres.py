@@ -7,8 +7,9 @@ import re
 import secrets
 import shutil
 import subprocess
+import threading
 import zlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -155,11 +156,24 @@ def drop_database(name: str) -> None:
     _admin(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
 
 
-def restore_into(dump: Path, database: str, *, jobs: int = 2) -> None:
-    """pg_restore a custom-format dump into an existing, empty database."""
+def restore_into(dump: Path, database: str, *, jobs: int = 2, only_table: str = "") -> None:
+    """pg_restore a custom-format dump into an existing, empty database.
+
+    `only_table`: that table's definition and rows alone (no index, constraint or other table).
+    """
     args, env = connection_args(database)
+    selection = ["--section=pre-data", "--section=data", f"--table={only_table}"] if only_table else []
     run(
-        [binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}", *args, str(dump)],
+        [
+            binary("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            f"--jobs={jobs}",
+            *selection,
+            *args,
+            str(dump),
+        ],
         env=env,
     )
 
@@ -230,14 +244,23 @@ def drop_dead_scratch_databases() -> list[str]:
 
 
 @contextmanager
-def scratch_database(dump: Path, prefix: str):
-    """A throw-away database restored from `dump`, dropped afterwards whatever happens (or by the sweep,
-    if this process dies first)."""
+def scratch_database(dump: Path, prefix: str, *, only_table: str = "", drop_in_background: bool = False):
+    """A throw-away database restored from `dump` (or only one table of it), dropped afterwards whatever
+    happens (or by the sweep, if this process dies first).
+
+    `drop_in_background`: the block's caller does not wait for the drop (DROP DATABASE waits for a
+    checkpoint: seconds on a busy server); a thread drops it, holding the claim until it is gone.
+    """
     name = f"{prefix}_{secrets.token_hex(8)}"
-    with claim(name):
+    cleanup = ExitStack()
+    cleanup.enter_context(claim(name))
+    cleanup.callback(drop_database, name)  # before the claim ends
+    try:
         create_database(name)
-        try:
-            restore_into(dump, name)
-            yield name
-        finally:
-            drop_database(name)
+        restore_into(dump, name, only_table=only_table)
+        yield name
+    finally:
+        if drop_in_background:
+            threading.Thread(target=cleanup.close, name=f"drop {name}", daemon=True).start()
+        else:
+            cleanup.close()
