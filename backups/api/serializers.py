@@ -63,6 +63,11 @@ class BackupSerializer(serializers.Serializer):
     created_by = UserRefSerializer(
         allow_null=True, help_text="Who started it: staff only (null otherwise, and for scheduled backups)."
     )
+    os_user = serializers.CharField(
+        allow_null=True,
+        help_text="Staff only: the operating-system account that ran it from the command line "
+        "(`manage.py backup_now`); null otherwise.",
+    )
     last_drill = DrillSerializer(allow_null=True, help_text="The newest restore drill of this backup (null: none yet).")
     restore_options = serializers.ListField(
         child=serializers.ChoiceField(choices=RESTORE_SCOPES),
@@ -251,6 +256,7 @@ def backup_data(backup: Backup, *, staff: bool, admin: bool) -> dict:
         "copy_location": (backup.copy_location or None) if staff else None,
         "error": (backup.error or None) if staff else None,
         "created_by": user_ref(backup.created_by) if staff else None,
+        "os_user": (backup.os_user or None) if staff else None,
         "last_drill": {
             "id": drill.pk,
             "started_at": drill.started_at,

@@ -100,6 +100,10 @@ def test_the_admin_finds_the_companys_customers_in_the_backup_by_part_of_the_nam
     assert matches(zeta) == {"Zeta Works": "bin"} and 'data-testid="customer-match-deleted"' in zeta.content.decode()
     assert matches(client.get(url, {"q": f"#{customers['Zeta Works'].pk}"})) == {"Zeta Works": "bin"}
     assert len(matches(client.get(url, {"q": ""}))) == len(NAMES)
+    in_bin = client.get(url, {"customer": customers["Harbour Supplies"].pk}).content.decode()
+    assert "Harbour Supplies is in the recycle bin: restore it from there instead" in in_bin
+    live = client.get(url, {"customer": customers["harbour view hotel"].pk}).content.decode()
+    assert "harbour view hotel exists in the live data, so this restore would be refused" in live
     nothing = client.get(url, {"q": "Lights"})
     assert matches(nothing) == {} and 'data-testid="customer-no-match"' in nothing.content.decode()
 
