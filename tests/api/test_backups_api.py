@@ -739,14 +739,19 @@ def test_a_purged_customer_comes_back_through_the_api(north, celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_another_companys_customer_id_restores_nothing(north, south, celery_worker):
+def test_another_companys_customer_id_is_refused_before_anything_is_queued(north, south):
     backup = take_backup()
     with activate(south["tenant"]):
         theirs = Customer.objects.get()
 
     body = {"scope": "customer", "customer": theirs.pk}
-    run = ended(north["api"], started_restore(north["api"].post(restore_url(backup), body, format="json")))
+    error = error_of(north["api"].post(restore_url(backup), body, format="json"), 400)
 
-    assert run["status"] == "failed" and "is not in backup" in run["error"]
+    assert error["fields"] == {
+        "customer": [
+            f"Backup #{backup.pk} holds no customer #{theirs.pk} of this company. Search for the customer by name."
+        ]
+    }
+    assert not RestoreRun.objects.exists()
     with activate(north["tenant"]):
         assert not Customer.all_objects.filter(pk=theirs.pk, tenant=north["tenant"]).exists()

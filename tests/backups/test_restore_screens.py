@@ -171,6 +171,9 @@ def test_an_id_the_backup_lacks_is_refused_before_anything_is_queued(harbour, ba
             400,
         )
         assert set(error["fields"]) == {"customer"}
+    with pytest.raises(CommandError, match=f"holds no customer #{newcomer.pk}") as command_line:
+        call_command("restore_backup", backup.pk, "--tenant", "harbour", "--customer", newcomer.pk)
+    assert command_line.value.returncode == 2
     assert RestoreRun.objects.count() == 0 and queue() == []
 
 
