@@ -619,8 +619,7 @@ def test_a_purged_customer_comes_back_from_the_browser(north, celery_worker):
 @pytest.mark.django_db(transaction=True)
 def test_a_staff_restore_into_a_new_database_runs_on_a_worker(staff, celery_worker):
     backup = take_backup()
-    target = "crm_browser_copy"
-    postgres.drop_database(target)
+    target = f"crm_browser_copy_{uuid.uuid4().hex[:12]}"  # the server is shared: never another run's database
     client = login(staff)
     try:
         run_id = started_run(client.post(f"/backups/{backup.pk}/restore-database/", {"database": target}))
