@@ -37,6 +37,7 @@ OTHER_OBJECT_TYPES = {
     "membership": gettext_lazy("membership"),
     "tenant": gettext_lazy("company"),
     "backup": gettext_lazy("backup"),
+    "restorerun": gettext_lazy("restore"),
 }
 CSV_COLUMNS = [
     "seq",

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import access, postgres, storage, tasks
+from backups import access, listing, postgres, storage, tasks
 from backups.dump import BackupBusy, backup_running, take_backup
 from backups.models import Backup, RestoreRun
 from backups.restore import QUEUED, mark_stale_restores
@@ -88,16 +88,17 @@ def start_backup(*, acting_user) -> str:
 
 
 @action
-def back_up(*, kind: str = Backup.Kind.MANUAL, acting_user) -> Backup:
+def back_up(*, kind: str = Backup.Kind.MANUAL, os_user: str = "", acting_user) -> Backup:
     """Take one verified backup now, in this process, then apply retention if it is good.
 
+    `os_user`: the operating-system account, for a backup started from the command line.
     Returns the Backup row, good or failed (take_backup audits either). Another backup
     holding the lock: ActionConflict "backup_running", nothing done. Must run outside
     a transaction (pg_dump cannot see uncommitted rows): BackupError otherwise.
     """
     access.require(access.STAFF, acting_user)
     try:
-        backup = take_backup(kind, user=acting_user)
+        backup = take_backup(kind, user=acting_user, os_user=os_user)
     except BackupBusy:
         raise backup_busy() from None
     if backup.status == Backup.Status.GOOD:
@@ -173,7 +174,7 @@ def start_restore(backup: Backup, *, scope: str, customer=None, database=None, a
     check_restore(backup, scope=scope, user=acting_user)
     tenant = current_tenant() if scope in IN_PLACE else None
     if scope == RestoreRun.Scope.CUSTOMER:
-        target = str(check_customer_id(customer))
+        target = str(check_customer(backup, tenant, customer).id)
     elif scope == RestoreRun.Scope.DATABASE:
         target = check_database_name(database)
     else:
@@ -209,6 +210,23 @@ def check_customer_id(customer) -> int:
     if isinstance(customer, bool) or not isinstance(customer, int) or not 1 <= customer <= MAX_ID:
         raise ValidationError({"customer": _("Enter the id of the customer to bring back.")})
     return customer
+
+
+def check_customer(backup: Backup, tenant, customer) -> listing.BackupCustomer:
+    """The company's customer with the id `customer` as `backup` holds it (read from the backup, cached).
+
+    ValidationError when the id is not a whole number, names a person erased at their request (never
+    brought back), or is not one of the company's customers in the backup.
+    """
+    customer_id = check_customer_id(customer)
+    if customer_id in listing.erased_ids(tenant):
+        message = _("Customer #%(id)s was erased at a person's request; it is never brought back from a backup.")
+        raise ValidationError({"customer": message % {"id": customer_id}})
+    found = listing.find(backup, tenant, customer_id)
+    if found is None:
+        message = _("Backup #%(backup)s holds no customer #%(id)s of this company. Search for the customer by name.")
+        raise ValidationError({"customer": message % {"backup": backup.pk, "id": customer_id}})
+    return found
 
 
 def check_database_name(name) -> str:

@@ -92,8 +92,9 @@ def mark_stale_runs() -> int:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
 
 
-def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
-    """Run one backup synchronously; returns the Backup row (good or failed)."""
+def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None, os_user: str = "") -> Backup:
+    """Run one backup synchronously; returns the Backup row (good or failed). `os_user`: the
+    operating-system account of a backup started from the command line."""
     if connection.in_atomic_block:
         raise BackupError("A backup must run outside a transaction (pg_dump cannot see uncommitted rows).")
     mark_stale_runs()
@@ -104,6 +105,7 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None) -> Backup:
             phase="starting",
             worker=f"{socket.gethostname()}:{os.getpid()}",
             created_by=user if getattr(user, "pk", None) else None,
+            os_user=os_user,
         )
         started = time.monotonic()
         partial = sealed = manifest_partial = None

@@ -1,4 +1,4 @@
-"""Forms of the backup pages: which customer to bring back, which new database to restore into.
+"""Forms of the backup pages: finding the customer to bring back, which new database to restore into.
 
 They read the input; the rules about it (a name not in use, not the live database)
 are backups.actions', whose ValidationError the views add to these forms.
@@ -11,12 +11,24 @@ from backups.actions import MAX_ID
 from crm.web.forms import BootstrapFormMixin
 
 
+class CustomerSearchForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("Customer name"),
+        max_length=200,
+        required=False,
+        strip=True,
+        help_text=_("Part of the name as it was in the backup, in any case, or the customer's #id."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class CustomerRestoreForm(BootstrapFormMixin, forms.Form):
+    """The customer chosen from the search (its id as it was in the backup)."""
+
     customer = forms.IntegerField(
         label=_("Customer id"),
         min_value=1,
         max_value=MAX_ID,
-        help_text=_("The number shown as #id on the customer's page, in the recycle bin or in the audit log."),
         error_messages={"required": _("Enter the id of the customer to bring back.")},
     )
 

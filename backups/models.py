@@ -35,6 +35,8 @@ class Backup(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The operating-system account that ran `manage.py backup_now` ("" when not started from the command line).
+    os_user = models.CharField(_("command line user"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("backup")

@@ -7,8 +7,9 @@ import re
 import secrets
 import shutil
 import subprocess
+import threading
 import zlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -245,14 +246,23 @@ def drop_dead_scratch_databases() -> list[str]:
 
 
 @contextmanager
-def scratch_database(dump: Path, prefix: str, *, tables: list[str] | None = None):
+def scratch_database(dump: Path, prefix: str, *, tables: list[str] | None = None, drop_in_background: bool = False):
     """A throw-away database restored from `dump` (only `tables`, unindexed, if given: see
-    restore_into), dropped afterwards whatever happens (or by the sweep, if this process dies first)."""
+    restore_into), dropped afterwards whatever happens (or by the sweep, if this process dies first).
+
+    `drop_in_background`: the block's caller does not wait for the drop (DROP DATABASE waits for a
+    checkpoint: seconds on a busy server); a thread drops it, holding the claim until it is gone.
+    """
     name = f"{prefix}_{secrets.token_hex(8)}"
-    with claim(name):
+    cleanup = ExitStack()
+    cleanup.enter_context(claim(name))
+    cleanup.callback(drop_database, name)  # before the claim ends
+    try:
         create_database(name)
-        try:
-            restore_into(dump, name, tables=tables)
-            yield name
-        finally:
-            drop_database(name)
+        restore_into(dump, name, tables=tables)
+        yield name
+    finally:
+        if drop_in_background:
+            threading.Thread(target=cleanup.close, name=f"drop {name}", daemon=True).start()
+        else:
+            cleanup.close()

@@ -234,12 +234,11 @@ def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None =
     run.status, run.error, run.report = status, error, report or {}
     run.finished_at, run.phase = timezone.now(), ""
     run.save()
-    audit(
+    audit(  # on the restore itself ("Restore #N: restore failed"), never read as the backup failing
         RESTORE_EVENTS[status],
         tenant=run.tenant,
-        object_type="backup",
-        object_id=run.backup_id,
-        detail={"scope": run.scope, "status": status, "restore_id": run.pk}
+        target=run,
+        detail={"scope": run.scope, "status": status, "restore_id": run.pk, "backup": run.backup_id}
         | (
             {"error": error.splitlines()[0][:200]} if error else {}
         ),  # the first line: PostgreSQL's DETAIL may hold values

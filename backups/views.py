@@ -25,9 +25,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from backups import access, actions, presentation, restore, tasks
 from backups.actions import RestoreRunning
-from backups.forms import CustomerRestoreForm, DatabaseRestoreForm
+from backups.forms import CustomerRestoreForm, CustomerSearchForm, DatabaseRestoreForm
 from backups.models import Backup, RestoreRun
-from crm.records.registry import record_models
 from crm.tenancy.acting import ActionConflict, is_staff
 
 PAGE_SIZE = 25
@@ -84,7 +83,7 @@ def backup_list(request):
     context = {
         "rows": [presentation.backup_row(backup) for backup in page.object_list],
         "page_obj": page,
-        "restore_rows": [presentation.restore_row(run) for run in restores_page.object_list],
+        "restore_rows": presentation.rows_of_restores(restores_page.object_list),
         "restores_page": restores_page,
         "is_staff": is_staff(request.user),
         "is_tenant_admin": access.is_tenant_admin(request.membership),
@@ -109,7 +108,6 @@ def restore_tenant(request, pk: int):
     try:
         if confirmed(request):
             run = actions.start_restore(backup, scope=RestoreRun.Scope.TENANT, acting_user=request.user)
-            messages.info(request, _("The restore of %(company)s has started.") % {"company": tenant.name})
             return redirect("backups:restore_status", run.pk)
         actions.check_restore(backup, scope=RestoreRun.Scope.TENANT, user=request.user)
     except ActionConflict as conflict:
@@ -125,11 +123,13 @@ def restore_tenant(request, pk: int):
 
 @backups_page(access.ADMINS, methods=("GET", "HEAD", "POST"))
 def restore_customer(request, pk: int):
+    """Find the customer by name in the backup (?q=), confirm the one chosen (?customer=), start (POST)."""
     backup = get_object_or_404(Backup, pk=pk)
     tenant = request.tenant
     data = request.POST if request.method == "POST" else (request.GET if "customer" in request.GET else None)
     form = CustomerRestoreForm(data)
-    context = {"backup": backup, "backup_when": presentation.when(backup.started_at), "tenant": tenant, "form": form}
+    search = CustomerSearchForm(request.GET if "q" in request.GET else None)
+    context = {"backup": backup, "backup_when": presentation.when(backup.started_at), "form": form, "search": search}
     try:
         actions.check_restore(backup, scope=RestoreRun.Scope.CUSTOMER, user=request.user)
         if form.is_bound and form.is_valid():
@@ -138,15 +138,18 @@ def restore_customer(request, pk: int):
                 run = actions.start_restore(
                     backup, scope=RestoreRun.Scope.CUSTOMER, customer=customer_id, acting_user=request.user
                 )
-                messages.info(request, _("The restore of customer #%(id)s has started.") % {"id": customer_id})
                 return redirect("backups:restore_status", run.pk)
-            model = record_models()["customer"]
-            live = model.all_objects.filter(tenant=tenant, pk=customer_id).only("pk", "deleted_at").first()
-            context.update(customer_id=customer_id, live=live, confirming=True)
+            customer = actions.check_customer(backup, tenant, customer_id)
+            live = presentation.live_states(tenant, [customer.id])[customer.id]
+            context.update(customer=customer, live=live, confirming=True)
+        elif search.is_bound and search.is_valid():
+            context.update(presentation.customer_matches(backup, tenant, search.cleaned_data["q"]))
     except ActionConflict as conflict:
         return not_restorable(request, conflict)
     except ValidationError as error:
         form.add_error(None, error)
+    if getattr(request, "htmx", False) and "q" in request.GET:
+        return render(request, "backups/_customer_matches.html", context)
     return render(request, "backups/restore_customer.html", context)
 
 
@@ -156,7 +159,7 @@ def restore_status(request, run_id: int):
     run = get_object_or_404(
         visible_restores(request).select_related("backup", "tenant", "created_by", "safety_backup"), pk=run_id
     )
-    context = {"row": presentation.restore_row(run)}
+    context = {"row": presentation.rows_of_restores([run])[0]}
     return presentation.render_progress(
         request, "backups/restore_status.html", "backups/_restore_progress.html", context
     )
@@ -203,7 +206,6 @@ def restore_database(request, pk: int):
             run = actions.start_restore(
                 backup, scope=RestoreRun.Scope.DATABASE, database=name, acting_user=request.user
             )
-            messages.info(request, _("The restore into the new database %(name)s has started.") % {"name": name})
             return redirect("backups:restore_status", run.pk)
     except ActionConflict as conflict:
         return not_restorable(request, conflict)

@@ -63,6 +63,11 @@ class BackupSerializer(serializers.Serializer):
     created_by = UserRefSerializer(
         allow_null=True, help_text="Who started it: staff only (null otherwise, and for scheduled backups)."
     )
+    os_user = serializers.CharField(
+        allow_null=True,
+        help_text="Staff only: the operating-system account that ran it from the command line "
+        "(`manage.py backup_now`); null otherwise.",
+    )
     last_drill = DrillSerializer(allow_null=True, help_text="The newest restore drill of this backup (null: none yet).")
     restore_options = serializers.ListField(
         child=serializers.ChoiceField(choices=RESTORE_SCOPES),
@@ -70,6 +75,10 @@ class BackupSerializer(serializers.Serializer):
         "while the backup is good; empty otherwise.",
     )
     restore_url = serializers.CharField(allow_null=True, help_text="Where to POST a restore (null: no option).")
+    customers_url = serializers.CharField(
+        allow_null=True,
+        help_text="Where to find your company's customers in this backup by name (?q=; null: no option).",
+    )
 
 
 class RestoreRunSerializer(serializers.Serializer):
@@ -81,6 +90,11 @@ class RestoreRunSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=RestoreRun.Scope.choices)
     target = serializers.CharField(help_text="The company's slug, the customer's id or the new database's name.")
     customer = serializers.IntegerField(allow_null=True, help_text="scope customer: the customer's id.")
+    customer_name = serializers.CharField(
+        allow_null=True,
+        help_text="scope customer: the customer's name, from the live data once restored, else from the backup "
+        "(null when not known yet, or for a person erased since).",
+    )
     status = serializers.ChoiceField(
         choices=RestoreRun.Status.choices,
         help_text="running, then done, failed, or refused (conflicts with the live data: nothing was written).",
@@ -100,6 +114,23 @@ class RestoreRunSerializer(serializers.Serializer):
     )
     error = serializers.CharField(allow_null=True, help_text="status failed: why.")
     created_by = UserRefSerializer(allow_null=True, help_text="Who asked for it.")
+
+
+class BackupCustomerSerializer(serializers.Serializer):
+    """A customer of your company as a backup holds it."""
+
+    id = serializers.IntegerField(help_text="Its id in the backup: the `customer` of a customer restore.")
+    name = serializers.CharField()
+    deleted = serializers.BooleanField(help_text="It was in the recycle bin when the backup was taken.")
+    live = serializers.ChoiceField(
+        choices=["live", "bin", "absent"],
+        help_text="Where it is now: live and bin (the restore would be refused with conflicts), absent.",
+    )
+
+
+class BackupCustomersSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many customers match (at most 25 are listed).")
+    results = BackupCustomerSerializer(many=True)
 
 
 class BackupTaskSerializer(serializers.Serializer):
@@ -172,7 +203,10 @@ class CustomerRestoreSerializer(StrictSerializer):
         help_text="Bring back one customer with its contacts, interactions, tickets and opportunities; "
         "nothing is overwritten: conflicts with live data are reported and nothing is written.",
     )
-    customer = StrictIdField(help_text="The customer's id (as it was in the backup).")
+    customer = StrictIdField(
+        help_text="The customer's id as it was in the backup (find it by name: GET the backup's customers_url). "
+        "An id the backup does not hold for your company, or of a person erased at their request, is a 400."
+    )
 
 
 RESTORE_BODIES = {
@@ -222,6 +256,7 @@ def backup_data(backup: Backup, *, staff: bool, admin: bool) -> dict:
         "copy_location": (backup.copy_location or None) if staff else None,
         "error": (backup.error or None) if staff else None,
         "created_by": user_ref(backup.created_by) if staff else None,
+        "os_user": (backup.os_user or None) if staff else None,
         "last_drill": {
             "id": drill.pk,
             "started_at": drill.started_at,
@@ -235,10 +270,11 @@ def backup_data(backup: Backup, *, staff: bool, admin: bool) -> dict:
         else None,
         "restore_options": options,
         "restore_url": reverse("api:backup-restore", args=[backup.pk]) if options else None,
+        "customers_url": reverse("api:backup-customers", args=[backup.pk]) if options else None,
     }
 
 
-def restore_data(run: RestoreRun) -> dict:
+def restore_data(run: RestoreRun, customer_name: str = "") -> dict:
     report = run.report if isinstance(run.report, dict) else {}
     rows = {str(table): count for table, count in (report.get("rows") or {}).items() if isinstance(count, int)}
     is_customer = run.scope == RestoreRun.Scope.CUSTOMER
@@ -249,6 +285,7 @@ def restore_data(run: RestoreRun) -> dict:
         "scope": run.scope,
         "target": run.target,
         "customer": int(run.target) if is_customer and run.target.isascii() and run.target.isdigit() else None,
+        "customer_name": customer_name or None,
         "status": run.status,
         "phase": run.phase,
         "started_at": run.started_at,
@@ -259,6 +296,17 @@ def restore_data(run: RestoreRun) -> dict:
         "conflicts": [str(conflict) for conflict in report.get("conflicts") or []],
         "error": run.error or None,
         "created_by": user_ref(run.created_by),
+    }
+
+
+def customers_data(found: dict) -> dict:
+    """The customers a search found (backups.presentation.customer_matches)."""
+    return {
+        "count": found["total"],
+        "results": [
+            {"id": m["customer"].id, "name": m["customer"].name, "deleted": m["customer"].deleted, "live": m["live"]}
+            for m in found["matches"]
+        ],
     }
 
 

@@ -34,26 +34,30 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from backups import access, actions
+from backups import access, actions, presentation
 from backups.api.serializers import (
     RESTORE_REQUEST,
+    BackupCustomersSerializer,
     BackupSerializer,
     BackupTaskSerializer,
     RestoreRunSerializer,
     backup_data,
+    customers_data,
     restore_body,
     restore_data,
     task_data,
 )
+from backups.forms import CustomerSearchForm
 from backups.models import Backup, RestoreRun
 from backups.restore import mark_stale_restores
 from crm.api.filters import StrictQueryParameters
 from crm.api.permissions import IsTenantMember, active_membership
 from crm.api.viewsets import ID_PATTERN, ApiViewMixin
 from crm.tenancy.acting import is_staff
+from crm.tenancy.context import current_tenant
 
 TAGS = ["backups"]
 ERROR = {"$ref": "#/components/schemas/Error"}  # the one error body (crm.api.schema)
@@ -66,6 +70,10 @@ def visible_restores(request):
     is not set for API calls; the context's membership (the token's) is.
     """
     return access.visible_restores(request.user, active_membership(request))
+
+
+def named(run) -> str:
+    return presentation.customer_names([run]).get(run.pk, "")
 
 
 class BackupAccess(IsTenantMember):
@@ -147,6 +155,25 @@ NOT_ALLOWED = OpenApiResponse(
         tags=TAGS,
         operation_id="backups_restore",
     ),
+    customers=extend_schema(
+        summary="Find your company's customers in this backup by name",
+        description="Names as the backup holds them (read from the backup itself, then cached for a few minutes), "
+        "matched case-insensitively anywhere in the name, or an exact #id; people erased at their request are "
+        "never listed. For your company's admins, while the backup can be restored.",
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter("q", str, description="Part of the name (empty: the first customers by name)."),
+        ],
+        responses={
+            200: BackupCustomersSerializer,
+            400: OpenApiResponse(ERROR, description="q is too long or holds a NUL character."),
+            403: OpenApiResponse(ERROR, description="Only your company's admins restore it."),
+            404: OpenApiResponse(ERROR, description="No such backup."),
+            409: OpenApiResponse(ERROR, description="The backup cannot be restored or read (backup_not_restorable)."),
+        },
+        tags=TAGS,
+        operation_id="backups_customers",
+    ),
 )
 class BackupViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """Backups of the whole database (not tenant-owned: the same list for every company's admins)."""
@@ -157,7 +184,13 @@ class BackupViewSet(ApiViewMixin, viewsets.GenericViewSet):
     filter_backends = [StrictQueryParameters]
     lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "post", "head"]
-    audiences = {"list": access.VIEWERS, "retrieve": access.VIEWERS, "create": access.STAFF, "restore": access.ADMINS}
+    audiences = {
+        "list": access.VIEWERS,
+        "retrieve": access.VIEWERS,
+        "create": access.STAFF,
+        "restore": access.ADMINS,
+        "customers": access.ADMINS,
+    }
 
     def get_queryset(self):
         return access.backups_with_latest_drill()
@@ -189,8 +222,19 @@ class BackupViewSet(ApiViewMixin, viewsets.GenericViewSet):
         backup = self.get_backup(pk)
         body = restore_body(request.data)
         run = actions.start_restore(backup, acting_user=request.user, **body)
-        data = RestoreRunSerializer(restore_data(run)).data
+        data = RestoreRunSerializer(restore_data(run, named(run))).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+    @action(detail=True, methods=["get"])
+    def customers(self, request, *args, pk=None, **kwargs):
+        backup = self.get_backup(pk)
+        search = CustomerSearchForm(request.query_params)
+        unknown = set(request.query_params) - set(search.fields)
+        if unknown or not search.is_valid():
+            raise ValidationError(search.errors or {name[:100]: [_("Unknown query parameter.")] for name in unknown})
+        actions.check_restore(backup, scope=RestoreRun.Scope.CUSTOMER, user=request.user)
+        found = presentation.customer_matches(backup, current_tenant(), search.cleaned_data["q"])
+        return Response(BackupCustomersSerializer(customers_data(found)).data)
 
 
 @extend_schema_view(
@@ -224,19 +268,22 @@ class RestoreRunViewSet(ApiViewMixin, viewsets.GenericViewSet):
     audiences = {"list": access.VIEWERS, "retrieve": access.VIEWERS}
 
     def get_queryset(self):
-        return visible_restores(self.request).select_related("created_by").order_by("-started_at", "-id")
+        runs = visible_restores(self.request).select_related("created_by", "backup", "tenant")
+        return runs.order_by("-started_at", "-id")
 
     def list(self, request, *args, **kwargs):
         mark_stale_restores(visible_restores(request))
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(RestoreRunSerializer([restore_data(run) for run in page], many=True).data)
+        names = presentation.customer_names(page)
+        data = [restore_data(run, names.get(run.pk, "")) for run in page]
+        return self.get_paginated_response(RestoreRunSerializer(data, many=True).data)
 
     def retrieve(self, request, *args, pk=None, **kwargs):
         mark_stale_restores(visible_restores(request).filter(pk=pk))
         run = self.get_queryset().filter(pk=pk).first()
         if run is None:
             raise NotFound(_("No restore with id %(id)s.") % {"id": pk})
-        return Response(RestoreRunSerializer(restore_data(run)).data)
+        return Response(RestoreRunSerializer(restore_data(run, named(run))).data)
 
 
 @extend_schema_view(

@@ -248,6 +248,7 @@ def test_the_admin_sees_the_history_with_the_last_drill_and_restore_options(nort
         "copy_location": None,  # where the second copy is: staff only
         "error": None,
         "created_by": None,  # who started it: staff only
+        "os_user": None,  # which OS account ran it from the command line: staff only
         "last_drill": {
             "id": drill.pk,  # the newest, not the older failed one
             "started_at": rows[good.pk]["last_drill"]["started_at"],
@@ -259,6 +260,7 @@ def test_the_admin_sees_the_history_with_the_last_drill_and_restore_options(nort
         },
         "restore_options": ["tenant", "customer"],
         "restore_url": f"{BACKUPS}{good.pk}/restore/",
+        "customers_url": f"{BACKUPS}{good.pk}/customers/",
     }
     assert rows[failed.pk]["status"] == "failed" and rows[failed.pk]["error"] is None  # details are for staff
     assert rows[failed.pk]["last_drill"]["error"] is None and rows[failed.pk]["last_drill"]["mismatches"] == 1
@@ -273,13 +275,14 @@ def test_the_admin_sees_the_history_with_the_last_drill_and_restore_options(nort
 def test_staff_see_failure_details_and_who_started_a_backup(north, staff, backup_dir):
     failed = fake_backup(backup_dir, status=Backup.Status.FAILED, error="pg_dump exited with 1: disk full")
     RestoreDrill.objects.create(backup=failed, started_at=timezone.now(), passed=False, error="scratch refused")
-    good = fake_backup(backup_dir, created_by=staff.user)
+    good = fake_backup(backup_dir, created_by=staff.user, os_user="backup-operator")
 
     rows = {row["id"]: row for row in staff.get(BACKUPS).json()["results"]}
 
     assert rows[failed.pk]["error"] == "pg_dump exited with 1: disk full"
     assert rows[failed.pk]["last_drill"]["error"] == "scratch refused"
     assert rows[good.pk]["created_by"] == {"id": staff.user.pk, "username": "operator"}
+    assert rows[good.pk]["os_user"] == "backup-operator"
     assert rows[good.pk]["error"] is None
     # Staff who are not admins of the company have no company restore options.
     assert rows[good.pk]["restore_options"] == [] and rows[good.pk]["restore_url"] is None
@@ -444,20 +447,20 @@ def test_a_second_restore_while_one_runs_is_a_409_naming_it(north, south, backup
 def test_a_restore_is_queued_and_answered_with_the_run(north, backup_dir):
     backup = fake_backup(backup_dir)
 
-    response = north["api"].post(restore_url(backup), {"scope": "customer", "customer": "424242"}, format="json")
+    response = north["api"].post(restore_url(backup), {"scope": "tenant"}, format="json")
 
     assert response.status_code == 202, response.content
     run = RestoreRun.objects.get()
     assert (run.tenant, run.scope, run.target, run.phase, run.created_by) == (
         north["tenant"],
-        "customer",
-        "424242",
+        "tenant",
+        "north",
         QUEUED,
         north["admin"],
     )
     body = response.json()
     assert response["Location"] == body["url"] == f"{RESTORES}{run.pk}/"
-    assert body["status"] == "running" and body["phase"] == "queued" and body["customer"] == 424242
+    assert body["status"] == "running" and body["phase"] == "queued" and body["customer"] is None
     assert body["backup"] == backup.pk and body["conflicts"] == [] and body["error"] is None
     assert body["created_by"] == {"id": north["admin"].pk, "username": "north-admin"}
     assert north["api"].get(body["url"]).json() == body
@@ -480,6 +483,7 @@ def test_the_schema_declares_every_backup_operation_and_its_errors(north):
         ("post", "/api/v1/backups/"),
         ("get", "/api/v1/backups/{id}/"),
         ("post", "/api/v1/backups/{id}/restore/"),
+        ("get", "/api/v1/backups/{id}/customers/"),
         ("get", "/api/v1/backups/restores/"),
         ("get", "/api/v1/backups/restores/{id}/"),
         ("get", "/api/v1/backups/tasks/{task}/"),
@@ -514,6 +518,7 @@ FUZZED = [
     ("/api/v1/backups/", "GET"),
     ("/api/v1/backups/{id}/", "GET"),
     ("/api/v1/backups/{id}/restore/", "POST"),
+    ("/api/v1/backups/{id}/customers/", "GET"),
     ("/api/v1/backups/restores/", "GET"),
     ("/api/v1/backups/restores/{id}/", "GET"),
     ("/api/v1/backups/tasks/{task}/", "GET"),
@@ -548,6 +553,7 @@ def test_the_backup_operations_conform_to_the_schema_for_staff_admins(
     pinned = {
         ("GET", "/api/v1/backups/{id}/"): {"id": good.pk},
         ("POST", "/api/v1/backups/{id}/restore/"): {"id": good.pk},
+        ("GET", "/api/v1/backups/{id}/customers/"): {"id": good.pk},
         ("GET", "/api/v1/backups/restores/{id}/"): {"id": run.pk},
     }.get((method, path))
     operation = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)[path][method]
@@ -735,14 +741,19 @@ def test_a_purged_customer_comes_back_through_the_api(north, celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_another_companys_customer_id_restores_nothing(north, south, celery_worker):
+def test_another_companys_customer_id_is_refused_before_anything_is_queued(north, south):
     backup = take_backup()
     with activate(south["tenant"]):
         theirs = Customer.objects.get()
 
     body = {"scope": "customer", "customer": theirs.pk}
-    run = ended(north["api"], started_restore(north["api"].post(restore_url(backup), body, format="json")))
+    error = error_of(north["api"].post(restore_url(backup), body, format="json"), 400)
 
-    assert run["status"] == "failed" and "is not in backup" in run["error"]
+    assert error["fields"] == {
+        "customer": [
+            f"Backup #{backup.pk} holds no customer #{theirs.pk} of this company. Search for the customer by name."
+        ]
+    }
+    assert not RestoreRun.objects.exists()
     with activate(north["tenant"]):
         assert not Customer.all_objects.filter(pk=theirs.pk, tenant=north["tenant"]).exists()

@@ -232,7 +232,7 @@ def test_two_restores_of_the_company_asked_for_at_once_make_one_run(north, backu
 
     with transaction.atomic():
         with activate(north["tenant"]):
-            first = actions.start_restore(backup, scope="customer", customer=7, acting_user=north["admin"])
+            first = actions.start_restore(backup, scope="tenant", acting_user=north["admin"])
         thread = threading.Thread(target=second_request)
         thread.start()
         deadline = time.monotonic() + 10
@@ -266,12 +266,12 @@ def test_a_restore_is_recorded_as_queued_and_handed_to_a_worker_on_commit(
 ):
     backup = fake_backup(backup_dir)
     with activate(north["tenant"]), django_capture_on_commit_callbacks() as callbacks:
-        run = actions.start_restore(backup, scope="customer", customer=424242, acting_user=north["admin"])
-    assert (run.backup, run.tenant, run.scope, run.target) == (backup, north["tenant"], "customer", "424242")
+        run = actions.start_restore(backup, scope="tenant", acting_user=north["admin"])
+    assert (run.backup, run.tenant, run.scope, run.target) == (backup, north["tenant"], "tenant", "north")
     assert (run.status, run.phase, run.created_by) == (RestoreRun.Status.RUNNING, QUEUED, north["admin"])
     event = AuditEvent.objects.get(tenant=north["tenant"], action=AuditEvent.Action.RESTORE_REQUESTED)
     assert (event.actor, event.object_type, event.object_id) == (north["admin"], "restorerun", str(run.pk))
-    assert event.detail == {"backup": backup.pk, "scope": "customer", "run": run.pk}
+    assert event.detail == {"backup": backup.pk, "scope": "tenant", "run": run.pk}
     assert queue(RUN_RESTORE) == []  # not before the commit
     for callback in callbacks:
         callback()

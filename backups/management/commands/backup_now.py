@@ -1,17 +1,44 @@
+import getpass
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+
 from backups import actions
 from backups.models import Backup
 from backups.postgres import BackupError
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.cli import CrmCommand, fail
+from crm.tenancy.context import activate
+
+
+def os_account() -> str:
+    """The operating-system account running this command (its uid where it has no name, as in some containers)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 class Command(CrmCommand):
-    help = "Take one verified backup now; prints `Backup <id> <path>` as the last line."
+    help = (
+        "Take one verified backup now; prints `Backup <id> <path>` as the last line. The backup records the "
+        "operating-system account that ran it, and --user USERNAME (a staff member) as the person who asked."
+    )
 
-    def handle(self, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--user", dest="username", help="The staff member asking for the backup (audited).")
+
+    def handle(self, username=None, **options):
+        user = None
+        if username is not None:
+            user = get_user_model().objects.filter(username=username, is_active=True).first()
+            if user is None:
+                raise fail(f"Unknown user: {username}")
         try:
-            backup = actions.back_up(kind=Backup.Kind.MANUAL, acting_user=None)
-        except (ActionConflict, BackupError) as error:
+            with activate(None, user=user, process="cli:backup_now"):
+                backup = actions.back_up(kind=Backup.Kind.MANUAL, os_user=os_account(), acting_user=user)
+        except (ActionConflict, BackupError, PermissionDenied) as error:
             raise fail(str(error)) from None
         if backup.status != Backup.Status.GOOD:
             raise fail(f"Backup {backup.pk} failed: {backup.error}")

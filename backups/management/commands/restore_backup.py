@@ -1,5 +1,7 @@
+from backups.actions import check_customer
 from backups.postgres import BackupError
 from backups.restore import good_backup, restore_customer, restore_database, restore_tenant
+from crm.tenancy.acting import ActionConflict
 from crm.tenancy.cli import CrmCommand, fail
 from crm.tenancy.context import activate
 
@@ -28,8 +30,12 @@ class Command(CrmCommand):
             else:
                 target = self.get_tenant(tenant)
                 with activate(target, process="cli:restore_backup", reason="restored from backup"):
-                    run = restore_customer(backup, target, customer) if customer else restore_tenant(backup, target)
-        except BackupError as error:
+                    if customer:
+                        check_customer(backup, target, customer)  # the backup holds it, and it was not erased
+                        run = restore_customer(backup, target, customer)
+                    else:
+                        run = restore_tenant(backup, target)
+        except (BackupError, ActionConflict) as error:
             raise fail(str(error)) from None
         if run.status == run.Status.REFUSED:
             conflicts = run.report.get("conflicts", [])
