@@ -4,20 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from crm.tenancy.actions import create_api_token
 from crm.tenancy.models import ApiToken
-from tests.api.conftest import error_of
+from tests.api.conftest import error_of, key_client
 
 pytestmark = pytest.mark.django_db
-
-
-def with_key(key) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def test_creating_a_token_shows_its_key_once(api):
@@ -26,7 +19,7 @@ def test_creating_a_token_shows_its_key_once(api):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["key"].startswith(body["prefix"]) and body["scope"] == "read" and body["active"]
-    assert with_key(body["key"]).get("/api/v1/whoami/").status_code == 200
+    assert key_client(body["key"]).get("/api/v1/whoami/").status_code == 200
     listed = api.get(f"/api/v1/tokens/{body['id']}/").json()
     assert "key" not in listed and listed["name"] == "warehouse"
     assert AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_CREATED, object_id=str(body["id"])).exists()
@@ -73,7 +66,7 @@ def test_another_company_s_token_is_404(api, other_api):
 
 def test_a_read_only_token_can_list_but_not_create_or_revoke(tenant, admin_user, api):
     token = create_api_token(tenant, admin_user, name="ro", scope="read", acting_user=None)
-    reader = with_key(token.key)
+    reader = key_client(token.key)
     assert reader.get("/api/v1/tokens/").status_code == 200
     error_of(reader.post("/api/v1/tokens/", {"name": "escalate", "scope": "write"}), 403)
     error_of(reader.delete(f"/api/v1/tokens/{api.token.pk}/"), 403)

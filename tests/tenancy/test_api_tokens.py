@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from crm.tenancy.actions import (
@@ -19,6 +18,7 @@ from crm.tenancy.actions import (
 )
 from crm.tenancy.models import ApiToken, Membership
 from crm.tenancy.signals import password_changed
+from tests.api.conftest import key_client
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +26,8 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def client_for(key) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 def status_with(key, method="get", path="/api/v1/whoami/") -> int:
-    return getattr(client_for(key), method)(path, {}, format="json").status_code
+    return getattr(key_client(key), method)(path, {}, format="json").status_code
 
 
 def new_token(tenant, user, **values):
@@ -64,7 +58,7 @@ def test_a_read_only_token_may_only_read(tenant, admin_user):
     key = new_token(tenant, admin_user, scope=ApiToken.Scope.READ_ONLY).key
     assert status_with(key, path="/api/v1/customers/") == 200
     for method in ("post", "delete"):
-        response = getattr(client_for(key), method)("/api/v1/customers/", {}, format="json")
+        response = getattr(key_client(key), method)("/api/v1/customers/", {}, format="json")
         assert response.status_code == 403
         assert "read-only" in response.json()["error"]["message"]
 
@@ -73,7 +67,7 @@ def test_an_expired_token_is_refused(tenant, admin_user):
     token = new_token(tenant, admin_user, expires_at=timezone.now() + timedelta(days=1))
     assert status_with(token.key) == 200
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = client_for(token.key).get("/api/v1/whoami/")
+    response = key_client(token.key).get("/api/v1/whoami/")
     assert response.status_code == 401 and "expired" in response.json()["error"]["message"]
 
 
@@ -145,7 +139,7 @@ def test_a_password_change_ends_the_person_s_tokens_unless_they_keep_them(tenant
 
 def test_last_use_is_recorded_with_the_address_at_most_once_a_minute(tenant, admin_user):
     token = new_token(tenant, admin_user)
-    client = client_for(token.key)
+    client = key_client(token.key)
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
             assert client.get("/api/v1/whoami/", REMOTE_ADDR="203.0.113.9").status_code == 200
@@ -160,7 +154,7 @@ def test_last_use_is_recorded_with_the_address_at_most_once_a_minute(tenant, adm
 
 
 def test_the_token_lookup_is_one_query(tenant, admin_user):
-    client = client_for(new_token(tenant, admin_user).key)
+    client = key_client(new_token(tenant, admin_user).key)
     client.get("/api/v1/whoami/")  # last use recorded; prepared
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/v1/whoami/").status_code == 200
