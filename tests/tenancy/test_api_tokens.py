@@ -162,3 +162,12 @@ def test_the_token_lookup_is_one_query(tenant, admin_user):
         q["sql"] for q in queries.captured_queries if "tenancy_apitoken" in q["sql"] or "EXECUTE" in q["sql"]
     ]
     assert len(token_queries) == 1, token_queries
+
+
+def test_a_forwarded_address_that_is_no_address_is_not_recorded(tenant, admin_user, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    token = new_token(tenant, admin_user)
+    response = key_client(token.key).get("/api/v1/whoami/", HTTP_X_FORWARDED_FOR="not-an-address, 10.0.0.1")
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.last_used_ip is None
