@@ -250,7 +250,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": (
         "REST API v1 for integrations. Authenticate with `Authorization: Token <key>` "
-        "(`manage.py api_token TENANT USER`): one user acting in one company. "
+        "(Preferences -> API tokens, `POST /api/v1/tokens/` or `manage.py api_token TENANT USER`): "
+        "one user acting in one company; a read-only token may only GET. "
         'Every error has the body `{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",

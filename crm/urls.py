@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm.records.registry import url_mounts
+from crm.tenancy import token_views
 from crm.tenancy import views as tenancy_views
 from crm.web import views
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/company/", tenancy_views.company_settings, name="company_settings"),
+    path("accounts/company/tokens/", token_views.company_tokens, name="company_tokens"),
     path("accounts/", include("crm.tenancy.urls")),
     path("recycle-bin/", include("crm.recyclebin.urls")),
     path("history/", include("crm.history.urls")),

@@ -11,12 +11,14 @@ from crm.api.errors import not_found
 from crm.api.viewsets import ID_PATTERN
 from crm.records.registry import api_resources, api_url_modules
 from crm.recyclebin.api import TYPE_NAMES, RecycleBinViewSet
+from crm.tenancy.api import ApiTokenViewSet
 
 app_name = "api"
 
 router = SimpleRouter(trailing_slash=True)
 for prefix, viewset, basename in api_resources():
     router.register(prefix, viewset, basename=basename)
+router.register("tokens", ApiTokenViewSet, basename="token")
 
 BIN_ITEM = rf"^v1/recycle-bin/(?P<type>{'|'.join(TYPE_NAMES)})/(?P<id>{ID_PATTERN})/"
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
@@ -153,7 +154,7 @@ def remove_member(membership: Membership, *, acting_user) -> None:
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         _check_keeps_an_admin(membership)
-        ApiToken.objects.filter(tenant_id=membership.tenant_id, user_id=membership.user_id).delete()
+        _revoke(ApiToken.objects.filter(tenant_id=membership.tenant_id, user_id=membership.user_id), "membership_ended")
         _audit_membership(membership, previous_role=membership.role, removed=True)
         membership.delete()
 
@@ -182,28 +183,110 @@ def update_tenant_settings(tenant: Tenant, *, acting_user, **values) -> Tenant:
     return fresh
 
 
+def _token_detail(token: ApiToken, **extra) -> dict:
+    return {"user_id": token.user_id, "prefix": token.prefix, "scope": token.scope, **extra}
+
+
+def _may_manage_token(acting_user, token: ApiToken) -> bool:
+    """The system, staff, the token's owner, or an admin of its company."""
+    return acting_user is None or acting_user.pk == token.user_id or may_administer(acting_user, token.tenant_id)
+
+
+def _clean_token_fields(name: str, scope: str, expires_at) -> str:
+    name = (name or "").strip()
+    if not name or "\x00" in name:
+        raise ValidationError({"name": _("Give the token a name, e.g. the integration that uses it.")})
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("A token's name has at most 100 characters.")})
+    if scope not in ApiToken.Scope.values:
+        raise ValidationError({"scope": _("Choose read-only or read and write.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    return name
+
+
 @action
-def api_token_for(tenant: Tenant, username: str, *, acting_user) -> ApiToken:
-    """The user's token in `tenant`, created if missing; members only."""
+def create_api_token(
+    tenant: Tenant, user, *, name: str, acting_user, scope: str = ApiToken.Scope.READ_WRITE, expires_at=None
+) -> ApiToken:
+    """A new token of `user` in `tenant`; its key is on the returned object only (`token.key`), never stored."""
+    if acting_user is not None and acting_user.pk != user.pk and not is_staff(acting_user):
+        raise PermissionDenied(_("You may create API tokens only for yourself."))
+    name = _clean_token_fields(name, scope, expires_at)
+    if not Membership.objects.filter(tenant=tenant, user=user, user__is_active=True).exists():
+        raise ValidationError(
+            _("%(user)s is not a member of tenant %(tenant)s.") % {"user": user.get_username(), "tenant": tenant.slug}
+        )
+    token = ApiToken(tenant=tenant, user=user, name=name, scope=scope, expires_at=expires_at)
+    token.set_new_key()
+    with transaction.atomic():
+        token.save()
+        audit(AuditEvent.Action.TOKEN_CREATED, tenant=tenant, target=token, detail=_token_detail(token))
+    return token
+
+
+@action
+def api_token_for(tenant: Tenant, username: str, *, acting_user, name: str = "manage.py api_token") -> ApiToken:
+    """A new token of the member `username` in `tenant` (`manage.py api_token`); the key is `token.key`."""
     membership = Membership.objects.select_related("user").filter(tenant=tenant, user__username=username).first()
     if membership is None:
         raise ValidationError(
             _("%(user)s is not a member of tenant %(tenant)s.") % {"user": username, "tenant": tenant.slug}
         )
-    if acting_user is not None and acting_user.pk != membership.user_id and not may_administer(acting_user, tenant):
-        raise PermissionDenied(_("You may not see another member's API token."))
-    token, _created = ApiToken.objects.get_or_create(tenant=tenant, user=membership.user)
-    return token
+    return create_api_token(tenant, membership.user, name=name, acting_user=acting_user)
+
+
+def _revoke(tokens, reason: str) -> int:
+    """Revoke the alive ones of `tokens` (a queryset), one audit event each."""
+    now = timezone.now()
+    revoked = list(tokens.filter(revoked_at__isnull=True).select_for_update().order_by("pk"))
+    for token in revoked:
+        token.revoked_at = now
+        audit(
+            AuditEvent.Action.TOKEN_REVOKED,
+            tenant=token.tenant_id,
+            target=token,
+            detail=_token_detail(token, reason=reason),
+        )
+    ApiToken.objects.filter(pk__in=[token.pk for token in revoked]).update(revoked_at=now)
+    return len(revoked)
 
 
 @action
-def revoke_api_token(token: ApiToken, *, acting_user) -> None:
-    """Delete an API token: its next request gets a 401."""
-    if acting_user is not None and acting_user.pk != token.user_id and not may_administer(acting_user, token.tenant):
+def revoke_api_token(token: ApiToken, *, acting_user, reason: str = "revoked") -> None:
+    """The token stops working at once: its next request gets a 401."""
+    if not _may_manage_token(acting_user, token):
         raise PermissionDenied(_("You may not revoke another member's API token."))
     with transaction.atomic():
-        audit(AuditEvent.Action.PERMISSION_REVOKE, tenant=token.tenant_id, detail={"api_token_of": token.user_id})
-        token.delete()
+        _revoke(ApiToken.objects.filter(pk=token.pk), reason)
+    token.refresh_from_db(fields=["revoked_at"])
+
+
+@action
+def rotate_api_token(token: ApiToken, *, acting_user) -> ApiToken:
+    """A new key with the same name, scope and expiry; the old token is revoked. Only its owner sees the new key."""
+    if acting_user is not None and acting_user.pk != token.user_id:
+        raise PermissionDenied(_("Only the token's owner may rotate it."))
+    with transaction.atomic():
+        if not _revoke(ApiToken.objects.alive().filter(pk=token.pk), "rotated"):
+            raise ValidationError(_("This token was revoked or has expired: create a new one."))
+        return create_api_token(
+            token.tenant,
+            token.user,
+            name=token.name,
+            scope=token.scope,
+            expires_at=token.expires_at,
+            acting_user=acting_user,
+        )
+
+
+@action
+def end_user_api_tokens(user, *, acting_user, reason: str) -> int:
+    """Revoke all of `user`'s tokens in every company (a password change); returns how many."""
+    if acting_user is not None and acting_user.pk != user.pk and not is_staff(acting_user):
+        raise PermissionDenied(_("You may not end another person's API tokens."))
+    with transaction.atomic():
+        return _revoke(ApiToken.objects.filter(user=user), reason)
 
 
 @action

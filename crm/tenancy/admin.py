@@ -90,11 +90,21 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Staff see tokens and revoke them; tokens are created by their owners (`manage.py api_token`)."""
+    """Staff see tokens and revoke them ("delete" revokes); tokens are made by their owners."""
 
-    list_display = ["user", "tenant", "created_at", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "tenant",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_select_related = ["user", "tenant"]
-    fields = ["user", "tenant", "created_at", "last_used_at"]
+    fields = [*list_display, "last_used_ip"]
     readonly_fields = fields
     actions = None
 

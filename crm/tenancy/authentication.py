@@ -1,6 +1,6 @@
 """API token authentication: `Authorization: Token <key>` is one user acting in one company.
 
-The token, its user, its company and the user's membership there come from one
+The key is looked up by its SHA-256 digest (crm.tenancy.models.token_digest). The token, its user, its company and the user's membership there come from one
 SELECT (written out once from the models' own fields, so it cannot drift from
 them). Every API call runs it, and PostgreSQL spends longer planning that
 four-table join than running it, so the query is a prepared statement: see
@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from psycopg2 import errors
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import SAFE_METHODS
 
 from crm.tenancy.context import get_context, set_context
-from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy.models import ApiToken, Membership, Tenant, token_digest
 
 # Recording every use would add a write to every API call.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -42,7 +43,7 @@ def _pk(model, alias: str) -> str:
 
 @cache
 def identity_sql() -> str:
-    """The token with its user, tenant and the user's membership there, as one SELECT (one %s: the key)."""
+    """The live token with its user, tenant and the user's membership there, as one SELECT (one %s: the digest)."""
     token, user, tenant, membership = IDENTITY_MODELS
     columns = [*_columns(token, "a"), *_columns(user, "u"), *_columns(tenant, "t"), *_columns(membership, "m")]
     return (
@@ -50,7 +51,7 @@ def identity_sql() -> str:
         f'JOIN "{user._meta.db_table}" u ON {_pk(user, "u")} = a.user_id '
         f'JOIN "{tenant._meta.db_table}" t ON {_pk(tenant, "t")} = a.tenant_id '
         f'LEFT JOIN "{membership._meta.db_table}" m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id '
-        "WHERE a.key = %s"
+        "WHERE a.digest = %s AND a.revoked_at IS NULL"
     )
 
 
@@ -81,26 +82,26 @@ class PreparedIdentityQuery:
         self.prepared_on = weakref.WeakSet()  # Django connections whose current session holds the statement
         self.works = True
 
-    def fetchone(self, key: str):
+    def fetchone(self, digest: str):
         database = connections[DEFAULT_DB_ALIAS]
         with database.cursor() as cursor:
             if self.works and transaction.get_autocommit(DEFAULT_DB_ALIAS):
                 try:
-                    return self._execute(database, cursor, key)
+                    return self._execute(database, cursor, digest)
                 except DatabaseError as error:
                     if not isinstance(
                         error.__cause__, errors.InvalidSqlStatementName | errors.DuplicatePreparedStatement
                     ):
                         raise
                     self.works = False
-            cursor.execute(identity_sql(), [key])
+            cursor.execute(identity_sql(), [digest])
             return cursor.fetchone()
 
-    def _execute(self, database, cursor, key: str):
+    def _execute(self, database, cursor, digest: str):
         if database not in self.prepared_on:
             cursor.execute(f"PREPARE {self.name}(text) AS {identity_sql().replace('%s', '$1')}")
             self.prepared_on.add(database)
-        cursor.execute(f"EXECUTE {self.name}(%s)", [key])
+        cursor.execute(f"EXECUTE {self.name}(%s)", [digest])
         return cursor.fetchone()
 
     def forget(self, database_connection) -> None:
@@ -118,7 +119,7 @@ def _new_connection(sender, connection, **kwargs):
 def _token_user_tenant_membership(key: str):
     if not TOKEN_KEY.fullmatch(key):  # not one of ours (and no NUL byte reaches PostgreSQL)
         return None
-    row = identity_query.fetchone(key)
+    row = identity_query.fetchone(token_digest(key))
     if row is None:
         return None
     instances = []
@@ -130,15 +131,26 @@ def _token_user_tenant_membership(key: str):
 
 
 class TenantTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`: the token's user acting in the token's tenant."""
+    """`Authorization: Token <key>`: the token's user acting in the token's tenant.
+
+    A read-only token may make only safe requests (GET, HEAD, OPTIONS): anything else is a 403.
+    """
 
     model = ApiToken
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None and found[1].read_only and request.method not in SAFE_METHODS:
+            raise exceptions.PermissionDenied(_("This API token is read-only."))
+        return found
 
     def authenticate_credentials(self, key):
         found = _token_user_tenant_membership(key)
         if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         token, user, tenant, membership = found
+        if token.expired:
+            raise exceptions.AuthenticationFailed(_("This API token has expired."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if membership is None:
@@ -146,8 +158,9 @@ class TenantTokenAuthentication(TokenAuthentication):
         token.user = membership.user = user
         token.tenant = membership.tenant = tenant
         # The middleware resets the context after the response.
-        set_context(replace(get_context(), tenant=tenant, user=user, membership=membership))
+        context = replace(get_context(), tenant=tenant, user=user, membership=membership)
+        set_context(context)
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            ApiToken.objects.filter(key=key).update(last_used_at=now)
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=context.ip)
         return user, token

@@ -2,8 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy.models import time_zone_choices
-from crm.web.forms import BootstrapFormMixin, DatalistInput
+from crm.tenancy.models import ApiToken, time_zone_choices
+from crm.web.forms import BootstrapFormMixin, DatalistInput, DateTimeInput
 
 
 class PreferencesForm(forms.Form):
@@ -36,4 +36,14 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         label=_("Legal hold"),
         required=False,
         help_text=_("While on, nothing in this company is purged: neither by retention nor by hand."),
+    )
+
+
+class ApiTokenForm(BootstrapFormMixin, forms.Form):
+    """A new API token: what it is for, what it may do, until when."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses the token, e.g. “invoicing sync”."))
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ_ONLY)
+    expires_at = forms.DateTimeField(
+        label=_("Expires"), required=False, widget=DateTimeInput(), help_text=_("Leave empty for no expiry.")
     )

@@ -1,3 +1,4 @@
+import ipaddress
 import re
 import uuid
 import zoneinfo
@@ -16,11 +17,14 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def client_ip(request) -> str | None:
+    """The client's address, or None when what the proxy forwarded is no address (it goes into inet columns)."""
+    address = request.META.get("REMOTE_ADDR")
     if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
+        address = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or address
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def request_context(request, membership=None) -> Context:

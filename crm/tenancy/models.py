@@ -1,14 +1,16 @@
+import hashlib
 import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.context import current_tenant
-from crm.tenancy.querysets import TenantManager, TenantQuerySet
-from crm.tenancy.roles import Role
+from crm.tenancy.querysets import TenantManager, TenantQuerySet, membership_for
+from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -74,29 +76,88 @@ class Membership(models.Model):
 
 
 def new_token_key() -> str:
+    """160 random bits as 40 hex digits (the format keys have always had)."""
     return secrets.token_hex(20)
 
 
-class ApiToken(models.Model):
-    """A REST API token: one user acting in one tenant (`manage.py api_token`).
+def token_digest(key: str) -> str:
+    """What is stored of a key. SHA-256 is enough: a key is 160 random bits, not a password a person
+    chose, so there is no dictionary to try and a slow hash would only slow down every API call."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
-    The key is the primary key because authentication looks it up before any
-    tenant is known; it is a credential table, not tenant data.
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def alive(self):
+        """Not revoked and not expired (whether the user and membership still are is checked at use)."""
+        return self.filter(revoked_at__isnull=True).exclude(expires_at__lte=timezone.now())
+
+    def for_user(self, user, everyone: bool = False):
+        """Tokens of the active company the user may see and revoke: their own, or with `everyone`,
+        all of the company's for its admins (anyone else still gets only their own)."""
+        membership = membership_for(user)
+        if membership is None:
+            return self.none()
+        tokens = self.filter(tenant_id=membership.tenant_id)
+        if everyone and membership.role in TENANT_ADMIN_ROLES:
+            return tokens
+        return tokens.filter(user_id=membership.user_id)
+
+
+class ApiToken(models.Model):
+    """A REST API token: one user acting in one tenant, named, scoped, optionally expiring.
+
+    Only the key's SHA-256 digest is stored; the key itself is shown once, when
+    the token is made (`key` is then set on the instance, never saved). The
+    first characters (`prefix`) tell tokens apart afterwards. Authentication
+    looks the digest up before any tenant is known: a credential table, not
+    tenant data.
     """
 
-    key = models.CharField(_("key"), max_length=40, primary_key=True, default=new_token_key, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    class Scope(models.TextChoices):
+        READ_ONLY = "read", _("read-only")
+        READ_WRITE = "write", _("read and write")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("tenant"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=5, choices=Scope.choices, default=Scope.READ_WRITE)
+    prefix = models.CharField(_("prefix"), max_length=TOKEN_PREFIX_LENGTH, editable=False)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
-        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="apitoken_tenant_user_uniq")]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "user"], name="apitoken_tenant_user")]
 
     def __str__(self):
-        return f"{self.user} @ {self.tenant}"
+        return f"{self.name} ({self.prefix}…) {self.user} @ {self.tenant}"
+
+    def set_new_key(self) -> str:
+        self.key = new_token_key()
+        self.prefix = self.key[:TOKEN_PREFIX_LENGTH]
+        self.digest = token_digest(self.key)
+        return self.key
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == self.Scope.READ_ONLY
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 def time_zone_choices():

@@ -1,8 +1,12 @@
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import UserPreference
+
+# Sent after a user's password changed: sender=the User class, user=..., keep_tokens=bool
+# (the person chose "keep my API tokens"; otherwise their tokens end).
+password_changed = Signal()
 
 
 @receiver(user_logged_in)
@@ -13,3 +17,11 @@ def load_preferences(sender, request, user, **kwargs):
         request.session[SESSION_LANGUAGE_KEY] = preference.language
     if preference and preference.time_zone:
         request.session[SESSION_TIME_ZONE_KEY] = preference.time_zone
+
+
+@receiver(password_changed, dispatch_uid="crm.tenancy.signals.end_api_tokens")
+def end_api_tokens(sender, user, keep_tokens=False, **kwargs):
+    from crm.tenancy.actions import end_user_api_tokens
+
+    if not keep_tokens:
+        end_user_api_tokens(user, acting_user=user, reason="password_changed")

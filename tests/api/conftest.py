@@ -7,11 +7,17 @@ from crm.tenancy.actions import api_token_for
 from tests.factories import make_member
 
 
-def token_client(tenant, user) -> APIClient:
-    """An API client sending `Authorization: Token <key>` of `user` in `tenant`."""
+def key_client(key: str) -> APIClient:
+    """An API client sending `Authorization: Token <key>`."""
     client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def token_client(tenant, user) -> APIClient:
+    """An API client with a new token of `user` in `tenant` (`client.token`)."""
     token = api_token_for(tenant, user.username, acting_user=None)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = key_client(token.key)
     client.user = user
     client.tenant = tenant
     client.token = token

@@ -19,8 +19,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from backups.models import Backup, RestoreRun
 from crm.recyclebin import actions as recyclebin
-from crm.tenancy.actions import add_member
+from crm.tenancy.actions import add_member, create_api_token
 from crm.tenancy.context import activate
+from crm.tenancy.models import ApiToken
 from customers.models import Customer
 from privacy.actions import erase
 
@@ -77,6 +78,7 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     mine = records.customer()
     alive, deleted, batch, history_ids = make_tenant_b(other_records)
     b_user = other_records.actor
+    alive["token"] = create_api_token(other_records.tenant, b_user, name="b", acting_user=None)
     with activate(other_records.tenant, user=b_user):  # B's event: an erasure, which has a report too
         b_event = erase(Customer, other_records.customer().pk, acting_user=b_user)
     # Backups are of the whole database (no tenant); a restore run belongs to one tenant.
@@ -105,6 +107,7 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
                 walked.append((method, template))
                 assert_isolated(response, expect, method, path, alive, deleted, other_records, b_run)
     assert snapshot(other_records.tenant) == before
+    assert ApiToken.objects.alive().filter(pk=alive["token"].pk).exists()
     # Every operation of the schema was walked (a new endpoint must be added to requests_for()).
     expected = {
         (m, t) for t, ops in schema["paths"].items() for m in ops if m in ("get", "post", "put", "patch", "delete")
@@ -178,6 +181,13 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
     if resource == "whoami":
         yield template, None, "whoami"
         return
+    if resource == "tokens":  # one's own tokens in one's own company: nothing to point at B but ids
+        if template == "/api/v1/tokens/":
+            yield template, None if method == "get" else {"name": ""}, "list" if method == "get" else "invalid"
+        else:
+            for pk in (alive["token"].pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
+        return
     if resource == "erasures":
         if template == "/api/v1/erasures/":
             yield template, None, "list"
@@ -210,6 +220,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert row["id"] not in b_events, where
             elif "event_id" in row:  # an erasure
                 assert row["event_id"] not in b_events, where
+            elif path.startswith("/api/v1/tokens/"):
+                assert ("token", row["id"]) not in b_ids, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores
                 assert not ("scope" in row and row["id"] == b_run.pk), where
             else:

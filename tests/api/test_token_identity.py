@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from crm.tenancy.authentication import identity_query, identity_sql
+from crm.tenancy.models import token_digest
 from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db(transaction=True)  # outside a transaction, as in production
@@ -39,11 +40,11 @@ def test_the_identity_query_is_prepared_once_and_reused(tenant, admin_user):
 
 
 def test_the_prepared_and_the_plain_query_give_the_same_row(tenant, admin_user):
-    key = token_client(tenant, admin_user).token.key
+    digest = token_digest(token_client(tenant, admin_user).token.key)
     with connection.cursor() as cursor:
-        cursor.execute(identity_sql(), [key])
+        cursor.execute(identity_sql(), [digest])
         plain = cursor.fetchone()
-    assert identity_query.fetchone(key) == plain
+    assert identity_query.fetchone(digest) == plain
     assert identity_query.name in prepared_statements()
 
 
@@ -59,10 +60,10 @@ def test_a_new_connection_prepares_the_statement_again(tenant, admin_user):
 
 
 def test_inside_a_transaction_the_plain_query_runs(tenant, admin_user):
-    key = token_client(tenant, admin_user).token.key
+    token = token_client(tenant, admin_user).token
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        row = identity_query.fetchone(key)
-    assert row[0] == key
+        row = identity_query.fetchone(token.digest)
+    assert row[0] == token.pk
     assert statements(queries, "PREPARE") == statements(queries, "EXECUTE") == []
     assert identity_query.works
 

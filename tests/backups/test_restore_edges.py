@@ -25,7 +25,7 @@ from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.actions import api_token_for
 from crm.tenancy.context import activate
-from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy.models import ApiToken, Membership, Tenant, token_digest
 from customers.models import Contact, Customer, CustomerPurgePermission, CustomerShare
 from tests.factories import PASSWORD, RecordMaker, make_member, make_tenant
 
@@ -145,7 +145,7 @@ def _api_tokens(north):
     tenant, admin = north["tenant"], north["admin"]
     old = api_token_for(tenant, admin.username, acting_user=None).key
     yield
-    ApiToken.objects.filter(key=old).delete()
+    ApiToken.objects.filter(digest=token_digest(old)).delete()
     new = api_token_for(tenant, make_member(tenant, "erin", role="viewer").username, acting_user=None).key
     yield
     for key, status in ((old, 401), (new, 200)):

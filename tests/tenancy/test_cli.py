@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from crm.tenancy.context import activate
-from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy.models import ApiToken, Membership, Tenant, token_digest
 from customers.models import Customer, Ticket
 from sales.models import Opportunity
 
@@ -75,13 +75,18 @@ def test_create_user_bad_input(args, message):
     assert not get_user_model().objects.filter(username="dave").exists()
 
 
-def test_api_token_prints_the_same_token_each_time(capsys):
+def test_api_token_prints_a_new_named_token_each_time_and_stores_only_its_digest(capsys):
     run("create_tenant", "one", "--name", "One", "--admin", "root1", "--password", STRONG)
     run("api_token", "one", "root1")
     first = capsys.readouterr().out.strip().splitlines()[-1]
-    run("api_token", "one", "root1")
+    run("api_token", "one", "root1", "--name", "nightly export")
     second = capsys.readouterr().out.strip().splitlines()[-1]
-    assert first == second == ApiToken.objects.get(user__username="root1").key
+    assert first != second
+    tokens = ApiToken.objects.filter(user__username="root1").order_by("pk")
+    assert [(t.name, t.prefix, t.digest) for t in tokens] == [
+        ("manage.py api_token", first[:8], token_digest(first)),
+        ("nightly export", second[:8], token_digest(second)),
+    ]
 
 
 def test_api_token_refuses_a_non_member():
