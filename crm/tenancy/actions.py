@@ -5,6 +5,7 @@ Django admin), and for one company's own settings and people, its admins.
 Every change of access or settings is an audit event in that company's log.
 """
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,7 @@ from audit.models import AuditEvent
 from crm.tenancy.acting import action, is_staff
 from crm.tenancy.models import ApiToken, Membership, Tenant, UserPreference
 from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
+from crm.tenancy.signals import password_changed
 
 User = get_user_model()
 
@@ -214,3 +216,61 @@ def save_preferences(user, *, acting_user, language: str, time_zone: str) -> Use
         user=user, defaults={"language": language, "time_zone": time_zone}
     )
     return preference
+
+
+def _audit_user_event(user, action_name: str, detail: dict | None = None) -> None:
+    """An event about a person's sign-in, in each of their companies' logs (the system's if none)."""
+    tenant_ids = list(Membership.objects.filter(user=user).order_by("tenant_id").values_list("tenant_id", flat=True))
+    for tenant_id in tenant_ids:
+        audit(action_name, tenant=tenant_id, target=user, actor=user, detail=detail)
+    if not tenant_ids:
+        record_system(action_name, target=user, detail=detail)
+
+
+def _may_manage_sign_in(acting_user, user) -> bool:
+    """The system, staff, the person, or an admin of one of the person's companies."""
+    if acting_user is None or is_staff(acting_user) or acting_user.pk == user.pk:
+        return True
+    tenants = Membership.objects.filter(user=user).values("tenant_id")
+    return Membership.objects.filter(user=acting_user, role__in=TENANT_ADMIN_ROLES, tenant_id__in=tenants).exists()
+
+
+@action
+def clear_lockout(user, *, acting_user) -> int:
+    """End the lockout of `user`'s account (failed sign-ins forgotten); the number of records cleared."""
+    if not _may_manage_sign_in(acting_user, user):
+        raise PermissionDenied(_("Only an administrator of their company may clear a member's sign-in lock."))
+    with transaction.atomic():
+        cleared = axes_reset(username=user.get_username())
+        if cleared:
+            _audit_user_event(user, AuditEvent.Action.LOCKOUT_CLEARED, {"by": getattr(acting_user, "pk", None)})
+    return cleared
+
+
+def _set_password(user, new_password: str, *, keep_tokens: bool, action_name: str) -> None:
+    validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _audit_user_event(user, action_name, {"kept_api_tokens": keep_tokens})
+        password_changed.send(sender=User, user=user, keep_tokens=keep_tokens)
+
+
+@action
+def change_password(user, old_password: str, new_password: str, *, acting_user, keep_tokens: bool = False) -> None:
+    """The person changes their own password; their other sessions end (Django's session hash)."""
+    if acting_user is None or acting_user.pk != user.pk:
+        raise PermissionDenied(_("You may change only your own password."))
+    if not user.check_password(old_password):
+        raise ValidationError(_("Your old password was entered incorrectly."), code="password_incorrect")
+    _set_password(user, new_password, keep_tokens=keep_tokens, action_name=AuditEvent.Action.PASSWORD_CHANGED)
+
+
+@action
+def reset_password(user, new_password: str, *, acting_user) -> None:
+    """A new password through a one-time emailed link (the link is checked by the view); clears the lockout."""
+    if acting_user is None or acting_user.pk != user.pk:
+        raise PermissionDenied(_("A password is reset only through its owner's link."))
+    with transaction.atomic():
+        _set_password(user, new_password, keep_tokens=False, action_name=AuditEvent.Action.PASSWORD_RESET)
+        clear_lockout(user, acting_user=acting_user)

@@ -1,7 +1,9 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.tenancy import actions
 from crm.tenancy.models import time_zone_choices
 from crm.web.forms import BootstrapFormMixin, DatalistInput
 
@@ -37,3 +39,35 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("While on, nothing in this company is purged: neither by retention nor by hand."),
     )
+
+
+class PasswordChangeForm(BootstrapFormMixin, auth_forms.PasswordChangeForm):
+    """Django's form (old password, new twice, the validators), saved through the action."""
+
+    keep_tokens = forms.BooleanField(
+        label=_("Keep my API tokens"),
+        required=False,
+        help_text=_("Unticked, your API tokens stop working, as your other sessions do."),
+    )
+
+    def save(self, commit=True):
+        actions.change_password(
+            self.user,
+            self.cleaned_data["old_password"],
+            self.cleaned_data["new_password1"],
+            acting_user=self.user,
+            keep_tokens=self.cleaned_data["keep_tokens"],
+        )
+        return self.user
+
+
+class PasswordResetForm(BootstrapFormMixin, auth_forms.PasswordResetForm):
+    pass
+
+
+class SetPasswordForm(BootstrapFormMixin, auth_forms.SetPasswordForm):
+    """The new password after a reset link, saved through the action (which also clears a lockout)."""
+
+    def save(self, commit=True):
+        actions.reset_password(self.user, self.cleaned_data["new_password1"], acting_user=self.user)
+        return self.user

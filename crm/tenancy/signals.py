@@ -1,5 +1,5 @@
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import UserPreference
@@ -13,3 +13,8 @@ def load_preferences(sender, request, user, **kwargs):
         request.session[SESSION_LANGUAGE_KEY] = preference.language
     if preference and preference.time_zone:
         request.session[SESSION_TIME_ZONE_KEY] = preference.time_zone
+
+
+# Sent by crm.tenancy.actions.change_password and reset_password, in their transaction:
+# user, keep_tokens (bool: the person asked to keep their API tokens; False after a reset).
+password_changed = Signal()

@@ -1,6 +1,7 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crm.tenancy import views
+from crm.tenancy import forms, views
 
 app_name = "tenancy"
 
@@ -8,4 +9,38 @@ urlpatterns = [
     path("switch/", views.switch_tenant, name="switch"),
     path("language/", views.set_language, name="language"),
     path("preferences/", views.preferences, name="preferences"),
+]
+
+# Django's password views, with the project's templates and forms (saved through the actions);
+# not namespaced, as Django's reset email and views name them.
+password_urls = [
+    path(
+        "accounts/password/",
+        views.PasswordChangeView.as_view(form_class=forms.PasswordChangeForm, template_name="tenancy/password.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=forms.PasswordResetForm, template_name="tenancy/password_reset.html"
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="tenancy/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            form_class=forms.SetPasswordForm, template_name="tenancy/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="tenancy/password_reset_done.html"),
+        name="password_reset_complete",
+    ),
 ]
