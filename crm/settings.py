@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The kernel (crm/): feature packages shaped like small apps; see docs/architecture.md.
     "crm.tenancy",
     "crm.records",
@@ -65,10 +68,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
+    "crm.tenancy.mfa.TwoFactorGate",
     "crm.tenancy.middleware.UserPreferencesMiddleware",
     "crm.web.errors.MethodNotAllowedPage",
     "axes.middleware.AxesMiddleware",
@@ -166,6 +171,8 @@ AXES_VERBOSE = False
 # Password checks (hashing) running at once for one client address, across all processes;
 # more are refused before hashing, so a burst of failed logins cannot occupy every worker.
 SIGNIN_CONCURRENT_HASHES = env.int("SIGNIN_CONCURRENT_HASHES", default=2)
+# Two-factor sign-in (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="CRM")
 # Email: EMAIL_URL (smtp+tls://user:password@host:587, consolemail://, filemail:///path); without it, the console.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update({name: value for name, value in EMAIL_CONFIG.items() if value is not None})

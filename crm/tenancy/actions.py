@@ -11,18 +11,21 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.events import record as audit
 from audit.events import record_system
 from audit.models import AuditEvent
 from crm.tenancy.acting import action, is_staff
+from crm.tenancy.mfa import RECOVERY_CODES
 from crm.tenancy.models import ApiToken, Membership, Tenant, UserPreference
 from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 from crm.tenancy.signals import password_changed
 
 User = get_user_model()
 
-SETTINGS_FIELDS = ("name", "retention_days", "legal_hold")
+SETTINGS_FIELDS = ("name", "retention_days", "legal_hold", "mfa_required")
 
 
 def validate_role(role: str) -> str:
@@ -274,3 +277,68 @@ def reset_password(user, new_password: str, *, acting_user) -> None:
     with transaction.atomic():
         _set_password(user, new_password, keep_tokens=False, action_name=AuditEvent.Action.PASSWORD_RESET)
         clear_lockout(user, acting_user=acting_user)
+
+
+def _require_self(acting_user, user) -> None:
+    if acting_user is None or acting_user.pk != user.pk:
+        raise PermissionDenied(_("Only the person themself may set up their two-factor sign-in."))
+
+
+@action
+def start_totp_enrolment(user, *, acting_user) -> TOTPDevice:
+    """A new, unconfirmed authenticator key for `user` (replacing an unconfirmed one)."""
+    _require_self(acting_user, user)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@action
+def confirm_totp(device: TOTPDevice, code: str, *, acting_user) -> list[str]:
+    """Turn two-factor sign-in on with the first code from the app; the new recovery codes."""
+    _require_self(acting_user, device.user)
+    with transaction.atomic():
+        if not device.verify_token(code.strip()):
+            raise ValidationError(_("That code is not right: check the app's clock and try the next code."))
+        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(device.user)
+        _audit_user_event(device.user, AuditEvent.Action.MFA_ENABLED, {"recovery_codes": len(codes)})
+    return codes
+
+
+def _new_recovery_codes(user) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    recovery = StaticDevice.objects.create(user=user, name="recovery codes")
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    return codes
+
+
+@action
+def verify_second_factor(user, code: str, *, acting_user):
+    """The device that accepts `code` (an app's 6 digits, or a recovery code, used up), else None.
+
+    Each device counts its failures and makes the next try wait longer (django-otp's throttling).
+    """
+    _require_self(acting_user, user)
+    code = code.strip().replace(" ", "").lower()
+    model = TOTPDevice if code.isdigit() else StaticDevice
+    device = model.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return None
+    with transaction.atomic():
+        return device if device.verify_token(code) else None
+
+
+@action
+def disable_mfa(user, *, acting_user) -> None:
+    """Two-factor sign-in off: the person, or an admin of their company (a lost phone)."""
+    if not _may_manage_sign_in(acting_user, user):
+        raise PermissionDenied(_("Only an administrator of their company may turn off a member's two-factor sign-in."))
+    with transaction.atomic():
+        deleted, _detail = TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        if deleted:
+            _audit_user_event(user, AuditEvent.Action.MFA_DISABLED, {"by": getattr(acting_user, "pk", None)})

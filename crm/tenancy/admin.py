@@ -53,7 +53,7 @@ class MembershipInline(admin.TabularInline):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "retention_days", "legal_hold", "created_at"]
     search_fields = ["name", "slug"]
-    fields = ["name", "slug", "retention_days", "legal_hold"]
+    fields = ["name", "slug", "retention_days", "legal_hold", "mfa_required"]
     inlines = [MembershipInline]
 
     def get_readonly_fields(self, request, obj=None):

@@ -4,7 +4,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy import actions
-from crm.tenancy.models import time_zone_choices
+from crm.tenancy.models import Tenant, time_zone_choices
 from crm.web.forms import BootstrapFormMixin, DatalistInput
 
 
@@ -38,6 +38,12 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         label=_("Legal hold"),
         required=False,
         help_text=_("While on, nothing in this company is purged: neither by retention nor by hand."),
+    )
+    mfa_required = forms.ChoiceField(
+        label=_("Two-factor sign-in required"),
+        required=False,
+        choices=Tenant._meta.get_field("mfa_required").choices,
+        help_text=_("Members it applies to set up an authenticator app at their next sign-in."),
     )
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crm.tenancy import forms, views
+from crm.tenancy import forms, mfa_views, views
 
 app_name = "tenancy"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("switch/", views.switch_tenant, name="switch"),
     path("language/", views.set_language, name="language"),
     path("preferences/", views.preferences, name="preferences"),
+    path("2fa/setup/", mfa_views.setup, name="mfa_setup"),
+    path("2fa/", mfa_views.verify, name="mfa_verify"),
+    path("2fa/off/", mfa_views.disable, name="mfa_disable"),
 ]
 
 # Django's password views, with the project's templates and forms (saved through the actions);

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
 
 from crm.tenancy import actions
 from crm.tenancy.forms import PreferencesForm, TenantSettingsForm
@@ -73,7 +74,8 @@ def preferences(request):
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Your preferences were saved."))
         return redirect("tenancy:preferences")
-    return render(request, "tenancy/preferences.html", {"form": form})
+    context = {"form": form, "has_mfa": user_has_device(request.user)}
+    return render(request, "tenancy/preferences.html", context)
 
 
 @login_required
