@@ -43,7 +43,7 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         label=_("Two-factor sign-in required"),
         required=False,
         choices=Tenant._meta.get_field("mfa_required").choices,
-        help_text=_("Members it applies to set up an authenticator app at their next sign-in."),
+        help_text=Tenant._meta.get_field("mfa_required").help_text,
     )
 
 
