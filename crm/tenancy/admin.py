@@ -12,6 +12,8 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.tenancy import actions
 from crm.tenancy.models import ApiToken, Membership, Tenant
@@ -120,13 +122,21 @@ admin.site.login_form = AdminSignInForm
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin, with clearing a sign-in lock through the action (audited)."""
 
-    actions = ["clear_sign_in_lock"]
+    actions = ["clear_sign_in_lock", "turn_off_two_factor"]
 
     @admin.action(description=_("Clear the sign-in lock"))
     def clear_sign_in_lock(self, request, queryset):
         cleared = [user for user in queryset if actions.clear_lockout(user, acting_user=request.user)]
         self.message_user(request, _("Sign-in locks cleared: %(count)d.") % {"count": len(cleared)})
 
+    @admin.action(description=_("Turn off two-factor sign-in (a lost phone)"))
+    def turn_off_two_factor(self, request, queryset):
+        for user in queryset:
+            actions.disable_mfa(user, acting_user=request.user)
+        self.message_user(request, _("Two-factor sign-in turned off: %(count)d.") % {"count": len(queryset)})
+
 
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+# Authenticators are changed through the actions above (audited), not edited as rows.
+admin.site.unregister([TOTPDevice, StaticDevice])

@@ -129,3 +129,15 @@ def test_when_the_company_requires_it_it_cannot_be_turned_off(tenant, alice, adm
     update_tenant_settings(tenant, mfa_required="everyone", acting_user=admin_user)
     alice.post(reverse("tenancy:mfa_disable"))
     assert TOTPDevice.objects.filter(user=admin_user).exists()
+
+
+def test_staff_turn_it_off_for_a_lost_phone_in_the_django_admin(tenant, alice, admin_user, django_user_model):
+    enrol(alice)
+    staff = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client = Client()
+    client.force_login(staff)
+    data = {"action": "turn_off_two_factor", "_selected_action": [admin_user.pk]}
+    assert client.post(reverse("admin:auth_user_changelist"), data).status_code == 302
+    assert not TOTPDevice.objects.filter(user=admin_user).exists()
+    event = AuditEvent.objects.get(tenant=tenant, action=AuditEvent.Action.MFA_DISABLED)
+    assert event.detail == {"by": staff.pk}
