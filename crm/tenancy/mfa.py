@@ -1,12 +1,14 @@
 """Two-factor sign-in (django-otp): TOTP apps, with one-time recovery codes.
 
 After the password, a person with a confirmed authenticator, or one whose company
-requires it of their role, is signed in but not verified: TwoFactorGate sends
+requires it of their role (both decided at sign-in), is signed in but not verified: TwoFactorGate sends
 every page to the code page (or, without an authenticator yet, to enrolment)
 until django_otp.login() marks the session verified.
 """
 
 import segno
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crm.tenancy.models import Membership
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
 
 RECOVERY_CODES = 10
@@ -43,6 +46,17 @@ def manual_key(device: TOTPDevice) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
+SESSION_PENDING_KEY = "mfa_pending"
+
+
+@receiver(user_logged_in)
+def note_second_factor_due(sender, request, user, **kwargs):
+    """Decided once per sign-in, so other requests cost no query: a company's new rule applies from the next."""
+    memberships = Membership.objects.select_related("tenant").filter(user=user)
+    if user_has_device(user) or required_by_company(memberships):
+        request.session[SESSION_PENDING_KEY] = True
+
+
 class TwoFactorGate:
     """Signed in with the password only: nothing but the code, enrolment, sign-out and language pages."""
 
@@ -53,11 +67,13 @@ class TwoFactorGate:
 
     def __call__(self, request):
         user = request.user
-        if not user.is_authenticated or user.is_verified() or request.path.startswith(self.open_paths):
+        if (
+            not request.session.get(SESSION_PENDING_KEY)
+            or user.is_verified()
+            or request.path.startswith(self.open_paths)
+        ):
             return self.get_response(request)
         has_device = user_has_device(user)
-        if not has_device and not required_by_company(request.memberships):
-            return self.get_response(request)
         if request.path.startswith("/api/"):
             message = _("Give your two-factor code on the sign-in page first.")
             return JsonResponse(

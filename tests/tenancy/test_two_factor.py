@@ -141,3 +141,11 @@ def test_staff_turn_it_off_for_a_lost_phone_in_the_django_admin(tenant, alice, a
     assert not TOTPDevice.objects.filter(user=admin_user).exists()
     event = AuditEvent.objects.get(tenant=tenant, action=AuditEvent.Action.MFA_DISABLED)
     assert event.detail == {"by": staff.pk}
+
+
+def test_a_new_company_rule_applies_from_each_persons_next_sign_in(tenant, admin_user):
+    make_member(tenant, "pat", role="rep")
+    before = signed_in("pat")
+    update_tenant_settings(tenant, mfa_required="everyone", acting_user=admin_user)
+    assert before.get(reverse("customers:list")).status_code == 200
+    assert signed_in("pat").get(reverse("customers:list")).url.startswith(reverse("tenancy:mfa_setup"))
