@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.conf import settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -42,7 +41,10 @@ def test_enrol_in_two_factor_sign_in_from_preferences_then_sign_in_with_a_code(p
     expect(page).to_have_url(re.compile(r"/customers/$"))
 
 
-def test_a_locked_out_member_is_told_why_and_an_admin_clears_the_lock(page, browser, tenant, admin, live_server):
+def test_a_locked_out_member_is_told_why_and_an_admin_clears_the_lock(
+    page, browser, tenant, admin, live_server, settings
+):
+    settings.AXES_FAILURE_LIMIT = 2
     make_member(tenant, "rory", role="rep")
     # The admin signed in before: the failures below lock rory's account and this address.
     admin_context = browser.new_context(base_url=live_server.url, locale="en-US")
