@@ -1,5 +1,6 @@
 """Logins, logouts and failed logins become audit events."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -34,3 +35,14 @@ def login_failed(sender, credentials, request=None, **kwargs):
     user = get_user_model().objects.filter(username=credentials.get("username", "")).first()
     tenant = _home_tenant(request, user) if user else None
     record(AuditEvent.Action.LOGIN_FAILED, tenant=tenant, actor=user, detail={"known_user": user is not None})
+
+
+@receiver(user_locked_out)
+def locked_out(sender, request, username, ip_address, **kwargs):
+    """One event when a lockout starts (axes sends the signal again for each refused attempt)."""
+    if getattr(request, "axes_failures_since_start", None) is None:
+        return
+    user = get_user_model().objects.filter(username=username or "").first()
+    tenant = _home_tenant(request, user) if user else None
+    detail = {"known_user": user is not None, "failures": request.axes_failures_since_start}
+    record(AuditEvent.Action.LOCKOUT, tenant=tenant, actor=user, detail=detail)

@@ -4,6 +4,7 @@ DEBUG is off unless DEBUG=1. Production sets SECRET_KEY, ALLOWED_HOSTS,
 DATABASE_URL, REDIS_URL and SECURE=1 (HTTPS-only cookies, HSTS, redirect).
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -40,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The kernel (crm/): feature packages shaped like small apps; see docs/architecture.md.
     "crm.tenancy",
     "crm.records",
@@ -63,12 +68,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
+    "crm.tenancy.mfa.TwoFactorGate",
     "crm.tenancy.middleware.UserPreferencesMiddleware",
     "crm.web.errors.MethodNotAllowedPage",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -131,7 +139,9 @@ CACHES = {
 }
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # First: refuses a locked-out account or address before any password is hashed.
+    "crm.tenancy.signin.SignInThrottle",
+    "crm.tenancy.signin.BoundedModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,6 +153,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in: throttling and lockout (django-axes), password reset email (README, "Sign-in") ---
+# A lockout per account and, separately, per client address, after AXES_FAILURE_LIMIT failures
+# within the cool-off; it ends by itself after the cool-off, with a password reset, or when a
+# company admin or staff clears it.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout is not counted: the lock ends on time, and costs no write.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "crm.tenancy.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "crm.tenancy.middleware.client_ip"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+# Password checks (hashing) running at once for one client address, across all processes;
+# more are refused before hashing, so a burst of failed logins cannot occupy every worker.
+SIGNIN_CONCURRENT_HASHES = env.int("SIGNIN_CONCURRENT_HASHES", default=2)
+# Two-factor sign-in (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="CRM")
+# Email: EMAIL_URL (smtp+tls://user:password@host:587, consolemail://, filemail:///path); without it, the console.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update({name: value for name, value in EMAIL_CONFIG.items() if value is not None})
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 
 # Sessions and cookies: HTTP-only, same-site; HTTPS-only when SECURE=1.
 SECURE = env.bool("SECURE", default=False)

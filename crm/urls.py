@@ -5,15 +5,23 @@ from django.urls import include, path
 from crm.records.registry import url_mounts
 from crm.tenancy import token_views
 from crm.tenancy import views as tenancy_views
+from crm.tenancy.signin import SignInForm
+from crm.tenancy.urls import password_urls
 from crm.web import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *password_urls,
     path("accounts/company/", tenancy_views.company_settings, name="company_settings"),
     path("accounts/company/tokens/", token_views.company_tokens, name="company_tokens"),
+    path("accounts/company/locks/<int:user_id>/clear/", tenancy_views.clear_member_lock, name="clear_member_lock"),
     path("accounts/", include("crm.tenancy.urls")),
     path("recycle-bin/", include("crm.recyclebin.urls")),
     path("history/", include("crm.history.urls")),

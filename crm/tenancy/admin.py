@@ -8,12 +8,19 @@ company's records are not in the admin at all; staff use the product.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.tenancy import actions
 from crm.tenancy.models import ApiToken, Membership, Tenant
 from crm.tenancy.roles import Role
+from crm.tenancy.signin import AdminSignInForm
+
+User = get_user_model()
 
 
 class MembershipFormSet(forms.BaseInlineFormSet):
@@ -48,7 +55,7 @@ class MembershipInline(admin.TabularInline):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "retention_days", "legal_hold", "created_at"]
     search_fields = ["name", "slug"]
-    fields = ["name", "slug", "retention_days", "legal_hold"]
+    fields = ["name", "slug", "retention_days", "legal_hold", "mfa_required"]
     inlines = [MembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -116,3 +123,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         actions.revoke_api_token(obj, acting_user=request.user)
+
+
+# The admin's sign-in goes through the same throttle as the login page (crm.tenancy.signin).
+admin.site.login_form = AdminSignInForm
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin, with clearing a sign-in lock through the action (audited)."""
+
+    actions = ["clear_sign_in_lock", "turn_off_two_factor"]
+
+    @admin.action(description=_("Clear the sign-in lock"))
+    def clear_sign_in_lock(self, request, queryset):
+        cleared = [user for user in queryset if actions.clear_lockout(user, acting_user=request.user)]
+        self.message_user(request, _("Sign-in locks cleared: %(count)d.") % {"count": len(cleared)})
+
+    @admin.action(description=_("Turn off two-factor sign-in (a lost phone)"))
+    def turn_off_two_factor(self, request, queryset):
+        for user in queryset:
+            actions.disable_mfa(user, acting_user=request.user)
+        self.message_user(request, _("Two-factor sign-in turned off: %(count)d.") % {"count": len(queryset)})
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)
+# Authenticators are changed through the actions above (audited), not edited as rows.
+admin.site.unregister([TOTPDevice, StaticDevice])

@@ -8,4 +8,4 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
-        from crm.tenancy import signals  # noqa: F401
+        from crm.tenancy import mfa, signals  # noqa: F401

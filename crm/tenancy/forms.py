@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy.models import ApiToken, time_zone_choices
+from crm.tenancy import actions
+from crm.tenancy.models import ApiToken, Tenant, time_zone_choices
 from crm.web.forms import BootstrapFormMixin, DatalistInput, DateTimeInput
 
 
@@ -37,6 +39,12 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("While on, nothing in this company is purged: neither by retention nor by hand."),
     )
+    mfa_required = forms.ChoiceField(
+        label=_("Two-factor sign-in required"),
+        required=False,
+        choices=Tenant._meta.get_field("mfa_required").choices,
+        help_text=Tenant._meta.get_field("mfa_required").help_text,
+    )
 
 
 class ApiTokenForm(BootstrapFormMixin, forms.Form):
@@ -47,3 +55,35 @@ class ApiTokenForm(BootstrapFormMixin, forms.Form):
     expires_at = forms.DateTimeField(
         label=_("Expires"), required=False, widget=DateTimeInput(), help_text=_("Leave empty for no expiry.")
     )
+
+
+class PasswordChangeForm(BootstrapFormMixin, auth_forms.PasswordChangeForm):
+    """Django's form (old password, new twice, the validators), saved through the action."""
+
+    keep_tokens = forms.BooleanField(
+        label=_("Keep my API tokens"),
+        required=False,
+        help_text=_("Unticked, your API tokens stop working, as your other sessions do."),
+    )
+
+    def save(self, commit=True):
+        actions.change_password(
+            self.user,
+            self.cleaned_data["old_password"],
+            self.cleaned_data["new_password1"],
+            acting_user=self.user,
+            keep_tokens=self.cleaned_data["keep_tokens"],
+        )
+        return self.user
+
+
+class PasswordResetForm(BootstrapFormMixin, auth_forms.PasswordResetForm):
+    pass
+
+
+class SetPasswordForm(BootstrapFormMixin, auth_forms.SetPasswordForm):
+    """The new password after a reset link, saved through the action (which also clears a lockout)."""
+
+    def save(self, commit=True):
+        actions.reset_password(self.user, self.cleaned_data["new_password1"], acting_user=self.user)
+        return self.user

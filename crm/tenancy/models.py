@@ -32,6 +32,14 @@ class Tenant(models.Model):
     legal_hold = models.BooleanField(
         _("legal hold"), default=False, help_text=_("While on, nothing in this tenant is purged.")
     )
+    mfa_required = models.CharField(
+        _("two-factor sign-in required"),
+        max_length=10,
+        choices=[("", _("of nobody")), ("admins", _("of admins")), ("everyone", _("of everyone"))],
+        default="",
+        blank=True,
+        help_text=_("Members it applies to enrol at their next sign-in, and then give a code at each."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

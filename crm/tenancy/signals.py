@@ -4,8 +4,9 @@ from django.dispatch import Signal, receiver
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import UserPreference
 
-# Sent after a user's password changed: sender=the User class, user=..., keep_tokens=bool
-# (the person chose "keep my API tokens"; otherwise their tokens end).
+# Sent by crm.tenancy.actions.change_password and reset_password, in their transaction:
+# sender=the User class, user, keep_tokens (bool: the person asked to keep their API tokens;
+# False after a reset). Otherwise their tokens end (end_api_tokens below).
 password_changed = Signal()
 
 

@@ -1,6 +1,7 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crm.tenancy import token_views, views
+from crm.tenancy import forms, mfa_views, token_views, views
 
 app_name = "tenancy"
 
@@ -11,4 +12,41 @@ urlpatterns = [
     path("preferences/tokens/", token_views.my_tokens, name="tokens"),
     path("preferences/tokens/<int:pk>/rotate/", token_views.rotate_token, name="rotate_token"),
     path("preferences/tokens/<int:pk>/revoke/", token_views.revoke_token, name="revoke_token"),
+    path("2fa/setup/", mfa_views.setup, name="mfa_setup"),
+    path("2fa/", mfa_views.verify, name="mfa_verify"),
+    path("2fa/off/", mfa_views.disable, name="mfa_disable"),
+]
+
+# Django's password views, with the project's templates and forms (saved through the actions);
+# not namespaced, as Django's reset email and views name them.
+password_urls = [
+    path(
+        "accounts/password/",
+        views.PasswordChangeView.as_view(form_class=forms.PasswordChangeForm, template_name="tenancy/password.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=forms.PasswordResetForm, template_name="tenancy/password_reset.html"
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="tenancy/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            form_class=forms.SetPasswordForm, template_name="tenancy/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="tenancy/password_reset_done.html"),
+        name="password_reset_complete",
+    ),
 ]

@@ -2,21 +2,28 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
 
 from crm.tenancy import actions
 from crm.tenancy.forms import PreferencesForm, TenantSettingsForm
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TENANT_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import Membership, UserPreference
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
+from crm.tenancy.signin import locked_users
 from crm.web.forms import add_errors
 from crm.web.redirects import safe_next
+
+User = get_user_model()
 
 
 @login_required
@@ -67,7 +74,8 @@ def preferences(request):
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Your preferences were saved."))
         return redirect("tenancy:preferences")
-    return render(request, "tenancy/preferences.html", {"form": form})
+    context = {"form": form, "has_mfa": user_has_device(request.user)}
+    return render(request, "tenancy/preferences.html", context)
 
 
 @login_required
@@ -90,4 +98,26 @@ def company_settings(request):
         else:
             messages.success(request, _("The company settings were saved."))
             return redirect("company_settings")
-    return render(request, "tenancy/settings.html", {"form": form, "tenant": tenant})
+    locked = locked_users(list(User.objects.filter(memberships__tenant=tenant).order_by("username")))
+    return render(request, "tenancy/settings.html", {"form": form, "tenant": tenant, "locked_members": locked})
+
+
+@login_required
+@require_POST
+def clear_member_lock(request, user_id):
+    """Admins: let a member of the company sign in again now."""
+    member = get_object_or_404(User, pk=user_id, memberships__tenant=request.tenant)
+    actions.clear_lockout(member, acting_user=request.user)
+    messages.success(request, _("%(user)s may sign in again.") % {"user": member.get_username()})
+    return redirect("company_settings")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view: this session stays signed in, the person's other sessions end."""
+
+    def get_success_url(self):
+        return reverse("tenancy:preferences")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password was changed. Your other sessions have ended."))
+        return super().form_valid(form)
