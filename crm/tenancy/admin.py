@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.tenancy import actions
+from crm.tenancy import account_actions, actions
 from crm.tenancy.models import ApiToken, Membership, Tenant
 from crm.tenancy.roles import Role
 from crm.tenancy.signin import AdminSignInForm
@@ -136,13 +136,13 @@ class UserAdmin(auth_admin.UserAdmin):
 
     @admin.action(description=_("Clear the sign-in lock"))
     def clear_sign_in_lock(self, request, queryset):
-        cleared = [user for user in queryset if actions.clear_lockout(user, acting_user=request.user)]
+        cleared = [user for user in queryset if account_actions.clear_lockout(user, acting_user=request.user)]
         self.message_user(request, _("Sign-in locks cleared: %(count)d.") % {"count": len(cleared)})
 
     @admin.action(description=_("Turn off two-factor sign-in (a lost phone)"))
     def turn_off_two_factor(self, request, queryset):
         for user in queryset:
-            actions.disable_mfa(user, acting_user=request.user)
+            account_actions.disable_mfa(user, acting_user=request.user)
         self.message_user(request, _("Two-factor sign-in turned off: %(count)d.") % {"count": len(queryset)})
 
 

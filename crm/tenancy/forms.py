@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy import actions
+from crm.tenancy import account_actions
 from crm.tenancy.models import ApiToken, Tenant, time_zone_choices
 from crm.web.forms import BootstrapFormMixin, DatalistInput, DateTimeInput
 
@@ -67,7 +67,7 @@ class PasswordChangeForm(BootstrapFormMixin, auth_forms.PasswordChangeForm):
     )
 
     def save(self, commit=True):
-        actions.change_password(
+        account_actions.change_password(
             self.user,
             self.cleaned_data["old_password"],
             self.cleaned_data["new_password1"],
@@ -85,5 +85,5 @@ class SetPasswordForm(BootstrapFormMixin, auth_forms.SetPasswordForm):
     """The new password after a reset link, saved through the action (which also clears a lockout)."""
 
     def save(self, commit=True):
-        actions.reset_password(self.user, self.cleaned_data["new_password1"], acting_user=self.user)
+        account_actions.reset_password(self.user, self.cleaned_data["new_password1"], acting_user=self.user)
         return self.user

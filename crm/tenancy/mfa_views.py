@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
-from crm.tenancy import actions
+from crm.tenancy import account_actions
 from crm.tenancy.mfa import manual_key, pending_totp, qr_svg, required_by_company
 from crm.web.forms import BootstrapFormMixin, add_errors
 from crm.web.redirects import safe_next
@@ -37,11 +37,11 @@ def setup(request):
         return redirect("tenancy:mfa_verify")
     device = pending_totp(request.user)
     if device is None or request.method == "GET":
-        device = actions.start_totp_enrolment(request.user, acting_user=request.user)
+        device = account_actions.start_totp_enrolment(request.user, acting_user=request.user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            codes = actions.confirm_totp(device, form.cleaned_data["code"], acting_user=request.user)
+            codes = account_actions.confirm_totp(device, form.cleaned_data["code"], acting_user=request.user)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -58,7 +58,7 @@ def verify(request):
     """The second step of signing in: a code from the app, or a recovery code."""
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        device = actions.verify_second_factor(request.user, form.cleaned_data["code"], acting_user=request.user)
+        device = account_actions.verify_second_factor(request.user, form.cleaned_data["code"], acting_user=request.user)
         if device is not None:
             otp_login(request, device)
             return redirect(safe_next(request, fallback="dashboard"))
@@ -74,6 +74,6 @@ def disable(request):
     if required_by_company(request.memberships):
         messages.error(request, _("Your company requires two-factor sign-in: you can set up a new app instead."))
     elif user_has_device(request.user):
-        actions.disable_mfa(request.user, acting_user=request.user)
+        account_actions.disable_mfa(request.user, acting_user=request.user)
         messages.success(request, _("Two-factor sign-in is off."))
     return redirect("tenancy:preferences")

@@ -4,7 +4,7 @@ from django.dispatch import Signal, receiver
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import UserPreference
 
-# Sent by crm.tenancy.actions.change_password and reset_password, in their transaction:
+# Sent by crm.tenancy.account_actions.change_password and reset_password, in their transaction:
 # sender=the User class, user, keep_tokens (bool: the person asked to keep their API tokens;
 # False after a reset). Otherwise their tokens end (end_api_tokens below).
 password_changed = Signal()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
-from crm.tenancy import actions
+from crm.tenancy import account_actions, actions
 from crm.tenancy.forms import PreferencesForm, TenantSettingsForm
 from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TENANT_KEY, SESSION_TIME_ZONE_KEY
 from crm.tenancy.models import Membership, UserPreference
@@ -107,7 +107,7 @@ def company_settings(request):
 def clear_member_lock(request, user_id):
     """Admins: let a member of the company sign in again now."""
     member = get_object_or_404(User, pk=user_id, memberships__tenant=request.tenant)
-    actions.clear_lockout(member, acting_user=request.user)
+    account_actions.clear_lockout(member, acting_user=request.user)
     messages.success(request, _("%(user)s may sign in again.") % {"user": member.get_username()})
     return redirect("company_settings")
 
