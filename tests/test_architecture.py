@@ -12,7 +12,7 @@ from crm.records.registry import api_resources, cascade_order, record_types
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "crm"
-APPS = ("customers", "sales", "audit", "backups", "privacy")
+APPS = ("customers", "sales", "audit", "backups", "privacy", "ops")
 NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "backups", "privacy")
 MAX_MODULE_LINES = 400
 

@@ -59,7 +59,17 @@ class TenantMiddleware:
 
     # Reachable without a membership: sign-in, static files, the API (token auth decides),
     # and the installation-wide pages of staff (admin site, whole-database backups).
-    open_paths = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz", "/admin/", "/backups/")
+    open_paths = (
+        "/accounts/",
+        "/static/",
+        "/i18n/",
+        "/api/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/admin/",
+        "/backups/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
