@@ -294,6 +294,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each worker also listens on a queue of its own, so its health check asks that very worker.
 CELERY_WORKER_DIRECT = True
 MIDDLEWARE.insert(0, "ops.metrics.RequestMetricsMiddleware")
+# Uploaded files (the attachments volume in docker-compose.yml).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "attachments")))
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Several gunicorn workers: a shared directory for their figures (prometheus-client's multiprocess mode).
