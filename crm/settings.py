@@ -210,7 +210,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # ops: /readyz and the worker and beat health checks read when it last ran (docs/operations.md).
-    "heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 20.0, "args": ("beat",), "options": {"expires": 20}},
+    "heartbeat": {
+        "task": "ops.tasks.heartbeat",
+        "schedule": env.float("HEARTBEAT_SECONDS", default=20.0),
+        "args": ("beat",),
+        "options": {"expires": 20},
+    },
     "backup": {
         "task": "backups.tasks.scheduled_backup",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=2), minute=0),

@@ -2,17 +2,18 @@
 
 Requests are counted in the web process; with several gunicorn workers set
 PROMETHEUS_MULTIPROC_DIR so they share one set of figures. Celery tasks run in other
-processes and containers, so their counts live in Redis.
+processes and containers, so their counts live in Redis (hashes under the cache's key prefix).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import cache
+from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 from prometheus_client import Histogram
@@ -53,13 +54,13 @@ class RequestMetricsMiddleware:
         return response
 
 
-@cache
+@lru_cache(maxsize=1)
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def count_task(name: str, counter: str) -> None:
-    _redis().hincrby(counter, name, 1)
+    _redis().hincrby(cache.make_key(counter), name, 1)
 
 
 class AppCollector:
@@ -76,7 +77,7 @@ class AppCollector:
             (TASK_FAILURES, "crm_celery_task_failures", "Celery tasks that raised, by task"),
         ):
             family = CounterMetricFamily(name, text, labels=["task"])
-            for task, count in sorted(_redis().hgetall(key).items()):
+            for task, count in sorted(_redis().hgetall(cache.make_key(key)).items()):
                 family.add_metric([task.decode()], int(count))
             yield family
 

@@ -1,7 +1,11 @@
+import logging
+
 from celery import shared_task
 from django.db import connection
 
 from ops import heartbeat as beats
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name=beats.TASK)
@@ -10,4 +14,5 @@ def heartbeat(source: str = "") -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     beats.record(beats.WORKER_KEY)
+    logger.info("heartbeat (%s)", source or "probe")
     return "ok"
