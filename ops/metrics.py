@@ -19,6 +19,9 @@ from django.utils import timezone
 from prometheus_client import Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from crm.tenancy.context import Context, reset_context, set_context
+from crm.tenancy.middleware import request_id_of
+
 TASK_RUNS = "ops:metrics:task_runs"
 TASK_FAILURES = "ops:metrics:task_failures"
 
@@ -39,8 +42,17 @@ class RequestMetricsMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        response = self.get_response(request)
-        elapsed = time.perf_counter() - started
+        # The request id for every line of the request, the middleware's around the tenant's included.
+        token = set_context(Context(request_id=request_id_of(request)))
+        try:
+            response = self.get_response(request)
+            self._observe(request, response, time.perf_counter() - started)
+        finally:
+            reset_context(token)
+        return response
+
+    @staticmethod
+    def _observe(request, response, elapsed):
         match = request.resolver_match
         route = match.route if match else "unmatched"  # a route, not a path: ids stay out of labels
         REQUESTS.labels(route, request.method, response.status_code).observe(elapsed)
@@ -51,7 +63,6 @@ class RequestMetricsMiddleware:
             response.status_code,
             extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
         )
-        return response
 
 
 @lru_cache(maxsize=1)

@@ -23,13 +23,20 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def request_id_of(request) -> str:
+    """The client's X-Request-ID when well-formed, else a new one; the same all through the request."""
+    if not hasattr(request, "request_id"):
+        supplied = request.headers.get("X-Request-ID", "")
+        request.request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex
+    return request.request_id
+
+
 def request_context(request, membership=None) -> Context:
-    supplied = request.headers.get("X-Request-ID", "")
     return Context(
         tenant=membership.tenant if membership else None,
         user=request.user if membership else None,
         membership=membership,
-        request_id=supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex,
+        request_id=request_id_of(request),
         ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
     )
