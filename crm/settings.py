@@ -280,6 +280,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_DATE_INDEX = False
 
 # --- Operations: logs, metrics, readiness, Sentry (ops/, docs/operations.md) ---------------------
+# Rotating SECRET_KEY: the old one here for a while keeps sessions and sent links valid.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # JSON lines (python-json-logger) with the request id, or LOG_FORMAT=text for people.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
