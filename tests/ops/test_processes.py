@@ -6,12 +6,14 @@ import http.server
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -151,3 +153,47 @@ def test_errors_go_to_sentry_when_a_dsn_is_set(cache_prefix):
     assert sent.stdout.decode().strip() == "True", sent.stderr
     assert [path for path, _ in Collector.received] == ["/api/42/envelope/"]
     assert b"readiness probe" in Collector.received[0][1]
+
+
+def test_gunicorn_workers_share_their_request_figures(cache_prefix, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = environment(
+        cache_prefix,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        METRICS_TOKEN="token",
+    )
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--config", "python:ops.gunicorn"],
+        cwd=ROOT,
+        env=env,
+        stderr=(tmp_path / "web.log").open("w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(f"{base}/healthz"), timeout=60)
+        before = _healthz_count(base)
+        for _ in range(7):
+            assert _answers(f"{base}/healthz")
+        assert _healthz_count(base) == before + 7  # whichever worker took each
+    finally:
+        web.terminate()
+        web.wait(20)
+    assert os.listdir(tmp_path / "prometheus")  # the workers' figures, in files /metrics sums up
+
+
+def _healthz_count(base) -> float:
+    request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer token"})
+    text = urllib.request.urlopen(request, timeout=10).read().decode()
+    sample = 'crm_http_request_duration_seconds_count{method="GET",route="healthz",status="200"}'
+    return float(re.search(rf"^{re.escape(sample)} (\S+)$", text, re.M).group(1))
+
+
+def _answers(url) -> bool:
+    try:
+        return urllib.request.urlopen(url, timeout=5).status == 200
+    except OSError:
+        return False
