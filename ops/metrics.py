@@ -21,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from crm.tenancy.context import Context, reset_context, set_context
 from crm.tenancy.middleware import request_id_of
+from ops.health import last_good_backup
 
 TASK_RUNS = "ops:metrics:task_runs"
 TASK_FAILURES = "ops:metrics:task_failures"
@@ -93,9 +94,7 @@ class AppCollector:
             yield family
 
     def _backup(self):
-        from backups.models import Backup
-
-        last = Backup.objects.filter(status=Backup.Status.GOOD).order_by("-finished_at").first()
+        last = last_good_backup()
         age = GaugeMetricFamily("crm_backup_last_good_age_seconds", "Seconds since the last good backup finished")
         size = GaugeMetricFamily("crm_backup_last_good_size_bytes", "Size of the last good backup")
         if last:
