@@ -57,7 +57,10 @@ def test_requests_are_counted_and_timed_by_route_not_by_path(client, scrape):
     assert value(text, sample) == before + 2
     assert 'crm_http_request_duration_seconds_bucket{le="0.1",method="GET",route="healthz",status="200"}' in text
     client.get("/no/such/page/123")
-    assert 'route="unmatched",status="404"' in scrape()
+    client.generic("BREW", "/healthz")
+    text = scrape()
+    assert 'method="GET",route="unmatched",status="404"' in text
+    assert 'method="other",route="healthz"' in text and "BREW" not in text  # labels a client cannot multiply
 
 
 def test_task_runs_and_failures_are_counted_across_processes(scrape):
