@@ -69,9 +69,12 @@ def test_the_worker_health_check_asks_that_very_worker_and_fails_once_it_is_kill
         call_command("heartbeat", "worker", destination=node, timeout=30)
         assert client.get("/readyz").json()["checks"]["worker"]["status"] == "ok"
         lines = json_lines(log)
-        beat_line = next(line for line in lines if line["message"] == "heartbeat (probe)")
-        assert beat_line["task"] == "ops.tasks.heartbeat" and beat_line["request_id"] == beat_line["task_id"]
+        probe = next(line for line in lines if line["message"] == "heartbeat (probe)")
+        assert probe["task"] == "ops.tasks.heartbeat" and probe["request_id"] == probe["task_id"]
         assert {"time", "level", "logger", "request_id"} <= set(lines[0])  # the worker's own lines too
+        # Another worker's check is not answered by this one, though it is alive and on the default queue.
+        with pytest.raises(CommandError, match="no worker answered"):
+            call_command("heartbeat", "worker", destination=f"other@{socket.gethostname()}", timeout=1.5)
     finally:
         stop(worker)
     with pytest.raises(CommandError, match=r"^no worker answered within 1\.5 s$") as failure:
@@ -88,7 +91,7 @@ def test_the_beat_health_check_reads_its_last_tick_and_fails_once_it_is_killed(c
     finally:
         stop(beat)
     time.sleep(1.2)
-    with pytest.raises(CommandError, match=r"^beat has not ticked for 1 s$") as failure:
+    with pytest.raises(CommandError, match=r"^beat has not ticked for \d+ s$") as failure:
         call_command("heartbeat", "beat", max_age=1)
     assert failure.value.returncode == 1
 
@@ -194,6 +197,6 @@ def _healthz_count(base) -> float:
 
 def _answers(url) -> bool:
     try:
-        return urllib.request.urlopen(url, timeout=5).status == 200
+        return urllib.request.urlopen(url, timeout=60).status == 200  # none left behind to count later
     except OSError:
         return False
