@@ -1,5 +1,5 @@
 # The two commands a new user needs:  make run   and   make test
-# Both create .venv, install the pinned requirements and, unless DATABASE_URL /
+# Both create .venv, install the hash-locked requirements and, unless DATABASE_URL /
 # REDIS_URL are set, start an embedded PostgreSQL and Redis with data under var/.
 
 PYTHON ?= python3.11
@@ -9,7 +9,7 @@ WITH_SERVICES := $(PY) -m crm.devservices exec --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench messages makemessages migrate clean help
+.PHONY: run test lint format bench messages makemessages migrate lock clean help
 
 help:
 	@echo "make run    - start the CRM at http://$(HOST):$(PORT) with a Celery worker and beat (Ctrl-C stops all)"
@@ -19,8 +19,15 @@ help:
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# Re-lock after editing requirements/*.in: requirements.txt (runtime, the image) and
+# requirements-dev.txt (everything, the same runtime versions), every file's hash included.
+LOCK := $(VENV)/bin/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
+lock: $(VENV)/.installed
+	$(LOCK) requirements/runtime.in -o requirements.txt
+	$(LOCK) requirements/dev.in -o requirements-dev.txt
 
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --statistics -d locale -D django

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crm.devservices import var_dir
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "audit",
     "backups",
     "privacy",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -243,7 +245,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "crm.web.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    # ops: /readyz and the worker and beat health checks read when it last ran (docs/operations.md).
+    "heartbeat": {
+        "task": "ops.tasks.heartbeat",
+        "schedule": env.float("HEARTBEAT_SECONDS", default=20.0),
+        "args": ("beat",),
+        "options": {"expires": 20},
+    },
     "backup": {
         "task": "backups.tasks.scheduled_backup",
         "schedule": crontab(hour=env.int("BACKUP_HOUR", default=2), minute=0),
@@ -302,16 +310,55 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
-
 # Audit events older than this are pruned (after a checkpoint event); 7 years by default.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=7 * 365)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # History tables index by tenant first (crm.history.tracing.TracedHistory), never by date alone.
 SIMPLE_HISTORY_DATE_INDEX = False
+
+# --- Operations: logs, metrics, readiness, Sentry (ops/, docs/operations.md) ---------------------
+# Rotating SECRET_KEY: the old one here for a while keeps sessions and sent links valid.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# JSON lines (python-json-logger) with the request id, or LOG_FORMAT=text for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use json or text.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logs.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+# Celery's worker and beat log through the handler above instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each worker also listens on a queue of its own, so its health check asks that very worker.
+CELERY_WORKER_DIRECT = True
+MIDDLEWARE.insert(0, "ops.metrics.RequestMetricsMiddleware")
+# Uploaded files (the attachments volume in docker-compose.yml).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "attachments")))
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Several gunicorn workers: a shared directory for their figures (prometheus-client's multiprocess mode).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# /readyz limits: seconds since a worker ran the heartbeat and since beat sent it; hours since the last good backup.
+READY_WORKER_MAX_AGE = env.int("READY_WORKER_MAX_AGE", default=60)
+READY_BEAT_MAX_AGE = env.int("READY_BEAT_MAX_AGE", default=60)
+READY_BACKUP_MAX_AGE = env.int("READY_BACKUP_MAX_AGE", default=26)
+# Errors to Sentry when SENTRY_DSN is set (sentry-sdk; its Django and Celery integrations
+# switch themselves on); no personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )

@@ -27,13 +27,20 @@ def client_ip(request) -> str | None:
         return None
 
 
+def request_id_of(request) -> str:
+    """The client's X-Request-ID when well-formed, else a new one; the same all through the request."""
+    if not hasattr(request, "request_id"):
+        supplied = request.headers.get("X-Request-ID", "")
+        request.request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex
+    return request.request_id
+
+
 def request_context(request, membership=None) -> Context:
-    supplied = request.headers.get("X-Request-ID", "")
     return Context(
         tenant=membership.tenant if membership else None,
         user=request.user if membership else None,
         membership=membership,
-        request_id=supplied if REQUEST_ID_PATTERN.match(supplied) else uuid.uuid4().hex,
+        request_id=request_id_of(request),
         ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
     )
@@ -63,7 +70,17 @@ class TenantMiddleware:
 
     # Reachable without a membership: sign-in, static files, the API (token auth decides),
     # and the installation-wide pages of staff (admin site, whole-database backups).
-    open_paths = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz", "/admin/", "/backups/")
+    open_paths = (
+        "/accounts/",
+        "/static/",
+        "/i18n/",
+        "/api/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/admin/",
+        "/backups/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
