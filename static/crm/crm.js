@@ -27,6 +27,10 @@
     });
     updateSelectionButtons();
   });
+  // <select data-submit-on-change>: choosing sends its form (the language switcher).
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-submit-on-change]")) event.target.form.submit();
+  });
   document.addEventListener("change", (event) => {
     if (event.target.matches?.("input[type=checkbox]")) updateSelectionButtons();
   });
