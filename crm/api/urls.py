@@ -38,7 +38,11 @@ urlpatterns = [
     *(path("v1/", include(import_module(module).urlpatterns)) for module in api_url_modules()),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
     # Anything else under /api/ is a JSON 404, not the HTML page.
     re_path(r"^", not_found),
 ]
