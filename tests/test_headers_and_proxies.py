@@ -32,7 +32,7 @@ def test_every_page_has_a_policy_without_inline_script_or_style(member_client, p
     assert policy["frame-ancestors"] == "frame-ancestors 'none'"
     assert response["Referrer-Policy"] == "same-origin"
     page = response.content.decode()
-    assert "<script>" not in page and " style=" not in page and " onchange=" not in page
+    assert "<script>" not in page and " style=" not in page and " onchange=" not in page and "hx-on" not in page
 
 
 def test_signed_in_pages_and_the_api_are_never_stored_but_static_files_may_be(member_client, tenant):

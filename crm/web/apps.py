@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.core.exceptions import SuspiciousOperation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,9 +13,16 @@ class WebConfig(AppConfig):
     def ready(self):
         from crm.web.errors import OneLineRefusals
 
-        # On the handlers: Django logs refusals on django.request and on one django.security.<Error>
-        # logger per kind of error, and a logger's own filters do not see its children's records.
+        # Django logs refusals on django.request and on one django.security.<Error> logger per kind of
+        # suspicious request; a logger's filters do not see its children's records, so each gets it.
         refusals = OneLineRefusals()
-        for logger in (logging.getLogger(), logging.getLogger("django")):
-            for handler in logger.handlers:
-                handler.addFilter(refusals)
+        for name in [
+            "request",
+            "security.csrf",
+            *(f"security.{kind.__name__}" for kind in _kinds(SuspiciousOperation)),
+        ]:
+            logging.getLogger(f"django.{name}").addFilter(refusals)
+
+
+def _kinds(error) -> list[type]:
+    return [error, *(kind for sub in error.__subclasses__() for kind in _kinds(sub))]

@@ -103,7 +103,7 @@ def server_error(request):
 class OneLineRefusals(logging.Filter):
     """Django logs a view's PermissionDenied / SuspiciousOperation with its traceback; an expected
     refusal (any 4xx) is one warning line ("Forbidden (Permission denied): /path"), a traceback
-    stays for the 500s. Installed on the log handlers (apps.py)."""
+    stays for the 500s. Installed on Django's request and security loggers (apps.py)."""
 
     def filter(self, record):
         status = getattr(record, "status_code", None)
