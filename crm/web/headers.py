@@ -14,6 +14,7 @@ class NoStoreForSignedIn:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+        already = "no-store" in response.get("Cache-Control", "")
+        if not already and (request.path.startswith("/api/") or (user is not None and user.is_authenticated)):
             add_never_cache_headers(response)
         return response
