@@ -4,23 +4,11 @@ import datetime
 
 import django_filters
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
-from crm.web.forms import DateInput
-
-# Dates outside this range cannot be turned into a time zone-aware bound safely.
-EARLIEST = datetime.date(1900, 1, 1)
-LATEST = datetime.date(9998, 12, 31)
-DATE_VALIDATORS = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
-
-
-def start_of(day: datetime.date) -> datetime.datetime:
-    """Midnight at the start of `day` in the user's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+from crm.web.forms import DATE_VALIDATORS, DateInput, start_of
 
 
 class AuditEventFilter(BootstrapFilterSet):

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crm.devservices import var_dir
+from crm.web.checks import DEVELOPMENT_SECRET_KEY, production_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded servers, backups and beat's schedule live in development (CRM_VAR_DIR).
@@ -22,7 +23,8 @@ VAR_DIR = var_dir()
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-set-SECRET_KEY-in-production-0123456789")
+# For development and tests only; production (SECURE=1) refuses to start with it (security block).
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.web.limits.BodySizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.web.headers.NoStoreForSignedIn",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
     "crm.tenancy.mfa.TwoFactorGate",
@@ -197,6 +202,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 X_FRAME_OPTIONS = "DENY"
+# The client address the audit log records: X-Forwarded-For is believed only as far as it was
+# written by proxies declared here, counted from the right: either how many proxies stand in
+# front of gunicorn (TRUSTED_PROXY_COUNT) or their addresses / networks (TRUSTED_PROXIES).
+# Neither set: the address of whoever connected, whatever the header says.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Production is SECURE=1 (docker-compose.yml sets it; `make run` and `make test` do not): it
+# refuses to start (gunicorn, Celery and manage.py alike) with the development SECRET_KEY or a
+# well-known database password. `check --deploy` reports the same in any environment.
+if SECURE and (problems := production_problems(SECRET_KEY, DATABASES["default"].get("PASSWORD", ""))):
+    raise ImproperlyConfigured(" ".join(problems))
+# A request body over this many bytes is refused with a 413 (crm/web/limits.py); 2.5 MB by default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this site only;
+# no inline script, no inline style, no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its icons as data: SVG
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -279,7 +313,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["crm.api.renderers.OrjsonRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["crm.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],

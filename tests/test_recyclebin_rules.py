@@ -37,7 +37,8 @@ def attempt(operation, user, *args):
 # role -> outcome of deleting / restoring a customer the role's member owns (reps) or
 # that an admin owns (others), and of restoring what an admin deleted.
 DELETE_OWN = {"admin": "done", "manager": "done", "rep": "done", "support": "refused", "viewer": "refused"}
-RESTORE_OTHERS = {"admin": "done", "manager": "done", "rep": "not found", "support": "refused", "viewer": "refused"}
+# What is not in the user's own bin is answered like an id that does not exist (no oracle).
+RESTORE_OTHERS = {"admin": "done", "manager": "done", "rep": "not found", "support": "not found", "viewer": "not found"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -57,7 +58,7 @@ def test_restore_of_what_someone_else_deleted_by_role(role, tenant, records, adm
     with activate(tenant, user=members[role]):
         outcome = attempt(recyclebin.restore, members[role], [Item(Customer, customer.pk)])
     expected = RESTORE_OTHERS[role]
-    assert outcome == expected or (expected == "not found" and outcome == "refused")
+    assert outcome == expected
 
 
 def test_a_rep_restores_what_they_deleted_themselves(tenant, records, members):
@@ -87,7 +88,8 @@ def test_purge_needs_the_per_object_permission(role, tenant, records, admin_user
         customer.delete()
     with activate(tenant, user=members[role]):
         outcome = attempt(recyclebin.purge, members[role], [Item(Customer, customer.pk)])
-    assert outcome == ("done" if role == "admin" else "refused")
+    # A rep does not see a colleague's customer even in the bin: the answer of an id that does not exist.
+    assert outcome == {"admin": "done", "rep": "not found"}.get(role, "refused")
 
 
 def test_an_admin_can_grant_purge_of_one_record_to_a_manager(tenant, records, admin_user, members):

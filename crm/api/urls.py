@@ -3,7 +3,7 @@ the recycle bin, who-am-I, the schema and its docs."""
 
 from django.urls import include, path, re_path
 from django.utils.module_loading import import_module
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from crm.api import views
@@ -40,7 +40,11 @@ urlpatterns = [
     *(path("v1/", include(import_module(module).urlpatterns)) for module in api_url_modules()),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
     # Anything else under /api/ is a JSON 404, not the HTML page.
     re_path(r"^", not_found),
 ]

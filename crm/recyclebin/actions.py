@@ -108,27 +108,29 @@ def delete(queryset, *, acting_user) -> softdelete.Batch:
 
 
 def check_in_bin(items: list[Item], user, right: str) -> dict[type, list[int]]:
-    """{model: ids} after checking every item is in the bin (404) and that `right`
-    ("restore" or "purge") is allowed on it (403, recorded)."""
+    """{model: ids} after checking every item is in the user's bin (404) and that `right`
+    ("restore" or "purge") is allowed on it (403, recorded).
+
+    A record in the bin that the user may not see there (a colleague's, for a rep) is answered
+    exactly like one that does not exist, so that ids cannot be probed; the attempt is recorded."""
     grouped = by_model(items)
     membership = membership_for(user) if user is not None else None
     for model, ids in grouped.items():
-        present = set(model.deleted.filter(pk__in=ids).values_list("pk", flat=True))
+        in_bin = model.deleted.all()
+        visible = in_bin if user is None else model.deleted.for_user(user, "restore" if right == "restore" else "view")
+        present = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
         missing = set(ids) - present
         if missing:
+            if in_bin.filter(pk__in=missing).exists():
+                _audit(AuditEvent.Action.REFUSED, model, ids, attempted=right)
             raise NotInBin(
                 _("%(type)s %(id)s is not in the recycle bin.") % {"type": model._meta.verbose_name, "id": min(missing)}
             )
-        if user is None:
+        if user is None or right == "restore":
             continue
-        if right == "restore":
-            allowed = model.deleted.for_user(user, "restore").filter(pk__in=ids)
-            message = _("You may not restore some of these records.")
-        else:
-            allowed = purgeable(membership, model.deleted.for_user(user, "view").filter(pk__in=ids))
-            message = _("You may not permanently delete some of these records.")
+        allowed = purgeable(membership, model.deleted.filter(pk__in=ids))
         if allowed.count() != len(present):
-            raise refuse(message, right, model, ids)
+            raise refuse(_("You may not permanently delete some of these records."), right, model, ids)
     return grouped
 
 

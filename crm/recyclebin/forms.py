@@ -1,14 +1,13 @@
 """Forms of the recycle-bin pages: the filters, and picking a manager for a purge grant."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.members import display_name, tenant_managers, tenant_members
-from crm.web.forms import BootstrapFormMixin, DateInput
+from crm.web.forms import DATE_VALIDATORS, BootstrapFormMixin, DateInput, start_of
 
 
 class MemberField(forms.ModelChoiceField):
@@ -21,8 +20,8 @@ class BinFilterForm(BootstrapFormMixin, forms.Form):
 
     type = forms.ChoiceField(label=_("Type"), required=False)
     deleted_by = MemberField(label=_("Deleted by"), queryset=None, required=False, empty_label=_("Anyone"))
-    since = forms.DateField(label=_("Deleted from"), required=False, widget=DateInput())
-    until = forms.DateField(label=_("Deleted until"), required=False, widget=DateInput())
+    since = forms.DateField(label=_("Deleted from"), required=False, widget=DateInput(), validators=DATE_VALIDATORS)
+    until = forms.DateField(label=_("Deleted until"), required=False, widget=DateInput(), validators=DATE_VALIDATORS)
     q = forms.CharField(label=_("Search"), required=False, max_length=200, strip=True)
     batch = forms.UUIDField(required=False, widget=forms.HiddenInput())
 
@@ -50,8 +49,8 @@ class BinFilterForm(BootstrapFormMixin, forms.Form):
         return {
             "types": [data["type"]] if data.get("type") else None,
             "deleted_by": data.get("deleted_by"),
-            "since": _start_of(data["since"]) if data.get("since") else None,
-            "until": _start_of(data["until"] + timedelta(days=1)) if data.get("until") else None,
+            "since": start_of(data["since"]) if data.get("since") else None,
+            "until": start_of(data["until"] + timedelta(days=1)) if data.get("until") else None,
             "search": data.get("q") or "",
             "batch": data.get("batch"),
         }
@@ -59,10 +58,6 @@ class BinFilterForm(BootstrapFormMixin, forms.Form):
     @property
     def is_filtered(self) -> bool:
         return self.is_bound and any(self.data.get(name) for name in self.fields)
-
-
-def _start_of(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class GrantPurgeForm(forms.Form):

@@ -16,15 +16,36 @@ SESSION_LANGUAGE_KEY = "language"
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def client_ip(request) -> str | None:
-    """The client's address, or None when what the proxy forwarded is no address (it goes into inet columns)."""
-    address = request.META.get("REMOTE_ADDR")
-    if settings.SECURE_PROXY_SSL_HEADER:
-        address = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or address
+def _trusted(address: str, networks) -> bool:
     try:
-        return str(ipaddress.ip_address(address))
+        ip = ipaddress.ip_address(address)
     except ValueError:
-        return None
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request) -> str | None:
+    """The client's address: the connecting one, or the one the trusted proxies put in front of it
+    in X-Forwarded-For (settings TRUSTED_PROXY_COUNT / TRUSTED_PROXIES). Whatever a client wrote
+    itself into the header stays to the left of what the proxies appended, and is never read."""
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    hops = [*forwarded, remote]
+    if settings.TRUSTED_PROXIES:
+        networks = [ipaddress.ip_network(entry, strict=False) for entry in settings.TRUSTED_PROXIES]
+        while len(hops) > 1 and _trusted(hops[-1], networks):
+            hops.pop()
+        return _address_or(hops[-1], remote)
+    count = settings.TRUSTED_PROXY_COUNT
+    return _address_or(hops[-1 - count], remote) if 0 < count < len(hops) else remote
+
+
+def _address_or(candidate: str, remote: str | None) -> str | None:
+    """A proxy's garbled header entry is no address to record."""
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def request_id_of(request) -> str:

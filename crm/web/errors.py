@@ -100,6 +100,18 @@ def server_error(request):
         return HttpResponse(PLAIN_500, status=500)
 
 
+class OneLineRefusals(logging.Filter):
+    """Django logs a view's PermissionDenied / SuspiciousOperation with its traceback; an expected
+    refusal (any 4xx) is one warning line ("Forbidden (Permission denied): /path"), a traceback
+    stays for the 500s. Installed on Django's request and security loggers (apps.py)."""
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if status is not None and status < 500:
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class MethodNotAllowedPage:
     """Opening (GET) an address that only takes a form's POST shows a page saying so, not an empty 405.
 

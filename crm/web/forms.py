@@ -1,8 +1,11 @@
 """Form helpers shared by every app: Bootstrap classes and error styling."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator
+from django.utils import timezone
 
 from crm.tenancy.members import display_name, tenant_members
 
@@ -121,3 +124,15 @@ def add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, field_errors)
     else:
         form.add_error(None, error)
+
+
+# Dates outside this range cannot be turned into a time zone-aware bound safely ("until" is the
+# start of the next day; 9999-12-31 has none): filters by day refuse them as a form error.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(9998, 12, 31)
+DATE_VALIDATORS = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+
+
+def start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the user's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

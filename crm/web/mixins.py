@@ -152,6 +152,13 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
             return OrderedCountPaginator(queryset, *args, **kwargs)
         return super().get_paginator(queryset, *args, **kwargs)
 
+    def paginate_queryset(self, queryset, page_size):
+        """A page past the end shows the last page, and a page number that is none the first
+        (Paginator.get_page), rather than ListView's 404."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_paginate_by(self, queryset):
         try:
             size = int(self.request.GET.get("page_size", self.paginate_by))

@@ -27,6 +27,10 @@
     });
     updateSelectionButtons();
   });
+  // <select data-submit-on-change>: choosing sends its form (the language switcher).
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-submit-on-change]")) event.target.form.submit();
+  });
   document.addEventListener("change", (event) => {
     if (event.target.matches?.("input[type=checkbox]")) updateSelectionButtons();
   });
@@ -126,6 +130,19 @@
     if (status >= 500) return t.serverError;
     return t.clientError;
   }
+
+  // No <style> element from htmx: the Content-Security-Policy allows style sheets from this
+  // site only (crm.css has the indicator rules). Read by htmx when the document is ready.
+  if (window.htmx) window.htmx.config.includeIndicatorStyles = false;
+
+  // <div data-swap-form-errors>: a 400 answer is the form with its errors, swapped in like a
+  // success (in place of an inline hx-on handler, which the policy does not run).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status === 400 && event.target.closest?.("[data-swap-form-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   // htmx fires each event twice, "htmx:beforeSwap" then "htmx:before-swap" (same detail):
   // listening to the second, on the document, lets every handler on the page

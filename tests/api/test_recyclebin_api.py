@@ -194,5 +194,6 @@ def test_a_rep_restores_only_what_they_deleted(api_as, records):
     delete(records, own, rep.user)
     delete(records, by_admin)
     assert {row["id"] for row in rep.get(BIN).json()["results"]} == {own.pk}
-    error_of(rep.post(f"{BIN}customer/{by_admin.pk}/restore/"), 403)
+    # Not in their bin: the same 404 as an id that does not exist (no oracle of which ids do).
+    error_of(rep.post(f"{BIN}customer/{by_admin.pk}/restore/"), 404)
     assert rep.post(f"{BIN}customer/{own.pk}/restore/").status_code == 200
