@@ -44,7 +44,7 @@ def other_session():
     return connection
 
 
-def wait_until(condition, timeout=20):
+def wait_until(condition, timeout=60):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "gave up waiting"
