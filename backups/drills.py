@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.events import record as audit
@@ -24,6 +24,7 @@ from backups.crypto import KeyProblem
 from backups.models import Backup, RestoreDrill
 from backups.postgres import BackupError
 from backups.restore import good_backup
+from crm.records.session_locks import try_lock, unlock
 
 DRILL_LOCK = 0x44524C4C  # "DRLL"; the second key is the drill's id, held by its session while it runs
 DEAD_WORKER = "The worker running this drill stopped before it finished."
@@ -37,7 +38,7 @@ def drill(backup: Backup | None = None) -> RestoreDrill:
     backup = backup or good_backup()
     with transaction.atomic():  # the lock is held before any other session can see the row
         run = RestoreDrill.objects.create(backup=backup, started_at=timezone.now())
-        _lock(run.pk, "pg_advisory_lock")
+        try_lock((DRILL_LOCK, run.pk))  # a new id: nobody else holds it
     try:
         started = time.monotonic()
         with storage.readable(backup) as dump, postgres.scratch_database(dump, "crm_drill") as scratch:
@@ -59,7 +60,7 @@ def drill(backup: Backup | None = None) -> RestoreDrill:
         if not isinstance(error, KeyProblem):  # a wrong key is not the file's fault
             storage.mark_bad(backup, f"restore drill {run.pk}: {error}")
     finally:
-        _lock(run.pk, "pg_advisory_unlock")
+        unlock((DRILL_LOCK, run.pk))
     run.finished_at = timezone.now()
     run.save()
     audit(
@@ -71,24 +72,18 @@ def drill(backup: Backup | None = None) -> RestoreDrill:
     return run
 
 
-def _lock(drill_id: int, function: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, %s)", [DRILL_LOCK, drill_id])
-        return cursor.fetchone()[0] is not False
-
-
 def mark_stale_drills() -> int:
     """End as failed the drills still running whose worker is gone (nobody holds their lock)."""
     ended = 0
     for run in RestoreDrill.objects.filter(finished_at__isnull=True, passed__isnull=True):
-        if not _lock(run.pk, "pg_try_advisory_lock"):
+        if not try_lock((DRILL_LOCK, run.pk)):
             continue
         try:
             ended += RestoreDrill.objects.filter(pk=run.pk, finished_at__isnull=True).update(
                 passed=False, error=DEAD_WORKER, finished_at=timezone.now()
             )
         finally:
-            _lock(run.pk, "pg_advisory_unlock")
+            unlock((DRILL_LOCK, run.pk))
     return ended
 
 

@@ -37,6 +37,7 @@ from backups import crypto, postgres, storage
 from backups.models import Backup
 from backups.postgres import BackupError
 from backups.storage import backup_dir, fsync_file, private_directory, private_file
+from crm.records.session_locks import is_held, try_lock, unlock
 
 log = logging.getLogger(__name__)
 LOCK_KEY = (0x42414B55, 1)  # "BAKU", 1: one backup at a time
@@ -49,47 +50,35 @@ class BackupBusy(BackupError):
 
 @contextmanager
 def backup_lock():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY)
-        if not cursor.fetchone()[0]:
-            raise BackupBusy("another backup is running")
+    if not try_lock(LOCK_KEY):
+        raise BackupBusy("another backup is running")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+        unlock(LOCK_KEY)
 
 
 def backup_running() -> bool:
-    """Whether a backup holds the one-backup lock right now (read from pg_locks; takes nothing)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s AND objsubid = 2)",
-            LOCK_KEY,
-        )
-        return cursor.fetchone()[0]
+    """Whether a backup holds the one-backup lock right now."""
+    return is_held(LOCK_KEY)
 
 
 def mark_stale_runs() -> int:
     """Runs still "running" while nobody holds the lock belong to a dead worker: mark them failed, and
     delete the partial files they left (in BACKUP_DIR and BACKUP_COPY_TO)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY)
-        if not cursor.fetchone()[0]:
-            return 0
-        try:
-            for directory in (backup_dir(), *([Path(storage.copy_target())] if storage.copy_directory() else [])):
-                for leftover in directory.glob(f".crm-*{PARTIAL_SUFFIX}"):
-                    leftover.unlink(missing_ok=True)
-            return Backup.objects.filter(status=Backup.Status.RUNNING).update(
-                status=Backup.Status.FAILED,
-                finished_at=timezone.now(),
-                error="The worker running this backup stopped before it finished.",
-            )
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+    if not try_lock(LOCK_KEY):
+        return 0
+    try:
+        for directory in (backup_dir(), *([Path(storage.copy_target())] if storage.copy_directory() else [])):
+            for leftover in directory.glob(f".crm-*{PARTIAL_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+        return Backup.objects.filter(status=Backup.Status.RUNNING).update(
+            status=Backup.Status.FAILED,
+            finished_at=timezone.now(),
+            error="The worker running this backup stopped before it finished.",
+        )
+    finally:
+        unlock(LOCK_KEY)
 
 
 def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None, os_user: str = "") -> Backup:

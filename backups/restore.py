@@ -20,7 +20,7 @@ from functools import partial
 
 import psycopg2
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
@@ -30,6 +30,7 @@ from backups.dump import take_backup
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
 from backups.restore_rows import restored_models, scratch_cursor
+from crm.records.session_locks import try_lock, unlock
 from crm.records.signals import restored_from_backup
 
 log = logging.getLogger(__name__)
@@ -270,9 +271,7 @@ def _held_ids() -> set:
 
 def hold(run_id: int) -> bool:
     """Take the run's lock for this session (False: another session works on it)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RESTORE_LOCK, run_id])
-        taken = cursor.fetchone()[0]
+    taken = try_lock((RESTORE_LOCK, run_id))
     if taken:
         _held_ids().add(run_id)
     return taken
@@ -281,8 +280,7 @@ def hold(run_id: int) -> bool:
 def release(run_id: int) -> None:
     if run_id in _held_ids():
         _held_ids().discard(run_id)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RESTORE_LOCK, run_id])
+        unlock((RESTORE_LOCK, run_id))
 
 
 def mark_stale_restores(runs=None) -> int:

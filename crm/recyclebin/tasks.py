@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
+from crm.records.session_locks import is_held, try_lock, unlock
 from crm.records.softdelete import BIN_LOCK_NAMESPACE
 from crm.recyclebin.actions import purge_expired
 from crm.tenancy.context import activate
@@ -38,30 +38,20 @@ def purge_expired_everywhere(process: str) -> dict[str, dict[str, int] | None]:
 @contextmanager
 def retention_run():
     """Yields True while this process holds the one retention run, False when another one works."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", RUN_LOCK)
-        if not cursor.fetchone()[0]:
-            yield False
-            return
+    if not try_lock(RUN_LOCK):
+        yield False
+        return
     cache.set(PENDING, timezone.now().isoformat(), timeout=None)
     try:
         yield True
         cache.delete(PENDING)  # finished: nothing to resume (an exception leaves the mark for the sweep)
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", RUN_LOCK)
+        unlock(RUN_LOCK)
 
 
 def retention_running() -> bool:
-    """Whether a live session holds the retention run's lock (read from pg_locks; takes nothing)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s AND objsubid = 2)",
-            RUN_LOCK,
-        )
-        return cursor.fetchone()[0]
+    """Whether a live session holds the retention run's lock."""
+    return is_held(RUN_LOCK)
 
 
 @shared_task(ignore_result=True)
