@@ -39,6 +39,17 @@ def in_tenant(tenant, admin_user):
         yield tenant
 
 
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker on the real Redis broker, in a thread of this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from crm.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
 def login(user, language=None) -> Client:
     client = Client()
     assert client.login(username=user.username, password=PASSWORD)

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.core import signals
 from django.db import close_old_connections, connection
@@ -602,13 +601,6 @@ def test_the_task_status_says_queued_busy_or_failed(staff):
 
 
 # -- end to end on a real worker ------------------------------------------------------
-
-
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker on the real Redis broker, in a thread of this process."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
 
 
 def wait_for(check, timeout=TIMEOUT):

@@ -11,7 +11,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -512,13 +511,6 @@ def test_back_up_now_while_another_backup_runs_queues_nothing_and_says_why(
 
 
 # -- end to end on a real worker ------------------------------------------------------
-
-
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker on the real Redis broker, in a thread of this process."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
 
 
 def wait_for(check, timeout=TIMEOUT):

@@ -5,11 +5,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from backups.models import Backup
 from backups.retention import Policy, apply_retention
-from crm.celery import app
 from tests.backups.helpers import good_backup_file
 
 POLICY = Policy(daily=7, weekly=4, monthly=12, newest=3)
@@ -70,13 +68,6 @@ def test_failures_never_cause_a_good_backup_to_be_deleted(tmp_path, settings):
         Backup.objects.create(started_at=START + timedelta(days=day), status=Backup.Status.FAILED)
         apply_retention(POLICY)
     assert set(Backup.objects.filter(status=Backup.Status.GOOD).values_list("pk", flat=True)) == kept
-
-
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker on the real Redis broker, in a thread of this process."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
 
 
 @pytest.mark.django_db(transaction=True)

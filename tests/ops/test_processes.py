@@ -104,17 +104,24 @@ def _ticked_within(seconds) -> bool:
     return True
 
 
-def test_request_and_command_log_lines_are_json_with_the_request_id(client, cache_prefix):
+def test_request_and_command_log_lines_are_json_with_the_request_id(client, cache_prefix, caplog):
     import logging
 
-    handler = next(handler for handler in logging.getLogger().handlers if handler.get_name() == "console")
+    # The configured console handler's filter and formatter, on a handler of the access logger
+    # itself: what other tests did to the root logger's level or handlers does not matter here.
+    console = next(handler for handler in logging.getLogger().handlers if handler.get_name() == "console")
     lines = []
-    original = handler.emit
-    handler.emit = lambda record: lines.append(handler.format(record))
+    capture = logging.Handler()
+    capture.filters = list(console.filters)
+    capture.setFormatter(console.formatter)
+    capture.emit = lambda record: lines.append(capture.format(record))
+    access_logger = logging.getLogger("crm.request")
+    access_logger.addHandler(capture)
     try:
-        client.get("/healthz", HTTP_X_REQUEST_ID="req-0123456789")
+        with caplog.at_level(logging.INFO, logger="crm.request"):
+            client.get("/healthz", HTTP_X_REQUEST_ID="req-0123456789")
     finally:
-        handler.emit = original
+        access_logger.removeHandler(capture)
     access = json.loads(lines[-1])
     assert access["logger"] == "crm.request" and access["message"] == "GET /healthz 200"
     assert access["request_id"] == "req-0123456789" and access["status"] == 200 and access["level"] == "INFO"
