@@ -43,6 +43,15 @@ class Action(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     RETENTION_PURGE = "retention_purge", _("retention purge")
     REFUSED = "refused", _("refused")
+    APPROVAL_REQUESTED = "approval_requested", _("approval requested")
+    APPROVAL_GRANTED = "approval_granted", _("approval granted")
+    APPROVAL_REFUSED = "approval_refused", _("approval refused")
+    IMPORT_REVERTED = "import_reverted", _("import reverted")
+    MERGED = "merged", _("merged")
+    MERGE_UNDONE = "merge_undone", _("merge undone")
+    CLAIMED = "claimed", _("claimed from the pool")
+    RECLAIMED = "reclaimed", _("returned to the pool")
+    ARCHIVING_FAILED = "archiving_failed", _("WAL archiving failed")
     CHECKPOINT = "checkpoint", _("checkpoint")
 
 
