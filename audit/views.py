@@ -176,5 +176,4 @@ def export(request):
     filename = f"audit-log-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"
     response = StreamingHttpResponse(csv_rows(events.order_by("seq")), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -234,6 +234,5 @@ def render_progress(request, full_template: str, partial_template: str, context:
     """The whole page, or only the polled fragment for htmx."""
     template = partial_template if getattr(request, "htmx", False) else full_template
     response = render(request, template, context)
-    response["Cache-Control"] = "no-store"
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -10,6 +10,8 @@ from crm.tenancy.urls import password_urls
 from crm.web import views
 
 urlpatterns = [
+    # First: the API's integrations call most often, and resolving tries each entry in turn.
+    path("api/", include("crm.api.urls")),
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path(
@@ -27,7 +29,6 @@ urlpatterns = [
     path("history/", include("crm.history.urls")),
     # Each app's pages, as it registered them (crm.records.registry.mount_urls).
     *(path(prefix, include(module)) for prefix, module in url_mounts()),
-    path("api/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -44,6 +44,24 @@ def test_signed_in_pages_and_the_api_are_never_stored_but_static_files_may_be(me
     assert "no-store" not in anonymous.get("/static/crm/crm.css").get("Cache-Control", "")
 
 
+def test_a_token_call_is_answered_by_the_token_alone(tenant, admin_user):
+    """Browser-only steps stand aside for `Authorization: Token` (crm.web.browser_only): no policy
+    on the JSON, and a half-finished two-factor sign-in in the same client does not block it."""
+    from crm.tenancy.mfa import SESSION_PENDING_KEY
+    from tests.api.conftest import token_client
+
+    client = token_client(tenant, admin_user)
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    session = client.session
+    session[SESSION_PENDING_KEY] = True
+    session.save()
+    response = client.get("/api/v1/customers/")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response and "no-store" in response["Cache-Control"]
+    client.credentials()  # the same session without the token: the two-factor step is due
+    assert client.get("/api/v1/customers/").json()["error"]["code"] == "two_factor_required"
+
+
 def test_the_api_docs_run_their_script_from_a_file(member_client):
     response = member_client("admin").get("/api/docs/")
     assert response.status_code == 200

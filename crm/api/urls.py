@@ -23,6 +23,8 @@ router.register("tokens", ApiTokenViewSet, basename="token")
 BIN_ITEM = rf"^v1/recycle-bin/(?P<type>{'|'.join(TYPE_NAMES)})/(?P<id>{ID_PATTERN})/"
 
 urlpatterns = [
+    # The record resources first: they answer most calls (resolving tries entries in turn).
+    path("v1/", include(router.urls)),
     path("v1/whoami/", views.whoami, name="whoami"),
     path("v1/recycle-bin/", RecycleBinViewSet.as_view({"get": "list"}), name="recycle-bin-list"),
     path("v1/recycle-bin/restore/", RecycleBinViewSet.as_view({"post": "restore_many"}), name="recycle-bin-restore"),
@@ -38,7 +40,6 @@ urlpatterns = [
     ),
     # Endpoints the apps registered (crm.records.registry.add_api_urls), in the "api" namespace.
     *(path("v1/", include(import_module(module).urlpatterns)) for module in api_url_modules()),
-    path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
+from crm.web.browser_only import signed_with_token
 
 RECOVERY_CODES = 10
 
@@ -68,7 +69,8 @@ class TwoFactorGate:
     def __call__(self, request):
         user = request.user
         if (
-            not request.session.get(SESSION_PENDING_KEY)
+            signed_with_token(request)  # the token is the whole sign-in; django-otp stood aside
+            or not request.session.get(SESSION_PENDING_KEY)
             or user.is_verified()
             or request.path.startswith(self.open_paths)
         ):

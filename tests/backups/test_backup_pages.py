@@ -374,7 +374,7 @@ def test_the_progress_page_polls_with_htmx_until_the_run_ends(north, backup_dir)
 
     fragment = client.get(url, HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode() and 'hx-trigger="every 2s"' in fragment.content.decode()
-    assert fragment["Cache-Control"] == "no-store"
+    assert "no-store" in fragment["Cache-Control"]
 
     restore.hold(run.pk)  # a worker takes it
     RestoreRun.objects.filter(pk=run.pk).update(phase="replacing the company's rows")
