@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 STATIC_MANIFEST=1
 RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates gnupg \
  && echo "deb http://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
  && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc | gpg --dearmor -o /etc/apt/trusted.gpg.d/pgdg.gpg \
- && apt-get update && apt-get install -y --no-install-recommends postgresql-client-${PG_MAJOR} \
+ && apt-get update && apt-get install -y --no-install-recommends postgresql-${PG_MAJOR} \
  && apt-get purge -y gnupg && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

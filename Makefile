@@ -39,7 +39,7 @@ run: $(VENV)/.installed messages
 		exec $(VENV)/bin/honcho -f Procfile.dev start'
 
 test: $(VENV)/.installed messages lint
-	$(WITH_SERVICES) $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

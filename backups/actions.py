@@ -33,9 +33,9 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import access, listing, postgres, storage, tasks
+from backups import access, basebackup, listing, pitr, postgres, storage, tasks
 from backups.dump import BackupBusy, backup_running, take_backup
-from backups.models import Backup, RestoreRun
+from backups.models import Backup, BaseBackup, RestoreRun
 from backups.restore import QUEUED, mark_stale_restores
 from backups.retention import apply_retention
 from crm.tenancy.acting import ActionConflict, action
@@ -104,6 +104,24 @@ def back_up(*, kind: str = Backup.Kind.MANUAL, os_user: str = "", acting_user) -
     if backup.status == Backup.Status.GOOD:
         apply_retention()
     return backup
+
+
+@action
+def take_base_backup(*, os_user: str = "", acting_user) -> BaseBackup:
+    """A verified physical copy of the cluster now (the start of point-in-time recovery)."""
+    access.require(access.STAFF, acting_user)
+    return basebackup.take_base_backup(user=acting_user, os_user=os_user)
+
+
+@action
+def recover_to(moment, *, acting_user) -> Backup:
+    """A logical backup of the database as it was at `moment` (backups/pitr.py), which the restore
+    levels then take like any backup. Another backup holding the lock: "backup_running"."""
+    access.require(access.STAFF, acting_user)
+    try:
+        return pitr.recover(moment, user=acting_user)
+    except BackupBusy:
+        raise backup_busy() from None
 
 
 # -- restoring -----------------------------------------------------------------------

@@ -25,8 +25,11 @@ import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -81,9 +84,49 @@ def mark_stale_runs() -> int:
         unlock(LOCK_KEY)
 
 
-def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None, os_user: str = "") -> Backup:
+@dataclass(frozen=True)
+class Source:
+    """A database to back up other than the live one: a server recovered to a moment (backups/pitr.py)."""
+
+    host: str
+    port: int
+    database: str
+
+    def connection_args(self) -> tuple[list[str], dict[str, str]]:
+        user = settings.DATABASES["default"].get("USER")
+        args = [
+            "--no-password",
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            *(["-U", user] if user else []),
+            "-d",
+            self.database,
+        ]
+        return args, {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+
+    @contextmanager
+    def cursor(self):
+        user = settings.DATABASES["default"].get("USER") or None
+        source = psycopg2.connect(host=self.host, port=self.port, dbname=self.database, user=user)
+        try:
+            with source, source.cursor() as cursor:
+                yield cursor
+        finally:
+            source.close()
+
+
+def take_backup(
+    kind: str = Backup.Kind.SCHEDULED,
+    user=None,
+    os_user: str = "",
+    source: Source | None = None,
+    extra_manifest: dict | None = None,
+) -> Backup:
     """Run one backup synchronously; returns the Backup row (good or failed). `os_user`: the
-    operating-system account of a backup started from the command line."""
+    operating-system account of a backup started from the command line. `source`: another
+    database than the live one, whose audit chain heads are not the live ones (left out)."""
     if connection.in_atomic_block:
         raise BackupError("A backup must run outside a transaction (pg_dump cannot see uncommitted rows).")
     mark_stale_runs()
@@ -105,7 +148,7 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None, os_user: str = "")
             sealed = directory / f".{stem}.sealed{PARTIAL_SUFFIX}"
             manifest_partial = directory / f".{stem}.json{PARTIAL_SUFFIX}"
             private_file(partial).close()  # pg_dump writes into it and keeps its mode
-            counts, migrations = dump_to(partial, backup)
+            counts, migrations = dump_to(partial, backup, source)
             _progress(backup, "verifying")
             fsync_file(partial)
             postgres.run([postgres.binary("pg_restore"), "--list", str(partial)])
@@ -122,7 +165,9 @@ def take_backup(kind: str = Backup.Kind.SCHEDULED, user=None, os_user: str = "")
                 "pg_dump_version": postgres.version_of("pg_dump"),
                 "migrations": migrations,
                 "row_counts": counts,
-                "audit_heads": chain_heads(),  # each audit chain's last event, kept outside the database
+                # each audit chain's last event, kept outside the database
+                "audit_heads": chain_heads() if source is None else {},
+                **(extra_manifest or {}),
             }
             with private_file(manifest_partial) as handle:
                 handle.write(json.dumps(manifest, indent=1, sort_keys=True).encode())
@@ -161,29 +206,35 @@ def second_copy(backup: Backup) -> str:
         return ""
 
 
-def dump_to(path: Path, backup: Backup):
+def dump_to(path: Path, backup: Backup, source: Source | None = None):
     """pg_dump into `path` from an exported snapshot; the row counts come from the same snapshot."""
-    args, env = postgres.connection_args()
     _progress(backup, "dumping")
+    if source is not None:
+        with source.cursor() as cursor:
+            return _dump_in_snapshot(cursor, path, *source.connection_args())
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        # The counts share the cores with pg_dump, whose client (compression) and backend
-        # (COPY) already keep ~1.3 of 2 cores busy: 5.7 s + 3.8 s of CPU for ~7 s of wall
-        # time on the 1M-customer dataset. One process counting with index-only scans
-        # takes ~0.35 s of CPU and fits in the spare core; parallel workers do the same
-        # work in three processes at once and take it from pg_dump instead. Set here,
-        # not left to the server or PG_OPTIONS defaults.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute("SELECT pg_export_snapshot()")
-        snapshot = cursor.fetchone()[0]
-        command = [postgres.binary("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--file={path}", *args]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            # Count while pg_dump runs: same snapshot, the other core.
-            counts = postgres.row_counts(cursor)
-            migrations = postgres.applied_migrations(cursor)
-        finally:
-            _stderr, error_output = process.communicate()
+        return _dump_in_snapshot(cursor, path, *postgres.connection_args())
+
+
+def _dump_in_snapshot(cursor, path: Path, args: list[str], env: dict[str, str]):
+    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    # The counts share the cores with pg_dump, whose client (compression) and backend
+    # (COPY) already keep ~1.3 of 2 cores busy: 5.7 s + 3.8 s of CPU for ~7 s of wall
+    # time on the 1M-customer dataset. One process counting with index-only scans
+    # takes ~0.35 s of CPU and fits in the spare core; parallel workers do the same
+    # work in three processes at once and take it from pg_dump instead. Set here,
+    # not left to the server or PG_OPTIONS defaults.
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cursor.execute("SELECT pg_export_snapshot()")
+    snapshot = cursor.fetchone()[0]
+    command = [postgres.binary("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--file={path}", *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # Count while pg_dump runs: same snapshot, the other core.
+        counts = postgres.row_counts(cursor)
+        migrations = postgres.applied_migrations(cursor)
+    finally:
+        _stderr, error_output = process.communicate()
     if process.returncode != 0:
         detail = " ".join((error_output or "").strip().splitlines()[-3:])
         raise BackupError(f"pg_dump exited with {process.returncode}: {detail}")

@@ -17,6 +17,7 @@ class Backup(models.Model):
         SCHEDULED = "scheduled", _("scheduled")
         MANUAL = "manual", _("manual")
         PRE_RESTORE = "pre_restore", _("before a restore")
+        POINT_IN_TIME = "point_in_time", _("recovered to a moment")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SCHEDULED)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -105,3 +106,32 @@ class RestoreRun(models.Model):
 
     def __str__(self):
         return f"Restore {self.pk} ({self.scope} {self.target})"
+
+
+class BaseBackup(models.Model):
+    """A physical copy of the whole cluster (pg_basebackup): with the archived WAL after it, the
+    database as it was at any moment since (point-in-time recovery, backups/pitr.py)."""
+
+    Status = Backup.Status
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"))
+    # The earliest moment this copy can be recovered to: when pg_basebackup finished.
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    path = models.CharField(_("directory"), max_length=500, blank=True)
+    size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    # The first WAL segment recovery from this copy reads: older archived segments serve only older copies.
+    first_segment = models.CharField(max_length=24, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    os_user = models.CharField(_("command line user"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("base backup")
+        verbose_name_plural = _("base backups")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Base backup {self.pk} ({self.get_status_display()})"

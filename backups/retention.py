@@ -71,10 +71,14 @@ def _month(when):
     return local.year, local.month
 
 
+# Kept by their own rules (expired_safety_backups), never counted as the day's or week's backup.
+NOT_ROTATED = (Backup.Kind.PRE_RESTORE, Backup.Kind.POINT_IN_TIME)
+
+
 def apply_retention(policy: Policy | None = None) -> list[int]:
     """Delete the files of good backups outside the policy; returns their ids."""
     policy = policy or Policy.from_settings()
-    rotated = Backup.objects.filter(status=Backup.Status.GOOD).exclude(kind=Backup.Kind.PRE_RESTORE)
+    rotated = Backup.objects.filter(status=Backup.Status.GOOD).exclude(kind__in=NOT_ROTATED)
     intact = [backup for backup in rotated.order_by("-started_at", "-id") if _intact(backup)]
     keep = to_keep([(backup.pk, backup.started_at) for backup in intact], policy)
     drilled = intact_drilled(intact)
@@ -98,12 +102,16 @@ def intact_drilled(intact: list[Backup]) -> int | None:
 
 
 def expired_safety_backups() -> list[Backup]:
-    """Safety backups older than the longest bin retention; none while any company has legal hold on."""
+    """Safety backups older than the longest bin retention, and backups of a recovered moment (made
+    for one restore, backups/pitr.py) older than a day; none while any company has legal hold on."""
     if Tenant.objects.filter(legal_hold=True).exists():
         return []
     days = Tenant.objects.aggregate(longest=Max("retention_days"))["longest"] or 0
-    cutoff = timezone.now() - timedelta(days=max(days, 1))
-    return list(Backup.objects.filter(kind=Backup.Kind.PRE_RESTORE, status=Backup.Status.GOOD, started_at__lt=cutoff))
+    now = timezone.now()
+    good = Backup.objects.filter(status=Backup.Status.GOOD)
+    safety = good.filter(kind=Backup.Kind.PRE_RESTORE, started_at__lt=now - timedelta(days=max(days, 1)))
+    recovered = good.filter(kind=Backup.Kind.POINT_IN_TIME, started_at__lt=now - timedelta(days=1))
+    return list(safety) + list(recovered)
 
 
 def _prune(backup: Backup) -> bool:

@@ -265,6 +265,9 @@ BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 BACKUP_ENCRYPTION_KEY_FILE = env.str("BACKUP_ENCRYPTION_KEY_FILE", default="")
 # A second copy of each good backup: a directory on another mount, or an rclone remote "name:path".
 BACKUP_COPY_TO = env.str("BACKUP_COPY_TO", default="")
+# Point-in-time recovery (docs/operations.md): where the server archives WAL, and how far back.
+WAL_ARCHIVE_DIR = Path(env.str("WAL_ARCHIVE_DIR", default=str(VAR_DIR / "wal")))
+PITR_WINDOW_DAYS = env.int("PITR_WINDOW_DAYS", default=14)
 
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL

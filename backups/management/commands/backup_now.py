@@ -28,13 +28,20 @@ class Command(CrmCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--user", dest="username", help="The staff member asking for the backup (audited).")
+        parser.add_argument(
+            "--physical",
+            action="store_true",
+            help="A base backup of the whole cluster (point-in-time recovery); prints `Base backup <id> <path>`.",
+        )
 
-    def handle(self, username=None, **options):
+    def handle(self, username=None, physical=False, **options):
         user = None
         if username is not None:
             user = get_user_model().objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise fail(f"Unknown user: {username}")
+        if physical:
+            return self.base_backup(user)
         try:
             with activate(None, user=user, process="cli:backup_now"):
                 backup = actions.back_up(kind=Backup.Kind.MANUAL, os_user=os_account(), acting_user=user)
@@ -43,3 +50,13 @@ class Command(CrmCommand):
         if backup.status != Backup.Status.GOOD:
             raise fail(f"Backup {backup.pk} failed: {backup.error}")
         self.stdout.write(f"Backup {backup.pk} {backup.path}")
+
+    def base_backup(self, user) -> None:
+        try:
+            with activate(None, user=user, process="cli:backup_now"):
+                base = actions.take_base_backup(os_user=os_account(), acting_user=user)
+        except (BackupError, PermissionDenied) as error:
+            raise fail(str(error)) from None
+        if base.status != base.Status.GOOD:
+            raise fail(f"Base backup {base.pk} failed: {base.error}")
+        self.stdout.write(f"Base backup {base.pk} {base.path}")

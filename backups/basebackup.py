@@ -1,0 +1,126 @@
+"""Base backups: pg_basebackup of the whole cluster, checked with pg_verifybackup against the
+WAL archive. With the WAL archived after it, one reaches every later moment (backups/pitr.py).
+
+pgBackRest does the same for large installations (parallel, incremental, remote repositories);
+docs/operations.md says how it would take over. These are PostgreSQL's own tools, which the
+embedded server ships and production installs with the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+from django.utils import timezone
+
+from audit.events import record as audit
+from audit.models import AuditEvent
+from backups import postgres, wal
+from backups.models import BaseBackup
+from backups.postgres import BackupError
+from backups.storage import backup_dir, private_directory
+
+log = logging.getLogger(__name__)
+START_SEGMENT = re.compile(r"^START WAL LOCATION: .* \(file ([0-9A-F]{24})\)$", re.MULTILINE)
+
+
+def base_backup_dir() -> Path:
+    return private_directory(backup_dir() / "base")
+
+
+def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
+    """Copy the cluster now; the row ends good (verified) or failed with the reason."""
+    base = BaseBackup.objects.create(
+        started_at=timezone.now(), created_by=user if getattr(user, "pk", None) else None, os_user=os_user
+    )
+    final = base_backup_dir() / f"base-{base.started_at:%Y%m%dT%H%M%SZ}-{base.pk}"
+    partial = final.with_name(f".{final.name}.partial")
+    try:
+        _copy_cluster(partial)
+        copied_at = timezone.now()  # the earliest moment this copy recovers to
+        _verify(partial)
+        base.first_segment = _first_segment(partial)
+        os.replace(partial, final)
+    except (BackupError, OSError) as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        return _finish(base, status=BaseBackup.Status.FAILED, error=str(error))
+    size = sum(path.stat().st_size for path in final.rglob("*") if path.is_file())
+    return _finish(
+        base,
+        status=BaseBackup.Status.GOOD,
+        path=str(final),
+        size=size,
+        first_segment=base.first_segment,
+        finished_at=copied_at,
+    )
+
+
+def _copy_cluster(target: Path) -> None:
+    args, env = postgres.connection_args()
+    args = args[: args.index("-d")]  # the whole cluster: no database (pg_basebackup's -d is a connection string)
+    # -X none: the WAL comes from the archive, which the server fills before pg_basebackup returns.
+    postgres.run(
+        [
+            postgres.binary("pg_basebackup"),
+            "--pgdata",
+            str(target),
+            "--format=plain",
+            "--wal-method=none",
+            "--checkpoint=fast",
+            "--manifest-checksums=SHA256",
+            *args,
+        ],
+        env=env,
+    )
+
+
+def _verify(target: Path) -> None:
+    """Every file against its checksum, and the WAL the copy needs present and readable in the archive."""
+    env = postgres.connection_args()[1]
+    with tempfile.TemporaryDirectory(prefix="wal-", dir=target.parent) as unpacked:
+        wal.unpack(_needed_segments(target), Path(unpacked))
+        postgres.run(
+            [postgres.binary("pg_verifybackup"), "--quiet", f"--wal-directory={unpacked}", str(target)], env=env
+        )
+
+
+def _needed_segments(target: Path) -> list[str]:
+    """The WAL from the copy's start to its end (its manifest's WAL-Ranges), as segment names."""
+    manifest = json.loads((target / "backup_manifest").read_text())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_bytes(current_setting('wal_segment_size'))")
+        (size,) = cursor.fetchone()
+    names = []
+    for wal_range in manifest["WAL-Ranges"]:
+        names += wal.segments(wal_range["Timeline"], wal_range["Start-LSN"], wal_range["End-LSN"], size)
+    return names
+
+
+def _first_segment(target: Path) -> str:
+    found = START_SEGMENT.search((target / "backup_label").read_text())
+    if not found:
+        raise BackupError("pg_basebackup wrote no start WAL location in backup_label")
+    return found.group(1)
+
+
+def _finish(base: BaseBackup, **values) -> BaseBackup:
+    values.setdefault("finished_at", timezone.now())
+    for name, value in values.items():
+        setattr(base, name, value)
+    base.save(update_fields=list(values))
+    good = base.status == BaseBackup.Status.GOOD
+    if not good:
+        log.error("base backup %s failed: %s", base.pk, base.error)
+    audit(
+        AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
+        object_type="base_backup",
+        object_id=base.pk,
+        detail={"kind": "physical", "size": base.size},
+    )
+    return base

@@ -1,0 +1,218 @@
+"""Point-in-time recovery: the database as it was at a moment.
+
+The newest good base backup from before the moment is copied into a scratch data directory
+and started as a scratch server (its own port and socket, archiving off) that replays the
+archived WAL up to the moment and stops there (recovery_target_time). From it, a logical
+backup of the CRM's database is taken exactly as the nightly one is (backups/dump.py), kind
+"recovered to a moment"; the existing restore levels (a new database, one company in place,
+one customer) then restore it like any other backup, with all their rules. The scratch server
+and its directory are removed at the end, whatever happened.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import psycopg2
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from backups import dump, postgres, wal
+from backups.models import Backup, BaseBackup
+from backups.postgres import BackupError
+
+PROMOTION_TIMEOUT = 3600  # seconds of WAL replay before giving up
+NOT_REACHED = "recovery ended before configured recovery target was reached"
+
+
+def recover(moment: datetime, *, user=None) -> Backup:
+    """A verified logical backup of the database as it was at `moment` (aware), or BackupError."""
+    if timezone.is_naive(moment):
+        raise BackupError("Give the moment with its time zone, e.g. 2026-11-26T14:32:00+08:00.")
+    _switch_segment()  # the WAL up to now goes to the archive, so a moment a second ago is reachable
+    status = wal.status()
+    if status.problem and not status.window_start:
+        raise BackupError(status.problem)
+    if moment > status.now:
+        raise BackupError(f"{moment.isoformat()} is in the future.")
+    base = (
+        BaseBackup.objects.filter(status=BaseBackup.Status.GOOD, finished_at__lte=moment)
+        .order_by("-finished_at")
+        .first()
+    )
+    if base is None:
+        start = status.window_start.isoformat() if status.window_start else "nowhere (no base backup)"
+        raise BackupError(f"No base backup reaches back to {moment.isoformat()}: the window starts at {start}.")
+    if status.last_archived_at is None or moment > status.last_archived_at:
+        raise BackupError(
+            f"The WAL archive reaches {status.last_archived_at}, not yet {moment.isoformat()}: "
+            "try again in a minute or choose an earlier moment."
+        )
+    with scratch_server(base, moment) as source:
+        backup = dump.take_backup(
+            Backup.Kind.POINT_IN_TIME,
+            user=user,
+            source=source,
+            extra_manifest={"recovered_to": moment.isoformat(), "base_backup": base.pk},
+        )
+    if backup.status != Backup.Status.GOOD:
+        raise BackupError(f"Backup {backup.pk} of the recovered database failed: {backup.error}")
+    return backup
+
+
+def _switch_segment() -> None:
+    """Close the current WAL segment so the archiver takes it (best effort: needs the right)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_switch_wal()")
+            (location,) = cursor.fetchone()
+            cursor.execute("SELECT pg_walfile_name(%s)", [location])
+            (segment,) = cursor.fetchone()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT last_archived_wal >= %s FROM pg_stat_archiver", [segment])
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.2)
+    except psycopg2.Error:
+        return
+
+
+@contextmanager
+def scratch_server(base: BaseBackup, moment: datetime | None):
+    """A dump.Source on a server recovered from `base` to `moment` (None: to the archive's end)."""
+    account = server_account()
+    work = Path(tempfile.mkdtemp(prefix="pitr-", dir=scratch_home()))
+    sockets = Path(tempfile.mkdtemp(prefix="crm-pitr-"))  # short: a socket path has at most 107 bytes
+    data = work / "data"
+    try:
+        shutil.copytree(base.path, data, symlinks=True)
+        port = _free_port()
+        _configure(data, sockets, port, moment)
+        for path in (work, data, sockets):
+            os.chmod(path, 0o700)
+        _hand_over([work, sockets], account)
+        try:
+            _start(data, work / "server.log", account)
+        except BackupError as error:
+            if moment is None or NOT_REACHED not in str(error):
+                raise
+            # Nothing committed after `moment` reached the archive, so its end is that moment.
+            _configure(data, sockets, port, None)
+            _start(data, work / "server.log", account)
+        try:
+            _wait_for_promotion(sockets, port, work / "server.log")
+            yield dump.Source(host=str(sockets), port=port, database=settings.DATABASES["default"]["NAME"])
+        finally:
+            _pg_ctl(data, ["stop", "-m", "immediate"], account, check=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def scratch_home() -> Path:
+    """VAR_DIR/pitr: the server's account (not always ours) passes through it to its own directory,
+    and cannot list it (mode 711); BACKUP_DIR may be closed to that account."""
+    home = Path(settings.VAR_DIR) / "pitr"
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o711)
+    return home
+
+
+def server_account() -> str | None:
+    """The account the scratch server runs as: this one, or, for root (which PostgreSQL refuses),
+    the owner of the WAL archive (the database server's account, which can read it)."""
+    if os.geteuid() != 0:
+        return None
+    owner = pwd.getpwuid(wal.archive_dir().stat().st_uid).pw_name
+    if owner == "root":
+        raise BackupError("PostgreSQL does not run as root: run this as the account that owns the WAL archive.")
+    return owner
+
+
+def _configure(data: Path, sockets: Path, port: int, moment: datetime | None) -> None:
+    lines = {
+        "restore_command": wal.restore_command(),
+        "recovery_target_action": "promote",
+        "archive_mode": "off",
+        "port": str(port),
+        "listen_addresses": "",
+        "unix_socket_directories": str(sockets),
+    }
+    if moment is not None:
+        lines["recovery_target_time"] = moment.isoformat()
+    text = "".join(f"{name} = '{value.replace(chr(39), chr(39) * 2)}'\n" for name, value in lines.items())
+    with (data / "postgresql.auto.conf").open("a") as handle:  # later lines win over the copied ones
+        handle.write("\n# point-in-time recovery\n" + text)
+    (data / "recovery.signal").touch()
+
+
+def _hand_over(paths: list[Path], account: str | None) -> None:
+    if account is None:
+        return
+    entry = pwd.getpwnam(account)
+    for top in paths:
+        for path in [top, *top.rglob("*")]:
+            os.lchown(path, entry.pw_uid, entry.pw_gid)
+
+
+def _start(data: Path, log: Path, account: str | None) -> None:
+    result = _pg_ctl(data, ["start", "-w", "-t", str(PROMOTION_TIMEOUT), "-l", str(log)], account, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"The scratch server did not start: {_tail(log)}")
+
+
+def _wait_for_promotion(sockets: Path, port: int, log: Path) -> None:
+    deadline = time.monotonic() + PROMOTION_TIMEOUT
+    user = settings.DATABASES["default"].get("USER") or None
+    while time.monotonic() < deadline:
+        try:
+            probe = psycopg2.connect(host=str(sockets), port=port, dbname="postgres", user=user)
+        except psycopg2.OperationalError:
+            probe = None
+        if probe is not None:
+            try:
+                with probe.cursor() as cursor:
+                    cursor.execute("SELECT pg_is_in_recovery()")
+                    if not cursor.fetchone()[0]:
+                        return
+            finally:
+                probe.close()
+        time.sleep(0.3)
+    raise BackupError(f"The scratch server did not finish recovery: {_tail(log)}")
+
+
+def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [postgres.binary("pg_ctl"), "-D", str(data), *args],
+        user=account,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=check,
+        timeout=PROMOTION_TIMEOUT + 60,
+    )
+
+
+def _tail(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no server log"
+    return " ".join(line for line in lines[-4:] if "FATAL" in line or "ERROR" in line) or " ".join(lines[-2:])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
