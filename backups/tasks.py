@@ -7,10 +7,13 @@ from dataclasses import asdict, dataclass
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from backups import actions, checks
+from audit.events import record_system
+from audit.models import AuditEvent
+from backups import actions, checks, wal
 from backups.drills import drill
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
@@ -26,6 +29,7 @@ from backups.restore import (
     restore_tenant,
 )
 from backups.sweep import sweep
+from backups.window import apply_window
 from crm.celery import app as celery_app
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.context import activate
@@ -179,3 +183,29 @@ def run_restore(run_id: int) -> str | None:
             run = _end(run, RestoreRun.Status.FAILED, error=f"{type(error).__name__}: {error}")
     log.info("restore %s (%s %s): %s", run.pk, run.scope, run.target, run.status)
     return run.status
+
+
+# -- point-in-time recovery (backups/pitr.py) ------------------------------------------
+
+
+@shared_task(acks_late=False)
+def scheduled_base_backup() -> int:
+    """Weekly, and as soon as archiving runs without one: a verified base backup, then the window."""
+    with activate(None, process="celery:base_backup"):
+        base = actions.take_base_backup(acting_user=None)
+        apply_window()
+        return base.pk
+
+
+@shared_task
+def watch_wal_archive() -> str:
+    """Every few minutes: a new archiving failure is an audit event and an error line (once per failure);
+    the first base backup is queued as soon as the server archives."""
+    status = wal.status()
+    if status.failing and cache.add(f"wal-failure:{status.last_failed_at.isoformat()}", 1, timeout=30 * 86400):
+        log.error("WAL archiving is failing since %s", status.last_failed_at.isoformat())
+        with activate(None, process="celery:watch_wal_archive"):
+            record_system(AuditEvent.Action.ARCHIVING_FAILED, detail={"since": status.last_failed_at.isoformat()})
+    if status.archiving and status.window_start is None and cache.add("wal-first-base-backup", 1, timeout=3600):
+        scheduled_base_backup.delay()
+    return status.problem

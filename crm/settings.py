@@ -305,6 +305,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "resume-recycle-bin-purge": {"task": "crm.recyclebin.tasks.resume_interrupted_purge", "schedule": 300.0},
     "check-backups": {"task": "backups.tasks.check_backups", "schedule": crontab(minute=20)},
+    # Point-in-time recovery: a base backup weekly (Sunday 03:00 by default), the archive watched.
+    "base-backup": {
+        "task": "backups.tasks.scheduled_base_backup",
+        "schedule": crontab(day_of_week=env.int("BASE_BACKUP_WEEKDAY", default=0), hour=3, minute=0),
+    },
+    "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
 }
 

@@ -16,7 +16,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import SystemEvent
 from backups import postgres, wal
+from backups.tasks import watch_wal_archive
 from customers.models import Customer
 from tests.factories import RecordMaker
 
@@ -89,7 +91,8 @@ def test_a_moment_before_every_base_backup_is_refused_with_the_window():
     assert failure.value.returncode == 2 and "Not a moment with a time zone" in str(failure.value)
 
 
-def test_an_archive_the_server_cannot_write_is_reported():
+def test_an_archive_the_server_cannot_write_is_reported_once_as_an_audit_event():
+    run("backup_now", "--physical")
     directory = wal.archive_dir()
     mode = directory.stat().st_mode
     with connection.cursor() as cursor:
@@ -102,6 +105,8 @@ def test_an_archive_the_server_cannot_write_is_reported():
             assert _wait(cursor, "SELECT last_failed_time > %s FROM pg_stat_archiver", [started])
             failure = status_failure()
             assert failure.returncode == 1 and "WAL archiving is failing" in str(failure)
+            assert "WAL archiving is failing" in watch_wal_archive() and "failing" in watch_wal_archive()
+            assert SystemEvent.objects.filter(action=SystemEvent.Action.ARCHIVING_FAILED).count() == 1
         finally:
             os.chmod(directory, mode)
         cursor.execute("CREATE TEMPORARY TABLE wal_filler_again AS SELECT 1 AS n")
