@@ -1,5 +1,6 @@
 """Tasks as the API shows and accepts them (field names are the model's)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from activities.models import Task
@@ -57,5 +58,5 @@ class TaskSerializer(RecordSerializer):
             for name in ("customer", "contact", "opportunity", "ticket")
         }
         if sum(value is not None for value in merged.values()) > 1:
-            raise serializers.ValidationError({"non_field_errors": ["A task hangs off one record at most."]})
+            raise serializers.ValidationError({"non_field_errors": [_("A task hangs off one record at most.")]})
         return attrs
