@@ -100,6 +100,32 @@ def add_follow_up(parent, title: str, due_at, *, acting_user) -> Task | None:
     return create_task(title=title, due_at=due_at, acting_user=acting_user, **{parent._meta.model_name: parent})
 
 
+@action
+def log_call(customer, *, acting_user, follow_up_title="", follow_up_due_at=None, **values):
+    """Log a call (or any interaction) and its optional follow-up task, in one transaction."""
+    from customers.actions import log_interaction
+
+    with transaction.atomic():
+        interaction = log_interaction(customer, acting_user=acting_user, **values)
+        add_follow_up(customer, follow_up_title, follow_up_due_at, acting_user=acting_user)
+    return interaction
+
+
+@action
+def move_stage(opportunity, stage, lost_reason="", *, acting_user, follow_up_title="", follow_up_due_at=None):
+    """Move a deal to a stage (recording why it was lost) and add its optional follow-up task, in one transaction."""
+    from sales.actions import lose_opportunity, move_opportunity
+    from sales.models import Opportunity
+
+    with transaction.atomic():
+        if stage == Opportunity.Stage.LOST:
+            opportunity = lose_opportunity(opportunity, lost_reason=lost_reason, acting_user=acting_user)
+        else:
+            opportunity = move_opportunity(opportunity, stage, acting_user=acting_user)
+        add_follow_up(opportunity, follow_up_title, follow_up_due_at, acting_user=acting_user)
+    return opportunity
+
+
 # -- reminders --------------------------------------------------------------------------------------
 
 # Claim the due rows and mark them in one statement: a row is returned to exactly one caller,

@@ -36,19 +36,6 @@ class TaskForm(BootstrapFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
 
 
-class FollowUpForm(BootstrapFormMixin, forms.Form):
-    """ "Add a follow-up task" on Log a call and Move stage: both fields optional, a due time needs a title."""
-
-    follow_up_title = forms.CharField(label=_("Follow-up task"), max_length=200, required=False)
-    follow_up_due_at = forms.DateTimeField(label=_("Follow-up due"), required=False, widget=DateTimeInput())
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("follow_up_due_at") and not (cleaned.get("follow_up_title") or "").strip():
-            self.add_error("follow_up_title", _("Give the follow-up task a title."))
-        return cleaned
-
-
 class EmailPreferencesForm(BootstrapFormMixin, forms.Form):
     email = forms.MultipleChoiceField(
         label=_("Also email me when"),
