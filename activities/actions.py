@@ -155,6 +155,7 @@ def send_reminders(now=None, *, acting_user) -> int:
         if not early and not due:
             return 0
         ids = sorted({row[0] for row in (*early, *due)})
+        fields = (("due_notified_at", due), ("reminded_at", early))
         write_bulk_history(Task, ids, "~", "reminded")
         for rows, is_early in ((early, True), (due, False)):
             notify.deliver(
@@ -166,7 +167,7 @@ def send_reminders(now=None, *, acting_user) -> int:
             AuditEvent.Action.UPDATE,
             object_type="task",
             count=len(ids),
-            detail={"ids": ids[:IDS_IN_EVENT], "fields": ["reminded_at"] if not due else ["due_notified_at"]},
+            detail={"ids": ids[:IDS_IN_EVENT], "fields": [name for name, rows in fields if rows]},
         )
     return len(early) + len(due)
 

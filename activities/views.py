@@ -4,7 +4,7 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -147,7 +147,16 @@ class TaskDoneView(RecordObjectMixin, ListView):
 # -- notifications -----------------------------------------------------------------------------------
 
 
-class NotificationListView(LoginRequiredMixin, ListView):
+class MemberRequiredMixin(LoginRequiredMixin):
+    """Notifications are per company: a signed-in user who is not a member here gets a 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not getattr(request, "membership", None):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class NotificationListView(MemberRequiredMixin, ListView):
     template_name = "activities/notification_list.html"
     paginate_by = 25
 
@@ -160,7 +169,7 @@ class NotificationListView(LoginRequiredMixin, ListView):
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class MarkReadView(LoginRequiredMixin, ListView):
+class MarkReadView(MemberRequiredMixin, ListView):
     """POST: one notification (?id=), or all of mine; then back to where it was pressed."""
 
     http_method_names = ["post"]
@@ -178,7 +187,7 @@ class MarkReadView(LoginRequiredMixin, ListView):
         return HttpResponseRedirect(safe_next(request, fallback))
 
 
-class NotificationPreferencesView(LoginRequiredMixin, FormView):
+class NotificationPreferencesView(MemberRequiredMixin, FormView):
     template_name = "activities/notification_preferences.html"
     form_class = EmailPreferencesForm
     success_url = reverse_lazy("notifications:preferences")
