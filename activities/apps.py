@@ -10,10 +10,10 @@ class ActivitiesConfig(AppConfig):
         from django.db.models.signals import post_save
         from simple_history.signals import post_create_historical_record
 
-        from activities import dashboard, notify
+        from activities import dashboard, demo, notify
         from activities.models import Task
         from crm.records import registry
-        from crm.records.registry import EVERYTHING, RecordType
+        from crm.records.registry import EVERYTHING, DemoStep, RecordType
         from crm.tenancy.roles import Role
         from customers.models import CustomerShare
 
@@ -33,5 +33,6 @@ class ActivitiesConfig(AppConfig):
         registry.mount_urls("notifications/", "activities.urls.notifications")
         for panel in dashboard.PANELS:
             registry.add_dashboard_panel(panel)
+        registry.add_demo_step(DemoStep(demo.seed, order=30))
         post_create_historical_record.connect(notify.on_history_row, dispatch_uid="activities-assigned")
         post_save.connect(notify.on_share, sender=CustomerShare, dispatch_uid="activities-shared")
