@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit.events import record as audit
@@ -30,6 +31,7 @@ from backups.postgres import BackupError
 from backups.restore_rows import SetAside, add_missing, insert, quote, replace, restored_models, set_aside, stage
 from crm.history.bulk import write_bulk_history
 from crm.records.models import SoftDeleteModel
+from crm.records.registry import cascade_order, parent_links
 from crm.records.softdelete import lock_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
@@ -89,14 +91,26 @@ def replace_company(scratch_cursor, tenant, run, user) -> dict:
 # -- level 3: one customer ------------------------------------------------------------
 
 
-def customer_models() -> list[tuple[type, str]]:
-    """(model, filter column) of a customer and the records that hang off it, parents first.
+def customer_models(tenant_id: int, customer_id: int) -> list[tuple[type, str]]:
+    """(model, SQL condition) of a customer and the records that hang off it, parents first.
 
-    Shares are access (who may see the customer), so they are not restored."""
-    from customers.models import Contact, Customer, Interaction, Ticket
-    from sales.models import Opportunity
+    Driven by the registry: a record type comes along when one of its bin parents does
+    (a contact's, deal's or ticket's tasks too). Shares are access (who may see the
+    customer), so they are not restored.
+    """
+    from customers.models import Customer
 
-    return [(Customer, "id")] + [(model, "customer_id") for model in (Contact, Interaction, Ticket, Opportunity)]
+    tenant_id, customer_id = int(tenant_id), int(customer_id)
+    found = {Customer: f"id = {customer_id} AND tenant_id = {tenant_id}"}
+    for model in cascade_order():
+        links = [
+            f"{quote(model._meta.get_field(fk).column)} IN (SELECT id FROM {quote(parent._meta.db_table)} WHERE {found[parent]})"
+            for parent, fk in parent_links(model)
+            if parent in found
+        ]
+        if model not in found and links:
+            found[model] = f"tenant_id = {tenant_id} AND ({' OR '.join(links)})"
+    return list(found.items())
 
 
 def customer_conflicts(scratch_cursor, backup, tenant, customer_id) -> list[str]:
@@ -109,9 +123,9 @@ def customer_conflicts(scratch_cursor, backup, tenant, customer_id) -> list[str]
         raise BackupError(f"Customer {customer_id} of {tenant.slug} is not in backup {backup.pk}.")
     conflicts = []
     with connection.cursor() as live:
-        for model, column in customer_models():
+        for model, where in customer_models(tenant.pk, customer_id):
             table = quote(model._meta.db_table)
-            scratch_cursor.execute(f"SELECT id FROM {table} WHERE {quote(column)} = %s ORDER BY id", [customer_id])
+            scratch_cursor.execute(f"SELECT id FROM {table} WHERE {where} ORDER BY id")
             ids = [row[0] for row in scratch_cursor.fetchall()]
             live.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids])
             conflicts += [f"{model._meta.db_table} {row[0]} exists in the live database" for row in live.fetchall()]
@@ -132,11 +146,12 @@ def insert_customer(scratch_cursor, tenant, customer_id, user) -> dict:
     with transaction.atomic(), connection.cursor() as live:
         lock_tenant(tenant.pk)
         fallback = fallback_user_id(tenant, user)
-        for model, column in customer_models():
-            where = f"{quote(column)} = {int(customer_id)} AND tenant_id = {int(tenant.pk)}"
+        for model, where in customer_models(tenant.pk, customer_id):
             staged = stage(scratch_cursor, live, model, where, fallback_user_id=fallback)
             copied[model._meta.db_table] = insert(live, staged)
             missing_users += staged.users_missing
-            restored = model.all_objects.filter(tenant=tenant, **{"pk" if column == "id" else column: customer_id})
+            restored = model.all_objects.filter(
+                tenant=tenant, pk__in=RawSQL(f"SELECT id FROM {quote(model._meta.db_table)} WHERE {where}", [])
+            )
             write_bulk_history(model, restored, "+", "restored from backup")
     return {"rows": copied, "missing_users": missing_users}

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     # The apps, which register their record types with the kernel.
     "customers",
     "sales",
+    "activities",
     "audit",
     "backups",
     "privacy",
@@ -107,9 +108,8 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets through Jinja2 (Django's own widget templates, in its Jinja2 flavour): the same
-# HTML, rendered several times faster than by the Django template engine, which matters for
-# selects with many options (the time zone choice, filters of people).
+# Form widgets through Jinja2 (Django's own templates, Jinja2 flavour): the same HTML, several
+# times faster than Django's engine; it matters for selects with many options (time zones, people).
 FORM_RENDERER = "django.forms.renderers.Jinja2"
 
 # No DATABASE_URL (and no embedded server running, see manage.py): no database at all, rather
@@ -123,8 +123,7 @@ DATABASES = {
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 # Keep connections between requests: opening one costs more than a list page's queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# Django checks a kept connection before a request uses it (one `SELECT 1`), so a server
-# restart costs no failed request.
+# Django checks a kept connection before a request uses it (`SELECT 1`): a restart fails no request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A list page wants its first 50 rows now: starting parallel workers (about 8 ms)
 # costs more than walking an index to them, and row estimates for search words
@@ -312,6 +311,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
+    "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.

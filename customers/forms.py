@@ -12,6 +12,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activities.follow_up import FollowUpFields
 from crm.web.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField, member_field
 from customers.actions import parent_choices
 from customers.models import Contact, Customer, Interaction, Ticket
@@ -120,7 +121,7 @@ class ContactForm(CustomerChildForm):
         fields = ["customer", "name", "title", "email", "phone"]
 
 
-class InteractionForm(CustomerChildForm):
+class InteractionForm(FollowUpFields, CustomerChildForm):
     contact = forms.ModelChoiceField(label=_("contact"), queryset=Contact.all_objects.none(), required=False)
 
     class Meta:

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from activities.follow_up import FollowUpFields
 from crm.web.forms import BootstrapFormMixin, DateInput, member_field
 from customers.actions import parent_choices
 from customers.models import Customer
@@ -68,7 +69,7 @@ class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
         return values
 
 
-class MoveForm(BootstrapFormMixin, forms.Form):
+class MoveForm(BootstrapFormMixin, FollowUpFields):
     """Move a deal to another stage (the board's drag and drop and its "Move to…" form)."""
 
     stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)

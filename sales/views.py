@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView
 
+from activities.actions import move_stage
 from crm.web.forms import add_errors
 from crm.web.mixins import (
     RecordCreateView,
@@ -158,12 +159,8 @@ class OpportunityMoveView(OpportunityDetailView):
         form = MoveForm(request.POST, prefix="move" if "move-stage" in request.POST else None)
         if form.is_valid():
             try:
-                if form.cleaned_data["stage"] == Opportunity.Stage.LOST:
-                    actions.lose_opportunity(
-                        self.object, lost_reason=form.cleaned_data["lost_reason"], acting_user=request.user
-                    )
-                else:
-                    actions.move_opportunity(self.object, form.cleaned_data["stage"], acting_user=request.user)
+                # With the optional "add a follow-up task", in the same transaction.
+                move_stage(self.object, acting_user=request.user, **form.follow_up_values(), **form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:

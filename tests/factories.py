@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from activities import actions as activity_actions
 from crm.records.registry import record_models
 from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
@@ -72,6 +73,14 @@ class RecordMaker:
         values.setdefault("amount", Decimal("1000.00"))
         values.setdefault("owner", self.actor)
         return self._run(sales_actions.create_opportunity, customer or self.customer(), **values)
+
+    def task(self, **values):
+        """A task on a new customer unless a parent (or customer=None: none) is given."""
+        values.setdefault("title", f"Task {next(_sequence)}")
+        if not any(name in values for name in ("customer", "contact", "opportunity", "ticket")):
+            values["customer"] = self.customer()
+        values.setdefault("due_at", timezone.now() + timedelta(days=1))
+        return self._run(activity_actions.create_task, **values)
 
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)

@@ -27,6 +27,7 @@ DETAIL_URLS = {
     "interaction": "customers:interaction_detail",
     "ticket": "tickets:detail",
     "opportunity": "sales:detail",
+    "task": "tasks:detail",
 }
 LIST_URLS = {
     "customer": "customers:list",
@@ -34,6 +35,7 @@ LIST_URLS = {
     "interaction": "customers:interaction_list",
     "ticket": "tickets:list",
     "opportunity": "sales:list",
+    "task": "tasks:list",
 }
 BULK_LISTS = ["customer", "ticket", "opportunity"]  # the lists with row selection
 

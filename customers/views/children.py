@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from activities.actions import log_call
 from crm.web.mixins import RecordCreateView, RecordDetailView, RecordListView, RecordUpdateView, may, permitted_ids
 from customers import actions
 from customers.filters import ContactFilter, InteractionFilter
@@ -110,7 +111,8 @@ class InteractionCreateView(ChildCreateView):
         return initial
 
     def perform(self, form):
-        return actions.log_interaction(self.customer, acting_user=self.request.user, **form.cleaned_data)
+        follow_up = form.follow_up_values()  # "add a follow-up task", in the same transaction
+        return log_call(self.customer, acting_user=self.request.user, **follow_up, **form.cleaned_data)
 
     def section_context(self, form):
         return timeline_section(self.request, self.customer, can_log=True, form=form)
