@@ -172,7 +172,9 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     def export(self, request, queryset):
         fmt = request.query_params["format"]
         if fmt not in FORMATS:
-            raise ValidationError({"format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(sorted(FORMATS))}]})
+            raise ValidationError(
+                {"format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(sorted(FORMATS))}]}
+            )
         filters = sorted(name for name in request.query_params if name not in ("format", "page", "page_size"))
         return list_response(queryset, fmt=fmt, filters=filters, acting_user=request.user)
 

@@ -14,7 +14,11 @@ from django.contrib.auth import get_user_model
 from crm.records.registry import record_type
 
 INTERNAL = frozenset({"tenant", "deleted_at", "deleted_by", "deletion_batch"})
-BIN_COLUMNS = (("deleted_at", "deleted_at"), ("deleted_by", "deleted_by__username"), ("deletion_batch", "deletion_batch"))
+BIN_COLUMNS = (
+    ("deleted_at", "deleted_at"),
+    ("deleted_by", "deleted_by__username"),
+    ("deletion_batch", "deletion_batch"),
+)
 
 
 @dataclass(frozen=True)
