@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from audit.models import AuditEvent
+from tests.api.conftest import api  # noqa: F401  (the API tests' admin client)
 
 
 def body(response) -> bytes:
