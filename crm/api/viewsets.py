@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from crm.api.filters import (
@@ -32,7 +32,7 @@ from crm.api.filters import (
 from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
-from crm.exports.lists import list_response
+from crm.exports.lists import api_export_request, list_response
 from crm.exports.writers import FORMATS
 from crm.history.api import HistoryEndpoints
 from crm.recyclebin import actions as recyclebin
@@ -161,22 +161,14 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     # -- CRUD -----------------------------------------------------------------------------
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        if "format" in request.query_params:
-            return self.export(request, queryset)
+        if wanted := api_export_request(request):  # ?format=csv|xlsx: every row, as a file
+            fmt, filters = wanted
+            return list_response(queryset, fmt=fmt, filters=filters, acting_user=request.user)
         if self.list_plan is None:
             page = self.paginate_queryset(queryset)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         page = self.paginate_queryset(queryset.values_list(*self.list_plan.columns))
         return self.get_paginated_response(self.list_plan.rows(page))
-
-    def export(self, request, queryset):
-        fmt = request.query_params["format"]
-        if fmt not in FORMATS:
-            raise ValidationError(
-                {"format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(sorted(FORMATS))}]}
-            )
-        filters = sorted(name for name in request.query_params if name not in ("format", "page", "page_size"))
-        return list_response(queryset, fmt=fmt, filters=filters, acting_user=request.user)
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)

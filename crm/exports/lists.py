@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from crm.exports import actions
 from crm.exports.columns import record_columns
@@ -18,6 +20,18 @@ from crm.tenancy.context import current_tenant
 
 CHUNK_ROWS = 2000
 BIN_HEADERS = ["type", "id", "label", "deleted_at", "deleted_by", "deletion_batch"]
+NOT_FILTERS = ("format", "page", "page_size")
+
+
+def api_export_request(request) -> tuple[str, list[str]] | None:
+    """An API list asked for as a file (`?format=csv|xlsx`): (format, names of the filters used);
+    None for a normal page. Another format is a 400 naming the choices."""
+    fmt = request.query_params.get("format")
+    if fmt is None:
+        return None
+    if fmt not in FORMATS:
+        raise ValidationError({"format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(sorted(FORMATS))}]})
+    return fmt, sorted(name for name in request.query_params if name not in NOT_FILTERS)
 
 
 def streaming_response(fmt: str, stem: str, content) -> StreamingHttpResponse:

@@ -68,3 +68,18 @@ def test_support_may_not_export_opportunities_over_the_api(tenant, records, even
     )
     assert response.status_code == 403
     assert events() == []
+
+
+def test_the_recycle_bin_endpoint_exports_too(api, records, events):
+    from crm.recyclebin.actions import delete
+    from crm.tenancy.context import activate
+    from customers.models import Customer
+
+    gone = records.customer(name="Gone")
+    records.contact(gone, name="With it")
+    with activate(records.tenant, user=records.actor, process="tests"):
+        delete(Customer.objects.filter(pk=gone.pk), acting_user=records.actor)
+    response = api.get("/api/v1/recycle-bin/", {"format": "csv", "type": "customer"})
+    assert [(row["type"], row["label"]) for row in csv_rows(response)] == [("customer", "Gone")]
+    assert events()[-1].detail["filters"] == ["type"]
+    assert api.get("/api/v1/recycle-bin/", {"format": "json"}).status_code == 400
