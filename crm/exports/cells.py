@@ -29,10 +29,8 @@ def text_cell(value) -> str | int | float | decimal.Decimal:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | decimal.Decimal):
-        return value
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
+    if isinstance(value, int | float | decimal.Decimal | datetime.date):
+        return value  # a date-time as str() writes it, like PostgreSQL: 2026-11-26 17:04:00+00:00
     if isinstance(value, list | tuple):
         value = ", ".join(str(item) for item in value)
     elif isinstance(value, dict):

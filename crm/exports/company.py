@@ -25,8 +25,7 @@ from django.utils import timezone
 from zipstream import ZipStream
 
 from crm.exports.columns import record_columns
-from crm.exports.lists import CHUNK_ROWS
-from crm.exports.writers import csv_chunks
+from crm.exports.writers import CHUNK_ROWS, csv_chunks
 from crm.records.registry import record_types
 
 MANIFEST = "manifest.json"
@@ -66,7 +65,7 @@ def company_zip(tenant, *, counts: dict, exported_by: str) -> Iterator[bytes]:
     written: dict[str, int] = {}
     files = company_files(tenant)
     for arcname, _name, _in_bin, rows, headers in files:
-        archive.add(csv_chunks(headers, _counted(rows, written, arcname)), arcname)
+        archive.add(csv_chunks(headers, _counted(rows, written, arcname), convert=False), arcname)
     started = timezone.now()
 
     def manifest():  # run once every CSV has been written: the counts are final

@@ -15,10 +15,9 @@ from rest_framework.exceptions import ValidationError
 
 from crm.exports import actions
 from crm.exports.columns import record_columns
-from crm.exports.writers import FORMATS, chunks
+from crm.exports.writers import CHUNK_ROWS, FORMATS, chunks
 from crm.tenancy.context import current_tenant
 
-CHUNK_ROWS = 2000
 BIN_HEADERS = ["type", "id", "label", "deleted_at", "deleted_by", "deletion_batch"]
 NOT_FILTERS = ("format", "page", "page_size")
 
@@ -49,7 +48,8 @@ def list_response(queryset, *, fmt: str, filters, acting_user) -> StreamingHttpR
     columns = record_columns(model)
     rows = queryset.values_list(*columns.lookups).iterator(chunk_size=CHUNK_ROWS)
     stem = str(model._meta.verbose_name_plural).replace(" ", "-")
-    return streaming_response(fmt, stem, chunks(fmt, columns.headers, rows, title=model._meta.model_name))
+    content = chunks(fmt, columns.headers, rows, title=model._meta.model_name, convert=False)
+    return streaming_response(fmt, stem, content)
 
 
 def bin_response(entries, *, fmt: str, filters, acting_user) -> StreamingHttpResponse:
