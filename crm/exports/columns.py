@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Func
+from django.db.models.functions import Cast
 
 from crm.records.registry import record_type
 
@@ -36,12 +37,15 @@ class JoinedArray(Func):
     output_field = models.TextField()
 
 
-def _text(lookup: str, field=None):
-    """What values_list() reads for a column: text neutralised, arrays joined, the rest as it is."""
+def _text(lookup: str, field=None, *, as_text: bool = False):
+    """What values_list() reads for a column: text neutralised, arrays joined, the rest as it is,
+    or (`as_text`, for CSV) as PostgreSQL writes it: no date-time or decimal objects built in Python."""
     if isinstance(field, ArrayField):
         return Neutralised(JoinedArray(F(lookup)))
     if field is None or isinstance(field, models.CharField | models.TextField):
         return Neutralised(F(lookup))
+    if as_text and not isinstance(field, models.IntegerField | models.AutoField):
+        return Cast(F(lookup), models.TextField())
     return lookup
 
 
@@ -58,7 +62,7 @@ class Columns:
     lookups: list  # field names and expressions, for values_list()
 
 
-def record_columns(model, *, in_bin: bool = False) -> Columns:
+def record_columns(model, *, in_bin: bool = False, as_text: bool = False) -> Columns:
     headers, lookups = [], []
     user_model = get_user_model()
     for field in model._meta.concrete_fields:
@@ -66,7 +70,7 @@ def record_columns(model, *, in_bin: bool = False) -> Columns:
             continue
         if not field.is_relation:
             headers.append(field.name)
-            lookups.append(_text(field.attname, field))
+            lookups.append(_text(field.attname, field, as_text=as_text))
         elif field.related_model is user_model:
             headers.append(field.name)
             lookups.append(_text(f"{field.name}__username"))
@@ -80,5 +84,6 @@ def record_columns(model, *, in_bin: bool = False) -> Columns:
     if in_bin:
         for header, lookup in BIN_COLUMNS:
             headers.append(header)
-            lookups.append(_text(lookup) if lookup.endswith("username") else lookup)
+            field = model._meta.get_field(header)
+            lookups.append(_text(lookup) if lookup.endswith("username") else _text(lookup, field, as_text=as_text))
     return Columns(headers, lookups)

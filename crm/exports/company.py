@@ -53,7 +53,7 @@ def company_files(tenant) -> list[tuple[str, str, bool, object, list[str]]]:
     for name, entry in record_types().items():
         rows = entry.model.all_objects.filter(tenant=tenant).order_by("pk")
         for in_bin, arcname in ((False, f"{name}.csv"), (True, f"recycle-bin/{name}.csv")):
-            columns = record_columns(entry.model, in_bin=in_bin)
+            columns = record_columns(entry.model, in_bin=in_bin, as_text=True)
             selected = rows.filter(deleted_at__isnull=not in_bin).values_list(*columns.lookups)
             files.append((arcname, name, in_bin, selected, columns.headers))
     return files

@@ -45,7 +45,7 @@ def list_response(queryset, *, fmt: str, filters, acting_user) -> StreamingHttpR
     """The rows of `queryset` (restricted, filtered and ordered as the list), recorded, streamed."""
     model = queryset.model
     actions.record_list_export(queryset, fmt=fmt, filters=filters, acting_user=acting_user)
-    columns = record_columns(model)
+    columns = record_columns(model, as_text=fmt == "csv")
     rows = queryset.values_list(*columns.lookups).iterator(chunk_size=CHUNK_ROWS)
     stem = str(model._meta.verbose_name_plural).replace(" ", "-")
     content = chunks(fmt, columns.headers, rows, title=model._meta.model_name, convert=False)
