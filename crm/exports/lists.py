@@ -1,13 +1,21 @@
 """Exporting what a list shows: the browser's list pages (`?export=csv|xlsx`), the API's list
 endpoints (`?format=csv|xlsx`) and the recycle bin, all through the same few functions.
 
-Rows are read with a server-side cursor in chunks (QuerySet.iterator) and written as they
-come (StreamingHttpResponse), so memory stays flat from ten rows to a million.
+A CSV is written by PostgreSQL's COPY into a spooled temporary file, then streamed; an XLSX
+and the recycle bin read their rows with a server-side cursor in chunks (QuerySet.iterator).
+Either way the response streams (StreamingHttpResponse) and memory stays flat from ten rows
+to a million.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +23,12 @@ from rest_framework.exceptions import ValidationError
 
 from crm.exports import actions
 from crm.exports.columns import record_columns
-from crm.exports.writers import CHUNK_ROWS, FORMATS, chunks
+from crm.exports.writers import BOM, CHUNK_BYTES, CHUNK_ROWS, FORMATS, chunks
 from crm.tenancy.context import current_tenant
 
 BIN_HEADERS = ["type", "id", "label", "deleted_at", "deleted_by", "deletion_batch"]
 NOT_FILTERS = ("format", "page", "page_size")
+SPOOL_BYTES = 4 * 1024 * 1024
 
 
 def api_export_request(request) -> tuple[str, list[str]] | None:
@@ -46,10 +55,34 @@ def list_response(queryset, *, fmt: str, filters, acting_user) -> StreamingHttpR
     model = queryset.model
     actions.record_list_export(queryset, fmt=fmt, filters=filters, acting_user=acting_user)
     columns = record_columns(model, as_text=fmt == "csv")
-    rows = queryset.values_list(*columns.lookups).iterator(chunk_size=CHUNK_ROWS)
+    rows = queryset.values_list(*columns.lookups)
     stem = str(model._meta.verbose_name_plural).replace(" ", "-")
-    content = chunks(fmt, columns.headers, rows, title=model._meta.model_name, convert=False)
+    if fmt == "csv":
+        return streaming_response(fmt, stem, copied_csv(columns.headers, rows))
+    content = chunks(fmt, columns.headers, rows.iterator(chunk_size=CHUNK_ROWS), title=model._meta.model_name)
     return streaming_response(fmt, stem, content)
+
+
+def copied_csv(headers: list[str], rows) -> Iterator[bytes]:
+    """The CSV written by PostgreSQL itself: `COPY (<the rows' own SELECT>) TO STDOUT WITH CSV`.
+
+    COPY is the fastest way rows leave PostgreSQL, about twice as fast as fetching them into
+    Python and writing them again. The SELECT is the list's own queryset compiled by Django
+    (restriction, filters, order, text already neutralised by crm.exports.columns), so the file
+    holds exactly the rows the list shows. The driver's copy_expert() writes to a file object:
+    a spooled temporary file, in memory up to SPOOL_BYTES and on disk beyond, read back in chunks.
+    """
+    sql, params = rows.query.sql_with_params()
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(headers)
+    yield (BOM + header.getvalue()).encode()
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with connection.cursor() as cursor:
+            statement = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
+            cursor.copy_expert(statement, spool)
+        spool.seek(0)
+        while chunk := spool.read(CHUNK_BYTES):
+            yield chunk
 
 
 def bin_response(entries, *, fmt: str, filters, acting_user) -> StreamingHttpResponse:
