@@ -28,7 +28,7 @@ from crm.tenancy.context import current_tenant
 
 BIN_HEADERS = ["type", "id", "label", "deleted_at", "deleted_by", "deletion_batch"]
 NOT_FILTERS = ("format", "page", "page_size")
-SPOOL_BYTES = 4 * 1024 * 1024
+SPOOL_BYTES = 256 * 1024  # beyond this the spooled CSV goes to a temporary file
 
 
 def api_export_request(request) -> tuple[str, list[str]] | None:
