@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -72,10 +73,13 @@ def copied_csv(headers: list[str], rows) -> Iterator[bytes]:
     holds exactly the rows the list shows. The driver's copy_expert() writes to a file object:
     a spooled temporary file, in memory up to SPOOL_BYTES and on disk beyond, read back in chunks.
     """
-    sql, params = rows.query.sql_with_params()
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(headers)
     yield (BOM + header.getvalue()).encode()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (e.g. QuerySet.none()): the header alone
+        return
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         with connection.cursor() as cursor:
             statement = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)

@@ -184,3 +184,12 @@ def test_the_audit_event_is_an_export(records, admin):
     records.customer()
     export(admin, "customers:list")
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
+
+
+def test_a_queryset_that_can_match_nothing_exports_the_header_alone(records, in_tenant):
+    from crm.exports.lists import list_response
+    from customers.models import Customer
+
+    records.customer()
+    response = list_response(Customer.objects.none(), fmt="csv", filters=[], acting_user=None)
+    assert csv_rows(response) == []
