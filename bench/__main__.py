@@ -86,10 +86,11 @@ def print_table(results, header=True) -> None:
         baseline = f"{r.baseline_median * 1000:8.1f}ms" if r.baseline_median else " " * 10
         ratio = f"{r.ratio:6.2f}x" if r.ratio else " " * 7
         target = f"{r.target:6.2f}x" if r.target else " " * 7
-        print(
-            f"{r.scenario[:72]:<72} {r.median * 1000:7.1f}ms {r.minimum * 1000:7.1f}ms {r.maximum * 1000:7.1f}ms "
-            f"{baseline} {ratio} {target}  {r.verdict}"
-        )
+        if r.unit == "s":
+            figures = f"{r.median * 1000:7.1f}ms {r.minimum * 1000:7.1f}ms {r.maximum * 1000:7.1f}ms"
+        else:  # e.g. MB: shown as measured
+            figures = f"{r.median:7.2f}{r.unit:<2} {r.minimum:7.2f}{r.unit:<2} {r.maximum:7.2f}{r.unit:<2}"
+        print(f"{r.scenario[:72]:<72} {figures} {baseline} {ratio} {target}  {r.verdict}")
         if r.note:
             print(f"{'':<4}{r.note}")
 

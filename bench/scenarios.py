@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from bench.export import export
 from bench.load import load
 from bench.pages import (  # noqa: F401 (the page scenarios' names, as before the split)
     ALIVE_PAGE_SQL,
@@ -404,4 +405,5 @@ SCENARIOS = {
     "identity": token_lookup,
     "restore": company_restore,
     "reminders": reminders,
+    "export": export,
 }

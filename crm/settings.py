@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "crm.recyclebin",
     "crm.web",
     "crm.api",
-    # The apps, which register their record types with the kernel.
-    "customers",
+    "crm.exports",
+    "customers",  # the apps, which register their record types with the kernel
     "sales",
     "activities",
     "audit",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("crm.tenancy.urls")),
     path("recycle-bin/", include("crm.recyclebin.urls")),
     path("history/", include("crm.history.urls")),
+    path("exports/", include("crm.exports.urls")),
     # Each app's pages, as it registered them (crm.records.registry.mount_urls).
     *(path(prefix, include(module)) for prefix, module in url_mounts()),
     path("admin/", admin.site.urls),

@@ -29,6 +29,7 @@ from crm.tenancy.acting import ActionConflict, action, member_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.roles import Role
 from privacy.models import Erasure
+from privacy.subject_access import personal_data_zip
 
 
 class OnLegalHold(ActionConflict):
@@ -139,3 +140,27 @@ def apply_ledger(tenant, *, run_id=None, acting_user) -> dict:
             detail = {"reapplied": True, "counts": dict(counts), "history_rows": history_rows, "restore_run": run_id}
             audit(AuditEvent.Action.ERASED, tenant=tenant, count=sum(counts.values()), detail=detail)
     return {"counts": dict(counts), "history_rows": history_rows}
+
+
+@action
+def export_personal_data(model, pk, *, acting_user) -> bytes:
+    """Everything held about one customer or contact (privacy.subject_access), as a ZIP; recorded (EXPORT).
+
+    Administrators only; a record of another company, or one erased already, is a 404.
+    """
+    if acting_user is not None and member_role(acting_user) != Role.ADMIN:
+        raise PermissionDenied(_("Only administrators may export a person's data."))
+    tenant = current_tenant()
+    record = model.all_objects.filter(tenant=tenant, pk=pk).first()
+    if record is None:
+        raise Http404(_("That record does not exist or has been erased."))
+    username = acting_user.get_username() if acting_user is not None else "system"
+    data, counts = personal_data_zip(model, pk, tenant, exported_by=username)
+    audit(
+        AuditEvent.Action.EXPORT,
+        object_type=type_name(model),
+        object_id=pk,
+        count=sum(counts.values()),
+        detail={"what": "personal_data", "counts": counts},
+    )
+    return data

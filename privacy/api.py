@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -57,6 +58,22 @@ class EraseView(ApiViewMixin, APIView):
         return Response(_report_or_404(event.pk), status=status.HTTP_201_CREATED)
 
 
+class PersonalDataView(ApiViewMixin, APIView):
+    record_type = ""
+
+    @extend_schema(
+        summary="Everything held about a person, as a ZIP of JSON and CSV (admins)",
+        tags=TAGS,
+        responses={(200, "application/zip"): OpenApiResponse(description="The ZIP."), 403: ERROR, 404: ERROR},
+    )
+    def get(self, request, id):
+        model = actions.erasable_model(self.record_type)
+        data = actions.export_personal_data(model, int(id), acting_user=request.user)
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{self.record_type}-{id}-personal-data.zip"'
+        return response
+
+
 class ErasureListView(ApiViewMixin, APIView):
     @extend_schema(
         operation_id="erasures_list",
@@ -91,6 +108,15 @@ urlpatterns = [
             rf"^{entry.api_prefix}/(?P<id>{ID_PATTERN})/erase/$",
             EraseView.as_view(record_type=name),
             name=f"{name}-erase",
+        )
+        for name, entry in record_types().items()
+        if entry.erasable and entry.api_prefix
+    ),
+    *(
+        re_path(
+            rf"^{entry.api_prefix}/(?P<id>{ID_PATTERN})/personal-data/$",
+            PersonalDataView.as_view(record_type=name),
+            name=f"{name}-personal-data",
         )
         for name, entry in record_types().items()
         if entry.erasable and entry.api_prefix

@@ -76,3 +76,15 @@ def report(request, event_id):
         response["Content-Disposition"] = f'attachment; filename="erasure-{event_id}.json"'
         return response
     return render(request, "privacy/erasure_report.html", {"report": data, "event_id": event_id})
+
+
+@bin_view
+@require_GET
+def personal_data(request, record_type, pk):
+    """Everything held about one customer or contact, as a ZIP of JSON and CSV (admins; audited)."""
+    model = actions.erasable_model(record_type)
+    data = actions.export_personal_data(model, url_pk(pk), acting_user=request.user)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{record_type}-{pk}-personal-data.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -64,6 +64,22 @@ def _response(code: str, description: str) -> dict:
     return response
 
 
+# A list asked for with ?format= answers with the file (crm.exports) instead of the JSON page.
+EXPORT_MEDIA_TYPES = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
+
+
+def _add_export_media_types(operation, responses) -> None:
+    if any(p.get("name") == "format" and p.get("in") == "query" for p in operation.get("parameters", [])):
+        content = responses.setdefault("200", {"description": ""}).setdefault("content", {})
+        for media_type, body in EXPORT_MEDIA_TYPES.items():
+            content.setdefault(media_type, body)
+
+
 def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
@@ -81,6 +97,7 @@ def add_error_responses(result, generator, request, public):
             if "requestBody" in operation:
                 codes.append("415")
             responses = operation.setdefault("responses", {})
+            _add_export_media_types(operation, responses)
             for code in codes:
                 responses.setdefault(code, {"$ref": f"#/components/responses/{ERRORS[code][0]}"})
     # Request bodies: unknown properties are refused by the resources.

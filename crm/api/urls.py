@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from crm.api import views
 from crm.api.errors import not_found
 from crm.api.viewsets import ID_PATTERN
+from crm.exports.api import CompanyExportView
 from crm.records.registry import api_resources, api_url_modules
 from crm.recyclebin.api import TYPE_NAMES, RecycleBinViewSet
 from crm.tenancy.api import ApiTokenViewSet
@@ -26,6 +27,7 @@ urlpatterns = [
     # The record resources first: they answer most calls (resolving tries entries in turn).
     path("v1/", include(router.urls)),
     path("v1/whoami/", views.whoami, name="whoami"),
+    path("v1/exports/company/", CompanyExportView.as_view(), name="company-export"),
     path("v1/recycle-bin/", RecycleBinViewSet.as_view({"get": "list"}), name="recycle-bin-list"),
     path("v1/recycle-bin/restore/", RecycleBinViewSet.as_view({"post": "restore_many"}), name="recycle-bin-restore"),
     re_path(

@@ -32,6 +32,8 @@ from crm.api.filters import (
 from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
+from crm.exports.lists import api_export_request, list_response
+from crm.exports.writers import FORMATS
 from crm.history.api import HistoryEndpoints
 from crm.recyclebin import actions as recyclebin
 
@@ -64,13 +66,21 @@ OBJECT_ACTIONS = {"update": "change", "partial_update": "change", "revert": "cha
 
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="The record's id.")
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=sorted(FORMATS),
+    description="Export every row the filters select (not one page) as a CSV (UTF-8 with BOM) or XLSX file, streamed.",
+)
 
 
 @extend_schema_view(
     **{
         name: extend_schema(parameters=[ID_PARAMETER])
         for name in ("retrieve", "update", "partial_update", "destroy", "history", "revert")
-    }
+    },
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
 )
 class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     """A tenant-owned record type: list, create, read, replace, change, delete (to the bin), history, revert."""
@@ -89,6 +99,7 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     # show exactly as DRF would is refused with ImproperlyConfigured.
     list_from_columns = False
     list_plan: ListPlan | None = None
+    extra_query_parameters = ("format",)  # ?format=csv|xlsx: the list as a file (crm.exports)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -150,6 +161,9 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     # -- CRUD -----------------------------------------------------------------------------
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if wanted := api_export_request(request):  # ?format=csv|xlsx: every row, as a file
+            fmt, filters = wanted
+            return list_response(queryset, fmt=fmt, filters=filters, acting_user=request.user)
         if self.list_plan is None:
             page = self.paginate_queryset(queryset)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from crm.api.filters import MAX_PK, StrictQueryParameters
 from crm.api.serializers import MAX_BULK, CountsSerializer
-from crm.api.viewsets import ApiViewMixin
+from crm.api.viewsets import FORMAT_PARAMETER, ApiViewMixin
+from crm.exports.lists import api_export_request, bin_response
 from crm.records.registry import record_models
 from crm.recyclebin import actions, listing
 from crm.recyclebin.actions import Item
@@ -86,7 +87,7 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """Deleted records of the company: what you may restore, newest deletions first."""
 
     filter_backends = [StrictQueryParameters]
-    extra_query_parameters = tuple(BinFilterSerializer().fields)
+    extra_query_parameters = (*BinFilterSerializer().fields, "format")  # format: crm.exports
     serializer_class = BinItemSerializer
 
     def get_queryset(self):  # pragma: no cover - the bin is read through crm.recyclebin.listing.entries
@@ -96,7 +97,7 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="What is in the recycle bin",
         description="Newest deletions first; only what you may restore.",
-        parameters=[BinFilterSerializer],
+        parameters=[BinFilterSerializer, FORMAT_PARAMETER],
         responses={200: BinItemSerializer(many=True)},
         tags=TAGS,
         operation_id="recycle_bin_list",
@@ -115,6 +116,9 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
             search=wanted.get("search", ""),
             batch=wanted.get("batch"),
         )
+        if wanted := api_export_request(request):  # ?format=csv|xlsx: every entry, as a file
+            fmt, filters = wanted
+            return bin_response(rows, fmt=fmt, filters=filters, acting_user=request.user)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(BinItemSerializer(self.shape(page), many=True).data)
 

@@ -64,11 +64,16 @@ class BinEntries:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def __iter__(self):
-        if not self.parts:
-            return iter(())
+        return iter(self.ordered()) if self.parts else iter(())
+
+    def ordered(self):
         first, *rest = self.parts
         rows = first.union(*rest, all=True) if rest else first
-        return iter(rows.order_by(*self.ORDER))
+        return rows.order_by(*self.ORDER)
+
+    def rows(self, chunk_size: int):
+        """Every entry, newest first, read through a server-side cursor (an export)."""
+        return self.ordered().iterator(chunk_size=chunk_size) if self.parts else iter(())
 
 
 def entries(user, *, types=None, deleted_by=None, since=None, until=None, search="", batch=None, record_id=None):

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from guardian.shortcuts import get_users_with_perms
 
+from crm.exports import pages as exports
 from crm.records.permissions import purge_permission, purgeable
 from crm.records.registry import record_models
 from crm.records.softdelete import RestoreConflict
@@ -148,6 +149,8 @@ def bin_list(request):
         entries = []
     else:
         entries = listing.entries(request.user, **(form.entries_filters() if form.is_bound else {}))
+    if exports.wants_export(request):
+        return exports.export_bin(request, form, entries)
     paginator = CappedCountPaginator(entries, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     tenant = current_tenant()

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView
 
+from crm.exports import pages as exports
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.roles import role_may
 from crm.web import pagination
@@ -126,6 +127,11 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
     # e.g. (tenant, name, id) WHERE deleted_at IS NULL. The capped count of an unfiltered list in
     # that order is then an index-only scan, where an unordered count reads the table's pages.
     count_in_default_order = False
+
+    def get(self, request, *args, **kwargs):
+        if exports.wants_export(request):  # the Export buttons: the same rows, as a file
+            return exports.export_list(self)
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related(*self.related)
