@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "audit",
     "backups",
     "privacy",
+    "imports",
     "ops",
 ]
 

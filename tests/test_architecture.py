@@ -13,7 +13,7 @@ from crm.records.registry import api_resources, cascade_order, record_types
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "crm"
 RECORD_APPS = ("customers", "sales", "audit", "backups", "privacy")
-APPS = (*RECORD_APPS, "ops")  # ops: readiness, metrics, logs; no records, so no actions
+APPS = (*RECORD_APPS, "ops", "imports")  # ops: readiness, metrics, logs; no records, so no actions
 NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "backups", "privacy")
 MAX_MODULE_LINES = 400
 

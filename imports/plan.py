@@ -1,0 +1,211 @@
+"""The preview: what each line of the file would do (create, update, skip, error) and why.
+
+Streams the file in chunks; per chunk a few set-based queries find the existing records
+its lines match (normalised email, phone digits, name) and the customers they name,
+then one bulk INSERT stores the lines' plans (ImportRow). Nothing else is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models.functions import Lower, Upper
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.search import PhoneDigits
+from imports.convert import Converter, CustomerFinder, RowError, digits, name_key
+from imports.files import Table
+from imports.models import Import, ImportRow
+from imports.specs import Spec
+
+CHUNK = 1000
+KEY_LABELS = {"email": gettext_lazy("email"), "phone": gettext_lazy("phone"), "name": gettext_lazy("name")}
+
+
+def _chunks(rows, size=CHUNK):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Planner:
+    def __init__(self, job: Import, spec: Spec, user):
+        self.job, self.spec, self.user = job, spec, user
+        self.model = spec.model
+        self.converter = Converter(self.model)
+        self.seen: dict[tuple, int] = {}  # duplicate key -> the line that had it first
+        visible_customers = None
+        if spec.scoped_by_customer:
+            from customers.actions import parent_choices
+            from customers.models import Customer
+
+            visible_customers = Customer.objects.all() if user is None else parent_choices(user)
+        self.finder = CustomerFinder(visible_customers) if visible_customers is not None else None
+        self.changeable = self.model.objects.all() if user is None else self.model.objects.for_user(user, "change")
+        self.counts = dict.fromkeys(ImportRow.Outcome.values, 0)
+
+    def run(self, table: Table, progress: Callable[[int], None] = lambda done: None) -> dict[str, int]:
+        done = 0
+        for chunk in _chunks(enumerate(table.rows(), start=2)):
+            rows = self.plan_chunk(chunk)
+            ImportRow.all_objects.bulk_create(rows)
+            done += len(chunk)
+            progress(done)
+        return self.counts
+
+    def _read(self, cells) -> tuple[dict, dict]:
+        """(raw texts, converted values) of the mapped columns of one line."""
+        texts, values, problems = {}, {}, []
+        for header, cell in zip(self.job.headers, cells, strict=True):
+            field = self.job.mapping.get(header)
+            if not field or not cell:
+                continue
+            texts[field] = cell
+            if field == "customer":
+                continue
+            try:
+                values[field] = self.converter.convert(field, cell)
+            except RowError as error:
+                problems.append(str(error))
+        if problems:
+            raise RowError(" ".join(problems))
+        return texts, values
+
+    def plan_chunk(self, chunk) -> list[ImportRow]:
+        read = []
+        for line, cells in chunk:
+            try:
+                read.append((line, cells, *self._read(cells), None))
+            except RowError as error:
+                read.append((line, cells, {}, {}, str(error)))
+        customers = {}
+        if self.finder is not None:
+            customers = self.finder.resolve(
+                {texts["customer"] for _l, _c, texts, _v, e in read if not e and "customer" in texts}
+            )
+        keyed = []
+        for line, cells, texts, values, problem in read:
+            if not problem and self.finder is not None and "customer" in texts:
+                found = customers[texts["customer"]]
+                if isinstance(found, str):
+                    problem = found
+                else:
+                    values["customer"] = found
+            keyed.append((line, cells, values, problem, self._keys(values) if not problem else []))
+        existing = self._existing([key for *_rest, keys in keyed for key in keys])
+        changeable = set(
+            self.changeable.filter(pk__in={pk for pk, _why in existing.values()}).values_list("pk", flat=True)
+        )
+        current = self._current(changeable)
+        return [
+            self._decide(line, cells, values, problem, keys, existing, changeable, current)
+            for line, cells, values, problem, keys in keyed
+        ]
+
+    def _keys(self, values) -> list[tuple]:
+        """The row's duplicate keys, most telling first: ("email", scope, value), ..."""
+        scope = values.get("customer") if self.spec.scoped_by_customer else None
+        keys = []
+        for kind in self.spec.keys:
+            raw = values.get(kind) or ""
+            value = raw.lower() if kind == "email" else digits(raw) if kind == "phone" else name_key(raw)
+            if value and (kind != "phone" or len(value) >= 5):
+                keys.append((kind, scope, value))
+        return keys
+
+    def _existing(self, keys) -> dict[tuple, tuple[int, str]]:
+        """{key: (record id, kind)} for the keys an alive record of the company already holds."""
+        found = {}
+        expressions = {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper("name")}
+        for kind, expression in expressions.items():
+            wanted = {value for key_kind, _scope, value in keys if key_kind == kind}
+            if not wanted:
+                continue
+            rows = self.model.objects.annotate(key=expression).filter(key__in=wanted)
+            fields = ["key", "pk", "customer_id"] if self.spec.scoped_by_customer else ["key", "pk"]
+            for row in rows.order_by("pk").values_list(*fields):
+                scope = row[2] if self.spec.scoped_by_customer else None
+                found.setdefault((kind, scope, row[0]), (row[1], kind))
+        return found
+
+    def _current(self, ids) -> dict[int, dict]:
+        fields = list(self.spec.fields)
+        return {
+            row["id"]: row
+            for row in self.model.objects.filter(pk__in=ids).values(
+                "id", *[self.model._meta.get_field(f).attname for f in fields]
+            )
+        }
+
+    def _decide(self, line, cells, values, problem, keys, existing, changeable, current) -> ImportRow:
+        row = ImportRow(tenant_id=self.job.tenant_id, batch=self.job, line=line, cells=cells)
+        outcome, reason, record_id = self._outcome(line, values, problem, keys, existing, changeable, current, row)
+        row.outcome, row.reason, row.record_id = outcome, reason, record_id
+        row.values = values if outcome in ("create", "update") else {}
+        self.counts[outcome] += 1
+        return row
+
+    def _outcome(self, line, values, problem, keys, existing, changeable, current, row):
+        noun = self.model._meta.verbose_name
+        if problem:
+            return "error", problem, None
+        for key in keys:
+            if key in self.seen:
+                return (
+                    "skip",
+                    _("Same %(key)s as line %(line)s.") % {"key": KEY_LABELS[key[0]], "line": self.seen[key]},
+                    None,
+                )
+        for key in keys:
+            self.seen[key] = line
+        matches = {existing[key] for key in keys if key in existing}
+        ids = {pk for pk, _kind in matches}
+        if len(ids) > 1:
+            listed = ", ".join(f"#{pk} ({KEY_LABELS[kind]})" for pk, kind in sorted(matches))
+            return (
+                "error",
+                _("Matches several existing %(type)s: %(ids)s.")
+                % {"type": self.model._meta.verbose_name_plural, "ids": listed},
+                None,
+            )
+        mode = self.job.mode
+        if ids:
+            [(pk, kind)] = list(matches)[:1]
+            if mode == Import.Mode.CREATE:
+                return (
+                    "skip",
+                    _("Already exists: %(type)s #%(id)s (same %(key)s).")
+                    % {"type": noun, "id": pk, "key": KEY_LABELS[kind]},
+                    pk,
+                )
+            if pk not in changeable:
+                return "error", _("You may not change %(type)s #%(id)s.") % {"type": noun, "id": pk}, pk
+            changes = {name: value for name, value in values.items() if self._differs(current[pk], name, value)}
+            if not changes:
+                return "skip", _("No changes to %(type)s #%(id)s.") % {"type": noun, "id": pk}, pk
+            values.clear()
+            values.update(changes)
+            return (
+                "update",
+                _("Updates %(fields)s of %(type)s #%(id)s.")
+                % {"fields": ", ".join(sorted(changes)), "type": noun, "id": pk},
+                pk,
+            )
+        if mode == Import.Mode.UPDATE:
+            return "skip", _("No existing %(type)s matches this line.") % {"type": noun}, None
+        missing = [name for name in self.spec.required if name not in values]
+        if missing:
+            labels = ", ".join(str(self.model._meta.get_field(name).verbose_name) for name in missing)
+            return "error", _("Required: %(fields)s.") % {"fields": labels}, None
+        return "create", "", None
+
+    def _differs(self, stored: dict, name: str, value) -> bool:
+        field = self.model._meta.get_field(name)
+        typed = self.converter.typed({name: value})[field.attname]
+        return stored.get(field.attname) != typed
