@@ -99,12 +99,15 @@ def detect_encoding(content: bytes) -> str:
         return "utf-8-sig"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(content[:SAMPLE]).best()
-    if best is None:
+    matches = from_bytes(content[:SAMPLE])
+    if not matches:
         raise BadFile(_("This is not a CSV or XLSX file: its text could not be read in any known encoding."))
-    encoding = best.encoding.replace("_", "-").lower()
-    if encoding in ("gbk", "gb2312", "cp936", "hz"):
-        encoding = "gb18030"  # the superset: a sample in GB2312 may hide GBK-only characters later on
+    candidates = [match.encoding.replace("_", "-").lower() for match in matches]
+    # A short file reads as several CJK code pages (GBK text is also valid cp949 or Big5): when
+    # simplified Chinese is one of the readings, it is the one meant, in GB18030, the superset of
+    # GB2312 and GBK (a sample in GB2312 may hide GBK-only characters further on).
+    chinese = {"gb18030", "gbk", "gb2312", "cp936", "hz"}
+    encoding = "gb18030" if chinese.intersection(candidates) else candidates[0]
     try:
         content.decode(encoding)
     except (UnicodeDecodeError, LookupError):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audit.models import AuditEvent
 from crm.tenancy.context import activate
 from customers.models import Customer
-from tests.api.conftest import api, api_as, error_of, other_api  # noqa: F401 (fixtures)
+from tests.api.conftest import error_of
 from tests.imports.helpers import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
