@@ -1,13 +1,15 @@
 """Files to import, built in memory."""
 
+import csv
 import io
 
 from openpyxl import Workbook
 
 
 def csv_bytes(rows, encoding="utf-8") -> bytes:
-    text = "\r\n".join(",".join(row) for row in rows) + "\r\n"
-    return text.encode(encoding)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode(encoding)
 
 
 def xlsx_bytes(rows) -> bytes:

@@ -11,7 +11,7 @@ from crm.tenancy.acting import ActionConflict
 from crm.tenancy.cli import CrmCommand, fail
 from crm.tenancy.context import amend
 from imports import actions
-from imports.models import Import
+from imports.models import Import, ImportRow
 
 
 class Command(CrmCommand):
@@ -63,7 +63,7 @@ class Command(CrmCommand):
             path.read_bytes(), path.name, options["type"], mode=options["mode"], mapping=mapping, acting_user=None
         )
         job = actions.preview(job, acting_user=None)
-        for row in job.rows.filter(outcome__in=("error", "skip")).order_by("line")[:50]:
+        for row in ImportRow.all_objects.filter(batch=job, outcome__in=("error", "skip")).order_by("line")[:50]:
             self.stdout.write(f"line {row.line}: {row.outcome}: {row.reason}")
         if not options["dry_run"]:
             job = actions.run(job, acting_user=None)
