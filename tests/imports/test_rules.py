@@ -103,7 +103,7 @@ def test_duplicates_in_the_file_and_against_existing_records(tenant, admin_user,
         (6, "create"),
         (7, "skip"),
     ]
-    reasons = dict((line, reason) for line, _outcome, reason in outcomes(job))
+    reasons = {line: reason for line, _outcome, reason in outcomes(job)}
     assert reasons[3] == "Same email as line 2."
     assert reasons[4].startswith("Already exists: customer #") and reasons[4].endswith("(same phone).")
     assert reasons[5].endswith("(same name).")
