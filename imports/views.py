@@ -76,8 +76,12 @@ def detail(request, pk):
             elif step == "run":
                 tasks.start(job, "run", request.user)
             elif step == "revert":
-                actions.revert(job, acting_user=request.user)
-                messages.success(request, _("The import was reverted. What it created is in the recycle bin."))
+                job = actions.revert(job, acting_user=request.user)
+                messages.success(
+                    request,
+                    _("The import was reverted. What it created is in the recycle bin."),
+                    extra_tags=f"undo:{job.revert_batch}",
+                )
             return redirect("imports:detail", job.pk)
         except ValidationError as problem:
             error = " ".join(problem.messages)
