@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from bench.imports import imports
 from bench.load import load
 from bench.pages import (  # noqa: F401 (the page scenarios' names, as before the split)
     ALIVE_PAGE_SQL,
@@ -402,4 +403,5 @@ SCENARIOS = {
     "growth": growth,
     "identity": token_lookup,
     "restore": company_restore,
+    "imports": imports,
 }

@@ -1,6 +1,7 @@
 """POST /api/v1/imports/, GET /api/v1/imports/{id}/, rows, run, revert: roles and companies."""
 
 import json
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -100,3 +101,18 @@ def test_roles_and_companies(api, api_as, other_api, tenant):
     assert mine["created"] == 1
     with activate(tenant):
         assert Customer.objects.get(name="Rep's customer").owner == rep.user
+
+
+def test_fifty_megabytes_of_garbage_get_a_clear_message_not_a_413(api, tenant):
+    garbage = os.urandom(50 * 1024 * 1024)
+    error = error_of(upload(api, garbage, name="big.csv"), 400)
+    assert "not a CSV or XLSX file" in " ".join(error["fields"]["file"])
+
+
+def test_a_file_above_the_general_body_limit_imports(api, tenant, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    settings.IMPORT_SYNC_ROWS = 20_000  # previewed in the request
+    rows = [["Name", "Email"], *([f"Customer {n}", f"c{n}@example.com"] for n in range(10_000))]
+    body = upload(api, csv_bytes(rows), dry_run="1").json()
+    assert (body["status"], body["total"]) == ("previewed", 10_000)
+    error_of(api.post("/api/v1/customers/", {"name": "x" * 200_000}, format="json"), 413)
