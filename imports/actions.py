@@ -100,7 +100,9 @@ def remembered(spec: Spec) -> dict[str, str]:
 
 
 @action
-def upload(content: bytes, filename: str, record_type: str, *, acting_user, mode="create", mapping=None) -> Import:
+def upload(
+    content: bytes, filename: str, record_type: str, *, acting_user, mode="create", mapping=None, allow_duplicates=False
+) -> Import:
     """Check the file and keep it, with the mapping given or suggested (nothing else is written)."""
     spec = spec_of(record_type)
     _check_rights(spec, mode, acting_user)
@@ -115,6 +117,7 @@ def upload(content: bytes, filename: str, record_type: str, *, acting_user, mode
     return Import.objects.create(
         record_type=spec.name,
         mode=mode,
+        allow_duplicates=bool(allow_duplicates),
         filename=(filename or "upload")[-255:],
         content=content,
         encoding=table.encoding,
@@ -131,7 +134,7 @@ def _editable(job: Import, user) -> None:
 
 
 @action
-def set_mapping(job: Import, mapping: dict, mode: str, *, acting_user) -> Import:
+def set_mapping(job: Import, mapping: dict, mode: str, *, acting_user, allow_duplicates=None) -> Import:
     """Choose the columns and the mode; the company remembers the choices for its next files."""
     _editable(job, acting_user)
     if job.status not in (Import.Status.UPLOADED, Import.Status.PREVIEWED):
@@ -140,8 +143,10 @@ def set_mapping(job: Import, mapping: dict, mode: str, *, acting_user) -> Import
     _check_rights(spec, mode, acting_user)
     job.mapping = check_mapping(spec, job.headers, mapping, mode)
     job.mode, job.status = mode, Import.Status.UPLOADED
+    if allow_duplicates is not None:
+        job.allow_duplicates = bool(allow_duplicates)
     with transaction.atomic():
-        job.save(update_fields=["mapping", "mode", "status"])
+        job.save(update_fields=["mapping", "mode", "allow_duplicates", "status"])
         for header in job.headers:
             ImportMapping.objects.update_or_create(
                 record_type=spec.name, header=normal_header(header), defaults={"field": job.mapping.get(header, "")}

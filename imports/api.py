@@ -1,6 +1,6 @@
 """Imports over the API:
 
-- POST /api/v1/imports/ (multipart: file, type, mapping (JSON), mode, dry_run): upload and
+- POST /api/v1/imports/ (multipart: file, type, mapping (JSON), mode, dry_run, duplicates=skip|create): upload and
   preview; unless dry_run, then write it. 201 with the import (its progress while a worker runs it);
 - GET /api/v1/imports/ and /api/v1/imports/{id}/: status, progress (rows done of total), counts;
 - GET /api/v1/imports/{id}/rows/?outcome=error: the preview, line by line (paginated, 500 a page);
@@ -36,6 +36,7 @@ def describe(job: Import) -> dict:
         "id": job.pk,
         "type": job.record_type,
         "mode": job.mode,
+        "duplicates": "create" if job.allow_duplicates else "skip",
         "status": job.status,
         "file": job.filename,
         "encoding": job.encoding,
@@ -96,6 +97,7 @@ class ImportListView(ApiViewMixin, APIView):
             request.data.get("type", "customers"),
             mode=request.data.get("mode") or "create",
             mapping=mapping,
+            allow_duplicates=request.data.get("duplicates") == "create",
             acting_user=request.user,
         )
         job = tasks.start(job, "preview", request.user)

@@ -29,6 +29,9 @@ class Import(TenantModel):
 
     record_type = models.CharField(_("record type"), max_length=30)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.CREATE)
+    # In create mode: create rows that look like an existing record or an earlier line anyway
+    # (not by email: an address belongs to one record), tagged as a possible duplicate.
+    allow_duplicates = models.BooleanField(_("create possible duplicates"), default=False)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
     filename = models.CharField(_("file name"), max_length=255)
     content = models.BinaryField(_("file"))

@@ -20,6 +20,7 @@ from imports.models import Import, ImportRow
 from imports.specs import Spec
 
 CHUNK = 1000
+DUPLICATE_TAG = "possible duplicate"  # the tag of a record created although it looks like another
 KEY_LABELS = {"email": gettext_lazy("email"), "phone": gettext_lazy("phone"), "name": gettext_lazy("name")}
 
 
@@ -155,15 +156,15 @@ class Planner:
         noun = self.model._meta.verbose_name
         if problem:
             return "error", problem, None
+        earlier = next((key for key in keys if key in self.seen), None)
+        if earlier is not None and not self._flag(earlier[0], values):
+            return (
+                "skip",
+                _("Same %(key)s as line %(line)s.") % {"key": KEY_LABELS[earlier[0]], "line": self.seen[earlier]},
+                None,
+            )
         for key in keys:
-            if key in self.seen:
-                return (
-                    "skip",
-                    _("Same %(key)s as line %(line)s.") % {"key": KEY_LABELS[key[0]], "line": self.seen[key]},
-                    None,
-                )
-        for key in keys:
-            self.seen[key] = line
+            self.seen.setdefault(key, line)
         matches = {existing[key] for key in keys if key in existing}
         ids = {pk for pk, _kind in matches}
         if len(ids) > 1:
@@ -174,9 +175,13 @@ class Planner:
                 % {"type": self.model._meta.verbose_name_plural, "ids": listed},
                 None,
             )
+        if earlier is not None:
+            return "create", self._flagged(_("line %(line)s") % {"line": self.seen[earlier]}, earlier[0], values), None
         mode = self.job.mode
         if ids:
-            [(pk, kind)] = list(matches)[:1]
+            pk, kind = min(matches, key=lambda match: self.spec.keys.index(match[1]))  # the most telling key
+            if mode == Import.Mode.CREATE and self._flag(kind, values):
+                return "create", self._flagged(f"{noun} #{pk}", kind, values), None
             if mode == Import.Mode.CREATE:
                 return (
                     "skip",
@@ -204,6 +209,24 @@ class Planner:
             labels = ", ".join(str(self.model._meta.get_field(name).verbose_name) for name in missing)
             return "error", _("Required: %(fields)s.") % {"fields": labels}, None
         return "create", "", None
+
+    def _flag(self, kind: str, values: dict) -> bool:
+        """Whether a duplicate is created anyway: asked for, in create mode, and not by email
+        (an email address belongs to one record only)."""
+        return (
+            self.job.allow_duplicates
+            and self.job.mode == Import.Mode.CREATE
+            and kind != "email"
+            and not values.get("email")
+        )
+
+    def _flagged(self, other: str, kind: str, values: dict) -> str:
+        """Mark the record as a possible duplicate (a tag, where the type has tags); the line's reason."""
+        about = {"other": other, "key": KEY_LABELS[kind], "tag": DUPLICATE_TAG}
+        if "tags" not in self.spec.fields:
+            return _("Possible duplicate of %(other)s (same %(key)s): created anyway.") % about
+        values["tags"] = [*values.get("tags", []), DUPLICATE_TAG]
+        return _("Possible duplicate of %(other)s (same %(key)s): created anyway, tagged “%(tag)s”.") % about
 
     def _differs(self, stored: dict, name: str, value) -> bool:
         field = self.model._meta.get_field(name)

@@ -71,7 +71,13 @@ def detail(request, pk):
         try:
             if step == "preview":
                 mapping = {header: request.POST.get(f"map-{index}", "") for index, header in enumerate(job.headers)}
-                job = actions.set_mapping(job, mapping, request.POST.get("mode", job.mode), acting_user=request.user)
+                job = actions.set_mapping(
+                    job,
+                    mapping,
+                    request.POST.get("mode", job.mode),
+                    allow_duplicates=request.POST.get("allow_duplicates") == "1",
+                    acting_user=request.user,
+                )
                 tasks.start(job, "preview", request.user)
             elif step == "run":
                 tasks.start(job, "run", request.user)

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('record_type', models.CharField(max_length=30, verbose_name='record type')),
                 ('mode', models.CharField(choices=[('create', 'Create new records only'), ('update', 'Update existing records only'), ('upsert', 'Update existing, create the rest')], default='create', max_length=10, verbose_name='mode')),
+                ('allow_duplicates', models.BooleanField(default=False, verbose_name='create possible duplicates')),
                 ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('previewing', 'Checking the rows'), ('previewed', 'Ready to import'), ('running', 'Importing'), ('done', 'Imported'), ('failed', 'Failed'), ('reverted', 'Reverted')], default='uploaded', max_length=12, verbose_name='status')),
                 ('filename', models.CharField(max_length=255, verbose_name='file name')),
                 ('content', models.BinaryField(verbose_name='file')),

@@ -262,3 +262,28 @@ def test_who_may_import_and_revert(tenant, admin_user, records):
     mine = run(tenant, admin_user, preview(tenant, admin_user, content))
     with activate(tenant, user=rep), pytest.raises(PermissionDenied):
         actions.revert(mine, acting_user=rep)
+
+
+def test_possible_duplicates_can_be_created_anyway_with_a_flag(tenant, admin_user, records):
+    old = records.customer(name="Acme", email="acme@example.com", phone="010-1234567")
+    content = csv_bytes(
+        [
+            ["Name", "Email", "Phone"],
+            ["ACME", "", ""],  # the same name: created, flagged
+            ["Acme Two", "", "(010) 1234567"],  # the same phone: created, flagged
+            ["Acme Three", "acme@example.com", ""],  # the same email: never twice
+        ]
+    )
+    with activate(tenant, user=admin_user):
+        job = actions.upload(content, "f.csv", "customers", allow_duplicates=True, acting_user=admin_user)
+        job = actions.preview(job, acting_user=admin_user)
+    got = outcomes(job)
+    assert [outcome for _l, outcome, _r in got] == ["create", "create", "skip"]
+    assert (
+        got[0][2]
+        == f"Possible duplicate of customer #{old.pk} (same name): created anyway, tagged “possible duplicate”."
+    )
+    run(tenant, admin_user, job)
+    with activate(tenant):
+        flagged = Customer.objects.filter(tags__contains=["possible duplicate"])
+        assert sorted(flagged.values_list("name", flat=True)) == ["ACME", "Acme Two"]

@@ -1,5 +1,5 @@
 """manage.py import_records TENANT_SLUG FILE --type customers [--mapping JSON] [--mode create|update|upsert]
-[--dry-run], or manage.py import_records TENANT_SLUG --revert ID. The last line is the result:
+[--dry-run] [--allow-duplicates], or manage.py import_records TENANT_SLUG --revert ID. The last line is the result:
 "Import <id>: <created> created, <updated> updated, <skipped> skipped, <errors> errors"."""
 
 import json
@@ -24,6 +24,11 @@ class Command(CrmCommand):
         parser.add_argument("--mapping", help='JSON: {"column header": "field"}; default: suggested from the headers')
         parser.add_argument("--mode", default="create", choices=Import.Mode.values)
         parser.add_argument("--dry-run", action="store_true", help="preview only: write no records")
+        parser.add_argument(
+            "--allow-duplicates",
+            action="store_true",
+            help="create mode: create lines that look like existing records anyway (not by email), flagged",
+        )
         parser.add_argument("--revert", type=int, metavar="ID", help="revert import ID instead")
 
     def handle(self, tenant_slug, file, **options):
@@ -60,7 +65,13 @@ class Command(CrmCommand):
             except json.JSONDecodeError as error:
                 raise fail(f"--mapping is not valid JSON: {error}") from None
         job = actions.upload(
-            path.read_bytes(), path.name, options["type"], mode=options["mode"], mapping=mapping, acting_user=None
+            path.read_bytes(),
+            path.name,
+            options["type"],
+            mode=options["mode"],
+            mapping=mapping,
+            allow_duplicates=options["allow_duplicates"],
+            acting_user=None,
         )
         job = actions.preview(job, acting_user=None)
         for row in ImportRow.all_objects.filter(batch=job, outcome__in=("error", "skip")).order_by("line")[:50]:
