@@ -52,7 +52,7 @@ def spec_of(job_or_type) -> Spec:
 
 def visible_imports(user):
     """The imports a user sees: all of the company's for admins and managers, their own for others."""
-    jobs = Import.objects.all()
+    jobs = Import.objects.defer("content")  # the file is read when previewing only
     if user is not None and member_role(user) not in MANAGERS:
         jobs = jobs.filter(created_by=user)
     return jobs

@@ -69,7 +69,7 @@ class ImportListView(ApiViewMixin, APIView):
         operation_id="imports_list", summary="The imports you may see", tags=TAGS, responses={200: OpenApiResponse()}
     )
     def get(self, request):
-        jobs = actions.visible_imports(request.user).defer("content")[:100]
+        jobs = actions.visible_imports(request.user)[:100]
         return Response({"results": [describe(job) for job in jobs]})
 
     @extend_schema(

@@ -33,7 +33,7 @@ def _job(request, pk) -> Import:
 @bin_view
 @require_GET
 def import_list(request):
-    jobs = actions.visible_imports(request.user).defer("content")[:100]
+    jobs = actions.visible_imports(request.user)[:100]
     return render(request, "imports/import_list.html", {"jobs": jobs})
 
 

@@ -91,3 +91,25 @@ def test_delete_by_list_shows_what_matches_then_hands_over_to_the_bin(member_cli
         },
     )
     assert "0 records match." in by_phone.content.decode()  # already in the bin
+
+
+def test_the_list_of_imports_takes_the_same_queries_for_one_or_many(member_client, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = member_client("admin")
+
+    def upload():
+        content = SimpleUploadedFile("c.csv", csv_bytes([["Name"], ["Acme"]]))
+        client.post("/imports/new/", {"file": content, "record_type": "customer", "mode": "create"})
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/imports/").status_code == 200
+        return len(captured)
+
+    upload()
+    one = queries()
+    for _ in range(4):
+        upload()
+    assert queries() == one
