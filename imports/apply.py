@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from crm.history.bulk import write_bulk_history
 from imports.convert import Converter
+from imports.inserts import insert_records
 from imports.models import Import, ImportRow
 from imports.specs import Spec
 
@@ -103,11 +104,11 @@ def _create(model, spec, converter, job, user, rows) -> None:
         values = converter.typed(row.values)
         if spec.owner_field and f"{spec.owner_field}_id" not in values and user is not None:
             values[f"{spec.owner_field}_id"] = user.pk
-        records.append(model(tenant_id=job.tenant_id, **values))
-    model.all_objects.bulk_create(records)
-    for row, record in zip(rows, records, strict=True):
-        row.record_id = record.pk
-    write_bulk_history(model, [record.pk for record in records], "+", REASON)
+        records.append({"tenant_id": job.tenant_id, **values})
+    ids = insert_records(model, records)
+    for row, pk in zip(rows, ids, strict=True):
+        row.record_id = pk
+    write_bulk_history(model, ids, "+", REASON)
 
 
 def _update(model, converter, rows) -> int:

@@ -77,7 +77,7 @@ class Converter:
     def convert(self, name: str, text: str):
         """The JSON-ready value of field `name` for `text` (RowError when it does not fit)."""
         field = self.model._meta.get_field(name)
-        label = str(field.verbose_name)
+        label = field.verbose_name  # lazy: translated only for a message
         if name == "owner" or (field.is_relation and field.related_model is get_user_model()):
             user_id = self.members().get(text.strip().lower())
             if user_id is None:
