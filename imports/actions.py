@@ -46,7 +46,7 @@ def spec_of(job_or_type) -> Spec:
     name = job_or_type.record_type if isinstance(job_or_type, Import) else job_or_type
     spec = spec_for(name)
     if spec is None:
-        raise ValidationError({"type": _("Choose what to import: customers, contacts or opportunities.")})
+        raise ValidationError({"type": _("Choose what to import: customers, contacts, opportunities or tickets.")})
     return spec
 
 

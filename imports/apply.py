@@ -145,7 +145,7 @@ def changed_since(job: Import, spec: Spec) -> list[tuple[int, str]]:
     current = {
         pk: (stamp, label)
         for pk, stamp, label in model.all_objects.filter(pk__in=written, deleted_at__isnull=True).values_list(
-            "pk", "updated_at", "name"
+            "pk", "updated_at", spec.name_field
         )
     }
     return sorted(

@@ -7,7 +7,7 @@ Values are kept JSON-ready between the preview and the write (ImportRow.values);
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower, Upper
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.tenancy.models import Membership
@@ -78,7 +78,7 @@ class Converter:
         """The JSON-ready value of field `name` for `text` (RowError when it does not fit)."""
         field = self.model._meta.get_field(name)
         label = field.verbose_name  # lazy: translated only for a message
-        if name == "owner" or (field.is_relation and field.related_model is get_user_model()):
+        if field.is_relation and field.related_model is get_user_model():
             user_id = self.members().get(text.strip().lower())
             if user_id is None:
                 raise RowError(
@@ -106,6 +106,8 @@ class Converter:
             raise RowError(f"{label}: {' '.join(error.messages)}") from None
         if isinstance(value, Decimal):
             return str(value)
+        if isinstance(value, datetime):
+            return (value if timezone.is_aware(value) else timezone.make_aware(value)).isoformat()
         if isinstance(value, date):
             return value.isoformat()
         return value

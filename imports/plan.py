@@ -141,7 +141,7 @@ class Planner:
         scope = values.get("customer") if self.spec.scoped_by_customer else None
         keys = []
         for kind in self.spec.keys:
-            raw = values.get(kind) or ""
+            raw = values.get(self.spec.name_field if kind == "name" else kind) or ""
             value = raw.lower() if kind == "email" else digits(raw) if kind == "phone" else name_key(raw)
             if value and (kind != "phone" or len(value) >= 5):
                 keys.append((kind, scope, value))
@@ -150,7 +150,7 @@ class Planner:
     def _existing(self, keys) -> dict[tuple, tuple[int, str]]:
         """{key: (record id, kind)} for the keys an alive record of the company already holds."""
         found = {}
-        expressions = {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper("name")}
+        expressions = {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper(self.spec.name_field)}
         for kind, expression in expressions.items():
             wanted = {value for key_kind, _scope, value in keys if key_kind == kind}
             if not wanted:

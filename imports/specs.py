@@ -19,6 +19,7 @@ class Spec:
     # Duplicates count within one customer (contacts, opportunities), or the whole company.
     scoped_by_customer: bool = False
     owner_field: str = ""  # set to the importing user when the file gives none
+    name_field: str = "name"  # what the "name" duplicate key compares (a ticket's subject)
 
     @property
     def model(self):
@@ -76,11 +77,21 @@ SPECS = {
         scoped_by_customer=True,
         owner_field="owner",
     ),
+    "ticket": Spec(
+        "ticket",
+        "customers.Ticket",
+        ("customer", "subject", "description", "status", "priority", "assignee", "due_at"),
+        required=("customer", "subject"),
+        keys=("name",),
+        scoped_by_customer=True,
+        name_field="subject",
+    ),
 }
 TYPE_CHOICES = [
     ("customer", _("Customers")),
     ("contact", _("Contacts")),
     ("opportunity", _("Opportunities")),
+    ("ticket", _("Tickets")),
 ]
 
 
@@ -122,6 +133,11 @@ SYNONYMS = {
     "probability": ["probability", "概率", "赢率"],
     "expected_close_date": ["expected close date", "close date", "预计成交日期", "成交日期"],
     "lost_reason": ["lost reason", "丢单原因"],
+    "subject": ["subject", "title", "主题", "标题", "工单主题"],
+    "description": ["description", "details", "描述", "详情", "问题描述"],
+    "priority": ["priority", "优先级"],
+    "assignee": ["assignee", "assigned to", "处理人", "负责人"],
+    "due_at": ["due", "due date", "due at", "截止时间", "截止日期", "到期时间"],
 }
 # What a header names depends on the type: in a customers file "客户名称" is the name.
 TYPE_SYNONYMS = {

@@ -287,3 +287,31 @@ def test_possible_duplicates_can_be_created_anyway_with_a_flag(tenant, admin_use
     with activate(tenant):
         flagged = Customer.objects.filter(tags__contains=["possible duplicate"])
         assert sorted(flagged.values_list("name", flat=True)) == ["ACME", "Acme Two"]
+
+
+def test_tickets_import_too_with_their_assignee_and_due_time(tenant, admin_user, records):
+    acme = records.customer(name="Acme", email="acme@example.com")
+    make_member(tenant, "sam", role="support")
+    content = csv_bytes(
+        [
+            ["客户", "主题", "优先级", "处理人", "截止时间"],
+            ["Acme", "Printer on fire", "紧急", "sam", "2027-01-05 09:30"],
+            ["Acme", "printer on FIRE", "", "", ""],
+        ]
+    )
+    job = preview(tenant, admin_user, content, record_type="tickets")
+    assert job.mapping == {
+        "客户": "customer",
+        "主题": "subject",
+        "优先级": "priority",
+        "处理人": "assignee",
+        "截止时间": "due_at",
+    }
+    assert [outcome for _l, outcome, _r in outcomes(job)] == ["create", "skip"]
+    run(tenant, admin_user, job)
+    from customers.models import Ticket
+
+    with activate(tenant):
+        ticket = Ticket.objects.get()
+    assert (ticket.customer, ticket.priority, ticket.assignee.username) == (acme, "urgent", "sam")
+    assert ticket.due_at.isoformat().startswith("2027-01-05T")

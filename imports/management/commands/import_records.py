@@ -15,12 +15,12 @@ from imports.models import Import, ImportRow
 
 
 class Command(CrmCommand):
-    help = "Import customers, contacts or opportunities from a CSV or XLSX file, or revert an import."
+    help = "Import customers, contacts, opportunities or tickets from a CSV or XLSX file, or revert an import."
 
     def add_arguments(self, parser):
         parser.add_argument("tenant_slug")
         parser.add_argument("file", nargs="?")
-        parser.add_argument("--type", default="customers", help="customers, contacts or opportunities")
+        parser.add_argument("--type", default="customers", help="customers, contacts, opportunities or tickets")
         parser.add_argument("--mapping", help='JSON: {"column header": "field"}; default: suggested from the headers')
         parser.add_argument("--mode", default="create", choices=Import.Mode.values)
         parser.add_argument("--dry-run", action="store_true", help="preview only: write no records")
