@@ -190,7 +190,8 @@ def run(job: Import, *, acting_user) -> Import:
             job.created, job.updated = counts["created"], counts["updated"]
             job.errors += counts["errors"]
             job.status, job.finished_at = Import.Status.DONE, timezone.now()
-            job.save(update_fields=["created", "updated", "errors", "status", "finished_at"])
+            job.content = b""  # the file's data now lives in the records; failed lines keep their cells
+            job.save(update_fields=["created", "updated", "errors", "status", "finished_at", "content"])
             audit(
                 AuditEvent.Action.IMPORT,
                 object_type=spec.name,

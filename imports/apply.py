@@ -72,10 +72,13 @@ def apply_rows(job: Import, spec: Spec, user, progress: Callable[[int], None]) -
 
 
 # One UPDATE per chunk, joined on (tenant_id, id), the table's key: bulk_update() would write a
-# CASE of 1,000 branches per column and find the rows by id alone.
+# CASE of 1,000 branches per column and find the rows by id alone. Once written, a line keeps no
+# copy of what it wrote (the record has it), only what revert and the failed-rows file need.
 SAVE_ROWS = """
 UPDATE imports_importrow AS r
-SET outcome = v.outcome, reason = v.reason, record_id = v.record_id, before = v.before, written_at = v.written_at
+SET outcome = v.outcome, reason = v.reason, record_id = v.record_id, before = v.before, written_at = v.written_at,
+    "values" = '{}'::jsonb,
+    cells = CASE WHEN v.outcome = 'error' THEN r.cells ELSE '[]'::jsonb END
 FROM jsonb_to_recordset(%s::jsonb)
     AS v(id bigint, outcome text, reason text, record_id bigint, before jsonb, written_at timestamptz)
 WHERE r.tenant_id = %s AND r.id = v.id

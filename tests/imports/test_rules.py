@@ -315,3 +315,25 @@ def test_tickets_import_too_with_their_assignee_and_due_time(tenant, admin_user,
         ticket = Ticket.objects.get()
     assert (ticket.customer, ticket.priority, ticket.assignee.username) == (acme, "urgent", "sam")
     assert ticket.due_at.isoformat().startswith("2027-01-05T")
+
+
+def test_once_written_an_import_keeps_only_what_revert_and_the_failed_rows_need(tenant, admin_user, records):
+    records.customer(name="Acme", email="acme@example.com", industry="Old")
+    content = csv_bytes(
+        [
+            ["Name", "Email", "Industry"],
+            ["Acme", "acme@example.com", "New"],
+            ["B", "b@example.com", ""],
+            ["", "x@example.com", ""],
+        ]
+    )
+    job = run(tenant, admin_user, preview(tenant, admin_user, content, mode="upsert"))
+    job.refresh_from_db()
+    assert bytes(job.content) == b""
+    rows = ImportRow.all_objects.filter(batch=job).order_by("line")
+    assert [(row.outcome, row.values, row.cells) for row in rows] == [
+        ("update", {}, []),
+        ("create", {}, []),
+        ("error", {}, ["", "x@example.com", ""]),
+    ]
+    assert rows[0].before == {"industry": "Old"}
