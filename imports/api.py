@@ -100,10 +100,8 @@ class ImportListView(ApiViewMixin, APIView):
             allow_duplicates=request.data.get("duplicates") == "create",
             acting_user=request.user,
         )
-        job = tasks.start(job, "preview", request.user)
         dry_run = str(request.data.get("dry_run", "")).lower() in ("1", "true", "yes", "on")
-        if not dry_run and job.status == Import.Status.PREVIEWED:
-            job = tasks.start(job, "run", request.user)
+        job = tasks.start(job, "preview", request.user, and_run=not dry_run)
         return Response(describe(job), status=status.HTTP_201_CREATED)
 
 

@@ -27,22 +27,24 @@ def rows_run_at_once() -> int:
     return getattr(settings, "IMPORT_SYNC_ROWS", 2000)
 
 
-def start(job: Import, step: str, user) -> Import:
-    """Preview or run `job`: now when it is small, else on a worker (the job shows its progress)."""
+def start(job: Import, step: str, user, *, and_run: bool = False) -> Import:
+    """Preview or run `job`: now when it is small, else on a worker (the job shows its progress).
+    `and_run`: a preview that finds the file fit is written straight away (the API without dry_run)."""
     status, function = STEPS[step]
     if job.total <= rows_run_at_once():
-        return function(job, acting_user=user)
+        job = function(job, acting_user=user)
+        return start(job, "run", user) if and_run and job.status == Import.Status.PREVIEWED else job
     if step == "run" and job.status != Import.Status.PREVIEWED:
         raise ActionConflict(_("Preview the import before running it."), code="not_previewed")
     Import.objects.filter(pk=job.pk).update(status=status, message="")
     job.status = status
     tenant_id, user_id = job.tenant_id, getattr(user, "pk", None)
-    transaction.on_commit(lambda: work.delay(tenant_id, job.pk, step, user_id))
+    transaction.on_commit(lambda: work.delay(tenant_id, job.pk, step, user_id, and_run))
     return job
 
 
 @shared_task(name="imports.work")
-def work(tenant_id: int, job_id: int, step: str, user_id: int | None) -> str:
+def work(tenant_id: int, job_id: int, step: str, user_id: int | None, and_run: bool = False) -> str:
     tenant = Tenant.objects.get(pk=tenant_id)
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     with activate(tenant, process=f"celery:import {step}", reason="imported"):
@@ -50,6 +52,10 @@ def work(tenant_id: int, job_id: int, step: str, user_id: int | None) -> str:
         _status, function = STEPS[step]
         try:
             function(job, acting_user=user)
+            if and_run:
+                Import.objects.filter(pk=job_id).update(status=Import.Status.RUNNING)
+                step = "run"
+                actions.run(Import.objects.get(pk=job_id), acting_user=user)
         except (ValidationError, PermissionDenied, ActionConflict) as error:
             message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             fallback = Import.Status.UPLOADED if step == "preview" else Import.Status.PREVIEWED

@@ -33,7 +33,7 @@ def test_a_big_file_is_previewed_and_imported_on_a_worker_with_progress(celery_w
     rows = [["Name", "Email"], *([f"Customer {n}", f"c{n}@example.com"] for n in range(2500))]
     response = api.post(
         "/api/v1/imports/",
-        {"type": "customers", "file": SimpleUploadedFile("big.csv", csv_bytes(rows))},
+        {"type": "customers", "dry_run": "1", "file": SimpleUploadedFile("big.csv", csv_bytes(rows))},
         format="multipart",
     )
     assert response.status_code == 201
@@ -54,3 +54,18 @@ def test_a_big_file_is_previewed_and_imported_on_a_worker_with_progress(celery_w
     with activate(tenant):
         assert Customer.objects.count() == 2500
         assert Customer.history.filter(history_change_reason="imported").count() == 2500
+
+
+def test_without_dry_run_a_big_file_is_previewed_then_written_by_the_worker(celery_worker, settings):
+    settings.IMPORT_SYNC_ROWS = 10
+    tenant = make_tenant("delta")
+    api = token_client(tenant, make_member(tenant, "dora", role="admin"))
+    rows = [["Name", "Owner"], *([f"Customer {n}", "dora" if n % 2 else "nobody"] for n in range(50))]
+    body = api.post(
+        "/api/v1/imports/",
+        {"type": "customers", "file": SimpleUploadedFile("big.csv", csv_bytes(rows))},
+        format="multipart",
+    ).json()
+    assert body["status"] == "previewing"
+    done, _seen = wait_for(api, body["id"], "done")
+    assert (done["created"], done["errors"], done["done"]) == (25, 25, 50)
