@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from bench.export import export
+from bench.imports import imports
 from bench.load import load
 from bench.pages import (  # noqa: F401 (the page scenarios' names, as before the split)
     ALIVE_PAGE_SQL,
@@ -406,4 +407,5 @@ SCENARIOS = {
     "restore": company_restore,
     "reminders": reminders,
     "export": export,
+    "imports": imports,
 }

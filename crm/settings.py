@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "audit",
     "backups",
     "privacy",
+    "imports",
     "ops",
 ]
 

@@ -12,9 +12,9 @@ from crm.records.registry import api_resources, cascade_order, record_types
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "crm"
-RECORD_APPS = ("customers", "sales", "activities", "audit", "backups", "privacy")
+RECORD_APPS = ("customers", "sales", "activities", "audit", "backups", "privacy", "imports")
 APPS = (*RECORD_APPS, "ops")  # ops: readiness, metrics, logs; no records, so no actions
-NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "activities", "backups", "privacy")
+NOT_IMPORTED_BY_THE_KERNEL = ("customers", "sales", "activities", "backups", "privacy", "imports")
 MAX_MODULE_LINES = 400
 
 

@@ -28,6 +28,8 @@ SYSTEM_REASONS = frozenset(
         "retention",
         "restored from backup",
         "audit retention",
+        "imported",
+        "import reverted",
     }
 )
 

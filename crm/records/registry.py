@@ -100,6 +100,7 @@ _url_mounts: list[tuple[str, str]] = []
 _api_urls: list[str] = []
 _panels: list[DashboardPanel] = []
 _demo_steps: list[DemoStep] = []
+_upload_limits: dict[str, int] = {}
 
 
 def _changed() -> None:
@@ -134,6 +135,17 @@ def add_api_urls(module: str) -> None:
     """A module whose `urlpatterns` are served under /api/v1/ (endpoints that are not record types)."""
     if module not in _api_urls:
         _api_urls.append(module)
+
+
+def allow_uploads(path_prefix: str, max_bytes: int) -> None:
+    """Requests under `path_prefix` (an upload page, say) may carry bodies up to `max_bytes`,
+    above the installation's general limit (crm.web.limits)."""
+    _upload_limits[path_prefix] = max_bytes
+
+
+def body_limit(path: str, default: int) -> int:
+    """The body size limit of a request to `path`."""
+    return max([default, *(limit for prefix, limit in _upload_limits.items() if path.startswith(prefix))])
 
 
 def add_dashboard_panel(panel: DashboardPanel) -> None:

@@ -31,6 +31,9 @@ PAGES = [
     "/accounts/preferences/",
     "/accounts/company/",
     "/api/docs/",
+    "/imports/",
+    "/imports/new/",
+    "/imports/delete-by-list/",
 ]
 
 

@@ -1,0 +1,3 @@
+"""The API fixtures, for the import API tests."""
+
+from tests.api.conftest import api, api_as, other_api  # noqa: F401
