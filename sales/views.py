@@ -28,7 +28,7 @@ from customers.models import Customer
 from sales import actions
 from sales.filters import BoardFilter, OpportunityFilter
 from sales.forms import MoveForm, OpportunityForm
-from sales.models import Opportunity
+from sales.models import LostReason, Opportunity
 
 # The board shows the newest cards of each stage; the list has the rest.
 BOARD_CARDS_PER_STAGE = 50
@@ -130,6 +130,7 @@ class PipelineBoardView(OpportunityPermissionMixin, RestrictedQuerysetMixin, Lis
             filter=self.filterset,
             board_query=self.request.GET.urlencode(),
             can_change_any=may(self.request, "change", Opportunity),
+            lost_reasons=list(LostReason.objects.values_list("label", flat=True)),
             today=timezone.localdate(),
         )
         return context
@@ -160,7 +161,10 @@ class OpportunityMoveView(OpportunityDetailView):
             try:
                 if form.cleaned_data["stage"] == Opportunity.Stage.LOST:
                     actions.lose_opportunity(
-                        self.object, lost_reason=form.cleaned_data["lost_reason"], acting_user=request.user
+                        self.object,
+                        lost_reason=form.cleaned_data["lost_reason"],
+                        lost_reason_choice=form.cleaned_data["lost_reason_choice"],
+                        acting_user=request.user,
                     )
                 else:
                     actions.move_opportunity(self.object, form.cleaned_data["stage"], acting_user=request.user)
