@@ -51,9 +51,7 @@ def default_period(forward: bool) -> tuple[date, date]:
 class ReportFilterForm(BootstrapFormMixin, forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=DateInput())
     end = forms.DateField(label=_("To"), required=False, widget=DateInput())
-    currency = forms.CharField(
-        label=_("Currency"), required=False, max_length=3, validators=[CURRENCY_VALIDATOR], help_text=_("e.g. CNY")
-    )
+    currency = forms.CharField(label=_("Currency"), required=False, max_length=3, help_text=_("e.g. CNY"))
 
     def __init__(self, *args, forward: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,7 +61,10 @@ class ReportFilterForm(BootstrapFormMixin, forms.Form):
         self.forward = forward
 
     def clean_currency(self):
-        return (self.cleaned_data.get("currency") or "").strip().upper()
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        if currency:
+            CURRENCY_VALIDATOR(currency)
+        return currency
 
     def clean(self):
         cleaned = super().clean()
