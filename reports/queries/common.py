@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from reports.filters import Filters, add_months
@@ -40,12 +39,6 @@ def weeks(filters: Filters) -> list[date]:
         result.append(monday)
         monday += timedelta(days=7)
     return result
-
-
-def owner_names(ids) -> dict:
-    """{user id: full name or username} for the few owners a grouped result names (one query)."""
-    users = get_user_model().objects.filter(pk__in=[pk for pk in ids if pk is not None])
-    return {user.pk: user.get_full_name() or user.get_username() for user in users}
 
 
 def percent(part, whole) -> float | None:

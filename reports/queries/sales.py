@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.context import current_tenant
 from reports.filters import Filters
-from reports.queries.common import bounds, day, days, months, owner_names, percent
+from reports.queries.common import bounds, day, days, months, percent
 from reports.tables import Chart, Column, Table
 from sales.models import Opportunity
 
@@ -85,10 +85,11 @@ def win_rate(user, filters: Filters) -> list[Table]:
     closed = deals(user, filters).filter(stage__in=Opportunity.CLOSED_STAGES, closed_at__gte=start, closed_at__lt=end)
     counts = {"won": Count("id", filter=Q(stage="won")), "lost": Count("id", filter=Q(stage="lost"))}
 
-    by_owner = list(closed.values("owner").annotate(**counts).order_by("-won", "owner"))
-    names = owner_names(row["owner"] for row in by_owner)
+    names = ("owner", "owner__username", "owner__first_name", "owner__last_name")
+    by_owner = list(closed.values(*names).annotate(**counts).order_by("-won", "owner"))
     for row in by_owner:
-        row["name"] = names.get(row["owner"], "") or str(_("No owner"))
+        full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        row["name"] = full or row["owner__username"] or str(_("No owner"))
         _rates(row)
 
     per_month = {
