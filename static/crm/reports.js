@@ -18,9 +18,11 @@
     return series.kind === "percent" ? " %" : "";
   }
 
-  function option(data) {
+  function option(data, description) {
     const common = {
-      aria: { enabled: true, decal: { show: true } },
+      // The server's label (translated) names the chart and points to the table with its numbers;
+      // decal patterns tell the series apart without colour.
+      aria: { enabled: true, label: { description }, decal: { show: true } },
       animation: false,
       tooltip: { trigger: data.type === "funnel" ? "item" : "axis", valueFormatter: format },
       legend: { top: 0, type: "scroll" },
@@ -71,7 +73,7 @@
     element.dataset.drawn = "true";
     const data = JSON.parse(element.dataset.chart);
     const chart = window.echarts.init(element, null, { locale: lang.startsWith("zh") ? "ZH" : "EN", renderer: "canvas" });
-    chart.setOption(option(data));
+    chart.setOption(option(data, element.getAttribute("aria-label") || data.title));
     new ResizeObserver(() => chart.resize()).observe(element);
   }
 
