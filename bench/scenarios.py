@@ -29,6 +29,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     browser_list,
     token_lookup,
 )
+from bench.reports import reports
 from bench.restore import company_restore
 from bench.timing import Result, compare, raw, rolled_back, timed
 from crm.tenancy.context import activate
@@ -402,4 +403,5 @@ SCENARIOS = {
     "growth": growth,
     "identity": token_lookup,
     "restore": company_restore,
+    "reports": reports,
 }
