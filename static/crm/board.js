@@ -145,6 +145,16 @@
     else move(card, stage, "");
   });
 
+  // A card's "Move to…" form set to Lost asks for the reason first (htmx:confirm cancels its request).
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.target;
+    if (!form.matches?.("[data-testid=card-move-form]") || form.querySelector("[name=stage]").value !== "lost") return;
+    const card = form.closest("[data-testid=opportunity-card]");
+    if (!card || !document.getElementById("lost-reason-modal") || !window.bootstrap) return;
+    event.preventDefault();
+    askLostReason(card);
+  });
+
   // The "lost" dialog posts through the same move() when JavaScript runs.
   document.addEventListener("submit", (event) => {
     const form = event.target;

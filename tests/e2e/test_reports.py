@@ -58,3 +58,20 @@ def test_the_charts_render_in_both_languages(page, deals, language, snap):
     page.goto("/")
     assert charts_drawn(page) == 2
     snap(page, f"dashboard-charts-{language}")
+
+
+def test_losing_a_deal_on_the_board_asks_for_the_reason(page, tenant, admin):
+    records = RecordMaker(tenant, admin)
+    records._run(sales_actions.set_lost_reasons, ["Price", "Timing"])
+    deal = records.opportunity(records.customer(name="Initech"), name="Big deal")
+    log_in(page, "erin")
+    page.goto("/opportunities/pipeline/")
+    card = page.locator(f"[data-testid=opportunity-card][data-id='{deal.pk}']")
+    card.get_by_test_id("card-move-select").select_option("lost")
+    card.get_by_test_id("card-move-submit").click()
+    modal = page.get_by_test_id("lost-reason-modal")
+    modal.get_by_test_id("lost-reason-choice").select_option("Timing")
+    modal.locator("button[type=submit]").click()
+    page.wait_for_selector(f"[data-testid=board-column-lost] [data-id='{deal.pk}']:not([aria-busy])")
+    deal.refresh_from_db()
+    assert (deal.stage, deal.lost_reason_choice) == ("lost", "Timing")
