@@ -77,6 +77,8 @@ RAW = {
             SELECT h.history_date, h.status, lag(h.status) OVER (PARTITION BY h.id ORDER BY h.history_date, h.history_id) AS previous
             FROM customers_historicalcustomer h
             WHERE h.tenant_id = %(t)s AND h.id IN (SELECT id FROM customers_customer WHERE {ALIVE})
+              AND h.id IN (SELECT c.id FROM customers_historicalcustomer c WHERE c.tenant_id = %(t)s
+                           AND c.status = 'churned' AND c.history_date >= %(start)s AND c.history_date < %(end)s)
         ) changed
         WHERE status = 'churned' AND previous IS DISTINCT FROM 'churned'
           AND history_date >= %(start)s AND history_date < %(end)s GROUP BY 1;

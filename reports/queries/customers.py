@@ -25,6 +25,9 @@ FROM (
            lag(h.status) OVER (PARTITION BY h.id ORDER BY h.history_date, h.history_id) AS previous
     FROM {history} h
     WHERE h.tenant_id = %s AND h.id IN ({customers})
+      -- only customers with a churned version in the period: their earlier versions feed LAG
+      AND h.id IN (SELECT c.id FROM {history} c WHERE c.tenant_id = %s AND c.status = 'churned'
+                   AND c.history_date >= %s AND c.history_date < %s)
 ) changed
 WHERE changed.status = 'churned' AND changed.previous IS DISTINCT FROM 'churned'
   AND changed.history_date >= %s AND changed.history_date < %s
@@ -44,7 +47,9 @@ def churned_per_month(scoped, filters: Filters) -> dict:
     ids_sql, ids_params = scoped.values("pk").order_by().query.sql_with_params()
     sql = CHURN_SQL.format(history=connection.ops.quote_name(Customer.history.model._meta.db_table), customers=ids_sql)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.get_current_timezone_name(), current_tenant().pk, *ids_params, start, end])
+        tenant = current_tenant().pk
+        zone = timezone.get_current_timezone_name()
+        cursor.execute(sql, [zone, tenant, *ids_params, tenant, start, end, start, end])
         return dict(cursor.fetchall())
 
 
