@@ -112,14 +112,25 @@ def log_call(customer, *, acting_user, follow_up_title="", follow_up_due_at=None
 
 
 @action
-def move_stage(opportunity, stage, lost_reason="", *, acting_user, follow_up_title="", follow_up_due_at=None):
+def move_stage(
+    opportunity,
+    stage,
+    lost_reason="",
+    lost_reason_choice="",
+    *,
+    acting_user,
+    follow_up_title="",
+    follow_up_due_at=None,
+):
     """Move a deal to a stage (recording why it was lost) and add its optional follow-up task, in one transaction."""
     from sales.actions import lose_opportunity, move_opportunity
     from sales.models import Opportunity
 
     with transaction.atomic():
         if stage == Opportunity.Stage.LOST:
-            opportunity = lose_opportunity(opportunity, lost_reason=lost_reason, acting_user=acting_user)
+            opportunity = lose_opportunity(
+                opportunity, lost_reason=lost_reason, lost_reason_choice=lost_reason_choice, acting_user=acting_user
+            )
         else:
             opportunity = move_opportunity(opportunity, stage, acting_user=acting_user)
         add_follow_up(opportunity, follow_up_title, follow_up_due_at, acting_user=acting_user)

@@ -101,10 +101,13 @@ def _generate(tenant, size: int, owners: list[int]) -> None:
         children = {
             "customers_contact": ("name, title, email, phone", "'Contact of ' || c.id, 'Manager', '', ''"),
             "sales_opportunity": (
-                "name, amount, currency, stage, probability, expected_close_date, owner_id, closed_at, lost_reason",
+                "name, amount, currency, stage, probability, expected_close_date, owner_id, closed_at, lost_reason, "
+                "lost_reason_choice",
                 "'Deal ' || c.id, (c.id %% 1000) * 100, 'CNY', "
                 "(ARRAY['lead','qualified','proposal','negotiation','won','lost'])[1 + c.id %% 6], 10, "
-                "current_date + (c.id %% 90)::int, c.owner_id, NULL, ''",
+                "current_date + (c.id %% 90)::int, c.owner_id, "
+                "CASE WHEN c.id %% 6 IN (4, 5) THEN now() END, '', "
+                "CASE WHEN c.id %% 6 = 5 THEN (ARRAY['Price','Timing','Competitor'])[1 + c.id %% 3] ELSE '' END",
             ),
             "customers_ticket": (
                 "subject, description, status, priority, assignee_id, due_at, resolved_at",

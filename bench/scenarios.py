@@ -31,6 +31,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     browser_list,
     token_lookup,
 )
+from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
@@ -408,4 +409,5 @@ SCENARIOS = {
     "reminders": reminders,
     "export": export,
     "imports": imports,
+    "reports": reports,
 }

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "privacy",
     "imports",
     "ops",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -204,13 +205,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 X_FRAME_OPTIONS = "DENY"
 # The client address the audit log records: X-Forwarded-For is believed only as far as it was
 # written by proxies declared here, counted from the right: either how many proxies stand in
-# front of gunicorn (TRUSTED_PROXY_COUNT) or their addresses / networks (TRUSTED_PROXIES).
-# Neither set: the address of whoever connected, whatever the header says.
+# front of gunicorn (TRUSTED_PROXY_COUNT) or their addresses / networks (TRUSTED_PROXIES); else none.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-# Production is SECURE=1 (docker-compose.yml sets it; `make run` and `make test` do not): it
-# refuses to start (gunicorn, Celery and manage.py alike) with the development SECRET_KEY or a
-# well-known database password. `check --deploy` reports the same in any environment.
+# Production is SECURE=1 (docker-compose.yml; not `make run`/`make test`): gunicorn, Celery and manage.py
+# refuse to start with the development SECRET_KEY or a well-known database password (as `check --deploy`).
 if SECURE and (problems := production_problems(SECRET_KEY, DATABASES["default"].get("PASSWORD", ""))):
     raise ImproperlyConfigured(" ".join(problems))
 # A request body over this many bytes is refused with a 413 (crm/web/limits.py); 2.5 MB by default.
@@ -235,6 +234,7 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["crm.formats"]  # zh_Hans amounts grouped by three with commas (crm/formats)
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

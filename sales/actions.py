@@ -1,11 +1,20 @@
 """Writes to opportunities: one action per operation (see customers.actions for the shared rules)."""
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from crm.tenancy.acting import action
+from audit.events import record
+from audit.models import AuditEvent
+from crm.tenancy.acting import action, require_role
+from crm.tenancy.context import current_tenant
+from crm.tenancy.roles import TENANT_ADMIN_ROLES
 from customers.actions import create_child, update_child
 from customers.models import Customer
-from sales.models import Opportunity
+from sales.models import LostReason, Opportunity
+
+MAX_LOST_REASONS = 20
 
 
 def stage_values(opportunity: Opportunity, stage: str, *, probability=None) -> dict:
@@ -17,7 +26,20 @@ def stage_values(opportunity: Opportunity, stage: str, *, probability=None) -> d
     else:
         values["closed_at"] = None
         values["lost_reason"] = ""
+        values["lost_reason_choice"] = ""
     return values
+
+
+def check_lost_reason(opportunity: Opportunity, values: dict) -> None:
+    """A deal moving to "lost" needs a reason: one of the company's list, or free text."""
+    if values.get("stage", opportunity.stage) != Opportunity.Stage.LOST:
+        return
+    choice = values.get("lost_reason_choice", opportunity.lost_reason_choice) or ""
+    text = (values.get("lost_reason", opportunity.lost_reason) or "").strip()
+    if choice and not LostReason.objects.filter(label=choice).exists():
+        raise ValidationError({"lost_reason_choice": _("Choose one of the company's lost reasons.")})
+    if not choice and not text:
+        raise ValidationError({"lost_reason": _("Say why the deal was lost: choose a reason or describe it.")})
 
 
 @action
@@ -25,6 +47,7 @@ def create_opportunity(customer: Customer, *, acting_user, **values) -> Opportun
     values.setdefault("owner", acting_user)
     stage = values.get("stage", Opportunity.Stage.LEAD)
     values.update(stage_values(Opportunity(customer=customer), stage, probability=values.get("probability")))
+    check_lost_reason(Opportunity(), values)
     return create_child(Opportunity, customer, acting_user=acting_user, **values)
 
 
@@ -32,6 +55,7 @@ def create_opportunity(customer: Customer, *, acting_user, **values) -> Opportun
 def update_opportunity(opportunity: Opportunity, *, acting_user, **values) -> Opportunity:
     if "stage" in values and values["stage"] != opportunity.stage:
         values.update(stage_values(opportunity, values["stage"], probability=values.get("probability")))
+    check_lost_reason(opportunity, values)
     return update_child(opportunity, acting_user=acting_user, **values)
 
 
@@ -42,9 +66,31 @@ def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user) -> Op
 
 
 @action
-def lose_opportunity(opportunity: Opportunity, lost_reason: str = "", *, acting_user) -> Opportunity:
-    """Move a deal to "lost", recording why when a reason is given (an empty one keeps the old reason)."""
-    values = {"stage": Opportunity.Stage.LOST}
-    if lost_reason:
-        values["lost_reason"] = lost_reason
+def lose_opportunity(
+    opportunity: Opportunity, lost_reason: str = "", *, lost_reason_choice: str = "", acting_user
+) -> Opportunity:
+    """Move a deal to "lost" with why (a reason from the company's list and/or free text; one is required)."""
+    values = {"stage": Opportunity.Stage.LOST, "lost_reason": lost_reason, "lost_reason_choice": lost_reason_choice}
     return update_opportunity(opportunity, acting_user=acting_user, **values)
+
+
+@action
+def set_lost_reasons(labels: list[str], *, acting_user) -> list[LostReason]:
+    """Replace the company's list of lost reasons (admins); closed deals keep the label they were given."""
+    require_role(acting_user, TENANT_ADMIN_ROLES, _("Only administrators may change company settings."))
+    cleaned = list(dict.fromkeys(label.strip() for label in labels if label.strip()))
+    if len(cleaned) > MAX_LOST_REASONS:
+        raise ValidationError(_("At most %(count)s reasons.") % {"count": MAX_LOST_REASONS})
+    if any(len(label) > 100 for label in cleaned):
+        raise ValidationError(_("A reason has at most 100 characters."))
+    with transaction.atomic():
+        previous = list(LostReason.objects.values_list("label", flat=True))
+        LostReason.objects.all().delete()
+        reasons = LostReason.objects.bulk_create(
+            [LostReason(tenant=current_tenant(), label=label, position=i) for i, label in enumerate(cleaned)]
+        )
+        record(
+            AuditEvent.Action.SETTINGS,
+            detail={"what": "lost_reasons", "before": len(previous), "after": len(cleaned)},
+        )
+    return reasons

@@ -11,12 +11,14 @@ from sales import actions
 from sales.models import Opportunity
 
 OPPORTUNITY_NAMES = ["Annual licence renewal", "Pilot project", "年度服务合同", "Hardware refresh", "扩容采购"]
+LOST_REASONS = ["Price", "Chose a competitor", "No budget", "Timing"]
 
 
 def seed(tenant, users) -> None:
     rng = random.Random(2026)
     now = timezone.now()
     stages = list(Opportunity.Stage.values)
+    actions.set_lost_reasons(LOST_REASONS, acting_user=users["admin"])
     for index, customer in enumerate(Customer.objects.select_related("owner").order_by("pk")):
         owner = customer.owner or users["manager"]
         stage = stages[index % len(stages)]
@@ -28,6 +30,6 @@ def seed(tenant, users) -> None:
             stage=stage,
             expected_close_date=(now + timedelta(days=rng.randint(5, 90))).date(),
             owner=owner,
-            lost_reason="Chose a cheaper competitor" if stage == Opportunity.Stage.LOST else "",
+            lost_reason_choice=LOST_REASONS[index % len(LOST_REASONS)] if stage == Opportunity.Stage.LOST else "",
             acting_user=owner,
         )

@@ -7,7 +7,18 @@ from activities.follow_up import FollowUpFields
 from crm.web.forms import BootstrapFormMixin, DateInput, member_field
 from customers.actions import parent_choices
 from customers.models import Customer
-from sales.models import Opportunity
+from sales.models import LostReason, Opportunity
+
+
+def lost_reason_field() -> forms.ChoiceField:
+    """The company's list of lost reasons (built per request: the active company's rows)."""
+    labels = LostReason.objects.values_list("label", flat=True)
+    return forms.ChoiceField(
+        label=_("Lost reason"),
+        choices=[("", _("Other (describe it)")), *((label, label) for label in labels)],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
 
 class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
@@ -25,6 +36,7 @@ class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
             "probability",
             "expected_close_date",
             "owner",
+            "lost_reason_choice",
             "lost_reason",
         ]
         widgets = {
@@ -41,6 +53,7 @@ class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Built per request: the choices are the active tenant's members.
         self.fields["owner"] = member_field(label=_("Owner"), empty_label=_("No owner"))
+        self.fields["lost_reason_choice"] = lost_reason_field()
         customer = self.fields["customer"]
         customer.queryset = parent_choices(user)
         customer.empty_label = _("Choose a customer")
@@ -58,6 +71,7 @@ class OpportunityForm(BootstrapFormMixin, forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("stage") != Opportunity.Stage.LOST:
             cleaned["lost_reason"] = ""
+            cleaned["lost_reason_choice"] = ""
         return cleaned
 
     def action_values(self, *, only_changed: bool) -> dict:
@@ -73,10 +87,17 @@ class MoveForm(BootstrapFormMixin, FollowUpFields):
     """Move a deal to another stage (the board's drag and drop and its "Move to…" form)."""
 
     stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)
+    lost_reason_choice = forms.ChoiceField(required=False)
     lost_reason = forms.CharField(label=_("Why was it lost?"), required=False, max_length=500, widget=forms.TextInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lost_reason_choice"] = lost_reason_field()
+        self.order_fields(["stage", "lost_reason_choice", "lost_reason"])
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("stage") != Opportunity.Stage.LOST:
             cleaned["lost_reason"] = ""
+            cleaned["lost_reason_choice"] = ""
         return cleaned

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.history.tracing import TracedHistory
 from crm.records.models import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key
+from crm.tenancy.models import TenantModel
 from customers.models import CustomerChild
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))
@@ -47,6 +48,9 @@ class Opportunity(CustomerChild):
         db_index=False,
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Why a deal was lost: one of the company's LostReason labels (kept as text: renaming the list
+    # later does not rewrite closed deals) and/or free text. One of them is required on "lost".
+    lost_reason_choice = models.CharField(_("lost reason (from the list)"), max_length=100, blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -88,3 +92,19 @@ class OpportunityPurgePermission(PurgePermissionBase):
 
     class Meta(PurgePermissionBase.Meta):
         indexes = [models.Index(fields=["tenant", "content_object"], name="opportunitypurge_object")]
+
+
+class LostReason(TenantModel):
+    """A company's short list of reasons offered when a deal is lost (a company setting)."""
+
+    label = models.CharField(_("reason"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "label"], name="lostreason_label_uniq")]
+
+    def __str__(self):
+        return self.label

@@ -7,6 +7,7 @@ app_name = "sales"
 urlpatterns = [
     path("", views.OpportunityListView.as_view(), name="list"),
     path("pipeline/", views.PipelineBoardView.as_view(), name="board"),
+    path("lost-reasons/", views.lost_reasons, name="lost_reasons"),
     path("new/", views.OpportunityCreateView.as_view(), name="create"),
     path("<int:pk>/", views.OpportunityDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.OpportunityUpdateView.as_view(), name="edit"),

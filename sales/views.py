@@ -2,19 +2,24 @@
 
 import copy
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 from django.views.generic import ListView
 
 from activities.actions import move_stage
-from crm.web.forms import add_errors
+from crm.tenancy.roles import TENANT_ADMIN_ROLES
+from crm.web.forms import BootstrapFormMixin, add_errors
 from crm.web.mixins import (
     RecordCreateView,
     RecordDetailView,
@@ -29,7 +34,7 @@ from customers.models import Customer
 from sales import actions
 from sales.filters import BoardFilter, OpportunityFilter
 from sales.forms import MoveForm, OpportunityForm
-from sales.models import Opportunity
+from sales.models import LostReason, Opportunity
 
 # The board shows the newest cards of each stage; the list has the rest.
 BOARD_CARDS_PER_STAGE = 50
@@ -131,6 +136,7 @@ class PipelineBoardView(OpportunityPermissionMixin, RestrictedQuerysetMixin, Lis
             filter=self.filterset,
             board_query=self.request.GET.urlencode(),
             can_change_any=may(self.request, "change", Opportunity),
+            lost_reasons=list(LostReason.objects.values_list("label", flat=True)),
             today=timezone.localdate(),
         )
         return context
@@ -232,3 +238,32 @@ def preselected_customer(request, action: str):
             customer = Customer.objects.for_user(request.user, action).filter(pk=int(raw)).first()
         request._preselected_customer = customer
     return request._preselected_customer
+
+
+class LostReasonsForm(BootstrapFormMixin, forms.Form):
+    labels = forms.CharField(
+        label=gettext_lazy("Lost reasons, one per line"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=gettext_lazy("Offered when a deal is lost, besides free text. Closed deals keep their reason."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lost_reasons(request):
+    """Admins: the company's short list of reasons to lose a deal (a company setting)."""
+    if getattr(request.membership, "role", None) not in TENANT_ADMIN_ROLES:
+        raise PermissionDenied(_("Only administrators may change company settings."))
+    current = "\n".join(LostReason.objects.values_list("label", flat=True))
+    form = LostReasonsForm(request.POST if request.method == "POST" else None, initial={"labels": current})
+    if form.is_bound and form.is_valid():
+        try:
+            actions.set_lost_reasons(form.cleaned_data["labels"].splitlines(), acting_user=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The lost reasons were saved."))
+            return redirect("sales:lost_reasons")
+    return render(request, "sales/lost_reasons.html", {"form": form})

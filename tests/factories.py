@@ -72,6 +72,8 @@ class RecordMaker:
         values.setdefault("name", f"Deal {next(_sequence)}")
         values.setdefault("amount", Decimal("1000.00"))
         values.setdefault("owner", self.actor)
+        if values.get("stage") == "lost" and not values.get("lost_reason_choice"):
+            values.setdefault("lost_reason", "Chose a competitor")  # a lost deal needs a reason
         return self._run(sales_actions.create_opportunity, customer or self.customer(), **values)
 
     def task(self, **values):

@@ -223,8 +223,9 @@ def test_money_formats_with_grouping_two_decimals_and_the_currency():
 
 def test_money_follows_the_active_locale():
     with translation.override("zh-hans"):
-        # Django's zh_Hans formats group without a separator.
-        assert "USD&nbsp;1234567.80</span>" in render("{{ a|money:'USD' }}", a=Decimal("1234567.8"))
+        # Django's zh_Hans formats group by four without a separator; crm/formats/zh_Hans groups
+        # by three with commas, as Chinese invoices write amounts.
+        assert "USD&nbsp;1,234,567.80</span>" in render("{{ a|money:'USD' }}", a=Decimal("1234567.8"))
 
 
 def test_the_money_include_is_gone():

@@ -26,6 +26,7 @@ class OpportunitySerializer(RecordSerializer):
             "expected_close_date",
             "owner",
             "closed_at",
+            "lost_reason_choice",
             "lost_reason",
             "created_at",
             "updated_at",
@@ -34,4 +35,8 @@ class OpportunitySerializer(RecordSerializer):
         extra_kwargs = {
             "probability": {"help_text": "0 to 100; entering a stage suggests its usual probability when omitted."},
             "closed_at": {"help_text": "Set when the stage becomes won or lost."},
+            "lost_reason_choice": {
+                "help_text": "One of the company's lost reasons; this or lost_reason is required on lost."
+            },
+            "lost_reason": {"help_text": "Free text; this or lost_reason_choice is required when the stage is lost."},
         }

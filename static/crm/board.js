@@ -48,7 +48,7 @@
     if (freshMessages && messages) messages.replaceWith(freshMessages);
   }
 
-  async function move(card, stage, lostReason) {
+  async function move(card, stage, lostReason, lostReasonChoice) {
     const origin = card.parentElement;
     const next = card.nextElementSibling;
     const target = document.querySelector(`#board [data-column="${CSS.escape(stage)}"] [data-dropzone]`);
@@ -60,6 +60,7 @@
     const body = new FormData();
     body.append("stage", stage);
     body.append("lost_reason", lostReason || "");
+    body.append("lost_reason_choice", lostReasonChoice || "");
     body.append("next", window.location.pathname + window.location.search);
     try {
       const response = await fetch(card.dataset.moveUrl, {
@@ -94,6 +95,8 @@
     form.action = card.dataset.moveUrl;
     form.dataset.cardId = card.dataset.id;
     form.querySelector("[name=lost_reason]").value = "";
+    const choice = form.querySelector("[name=lost_reason_choice]");
+    if (choice) choice.value = "";
     modalElement.querySelector("[data-lost-name]").textContent = card.dataset.name || "";
     window.bootstrap.Modal.getOrCreateInstance(modalElement).show();
   }
@@ -142,6 +145,16 @@
     else move(card, stage, "");
   });
 
+  // A card's "Move to…" form set to Lost asks for the reason first (htmx:confirm cancels its request).
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.target;
+    if (!form.matches?.("[data-testid=card-move-form]") || form.querySelector("[name=stage]").value !== "lost") return;
+    const card = form.closest("[data-testid=opportunity-card]");
+    if (!card || !document.getElementById("lost-reason-modal") || !window.bootstrap) return;
+    event.preventDefault();
+    askLostReason(card);
+  });
+
   // The "lost" dialog posts through the same move() when JavaScript runs.
   document.addEventListener("submit", (event) => {
     const form = event.target;
@@ -150,7 +163,7 @@
     if (!card) return; // fall back to a plain POST
     event.preventDefault();
     window.bootstrap?.Modal.getInstance(document.getElementById("lost-reason-modal"))?.hide();
-    move(card, "lost", form.querySelector("[name=lost_reason]").value);
+    move(card, "lost", form.querySelector("[name=lost_reason]").value, form.querySelector("[name=lost_reason_choice]")?.value);
   });
 
   // Errors of the htmx-enhanced "Move to…" forms (htmx does not swap 4xx answers; #board is

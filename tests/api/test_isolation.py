@@ -195,6 +195,14 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
             for pk in (b_event.pk, MISSING):
                 yield template.replace("{id}", str(pk)), None, "denied"
         return
+    if resource == "reports":  # aggregates of A's records; B's member is no owner here
+        if template == "/api/v1/reports/":
+            yield template, None, "reports"
+        else:
+            for slug in ("funnel", "forecast", "tickets", "customers"):
+                yield template.replace("{report}", slug), None, "reports"
+                yield template.replace("{report}", slug) + f"?owner={b_user.pk}", None, "invalid"
+        return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
@@ -204,6 +212,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
         assert response.status_code in (403, 404), where
     elif expect == "invalid":
         assert response.status_code == 400, where
+    elif expect == "reports":  # the numbers themselves: tests/reports/ (another company's never counted)
+        assert response.status_code == 200 and ("results" in response.json() or "tables" in response.json()), where
     elif expect == "whoami":
         assert response.status_code == 200 and response.json()["tenant"] != other_records.tenant.slug, where
     else:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from crm.tenancy.context import activate
 from customers.actions import share_customer
 from sales import views
+from sales.actions import set_lost_reasons
 from sales.models import Opportunity
 from tests.conftest import login
 from tests.factories import make_member
@@ -139,21 +140,39 @@ def test_move_changes_stage_probability_and_closed_at(records, admin_user):
     assert (deal.stage, deal.probability, deal.closed_at) == ("qualified", 25, None)
 
 
-def test_move_to_lost_records_an_optional_reason(records, admin_user):
+def test_move_to_lost_records_the_reason(records, admin_user):
     client = login(admin_user)
     with_reason = records.opportunity()
-    without = records.opportunity()
     move(client, with_reason, stage="lost", lost_reason="Went with a competitor")
-    move(client, without, stage="lost")
     with_reason.refresh_from_db()
-    without.refresh_from_db()
     assert (with_reason.stage, with_reason.probability, with_reason.lost_reason) == (
         "lost",
         0,
         "Went with a competitor",
     )
     assert with_reason.closed_at is not None
-    assert (without.stage, without.lost_reason) == ("lost", "")
+
+
+def test_move_to_lost_without_a_reason_is_refused(records, admin_user):
+    deal = records.opportunity(stage="proposal")
+    response = move(login(admin_user), deal, stage="lost", lost_reason="  ")
+    assert response.status_code == 400
+    assert "Say why the deal was lost" in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.stage, deal.lost_reason) == ("proposal", "")
+
+
+def test_move_to_lost_takes_a_reason_from_the_companys_list(records, admin_user):
+    records._run(set_lost_reasons, ["Price", "Timing"])
+    deal = records.opportunity()
+    client = login(admin_user)
+    refused = move(client, deal, stage="lost", lost_reason_choice="Not on the list")
+    assert refused.status_code == 400
+    move(client, deal, stage="lost", lost_reason_choice="Price")
+    deal.refresh_from_db()
+    assert (deal.stage, deal.lost_reason_choice, deal.lost_reason) == ("lost", "Price", "")
+    board = client.get(reverse("sales:board")).content.decode()
+    assert '<option value="Timing">Timing</option>' in board
 
 
 def test_moving_out_of_lost_clears_the_reason(records, admin_user):
