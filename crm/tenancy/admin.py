@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.tenancy import account_actions, actions
-from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy import account_actions, actions, people_actions
+from crm.tenancy.models import ApiToken, Invitation, Membership, Tenant
 from crm.tenancy.roles import Role
 from crm.tenancy.signin import AdminSignInForm
 
@@ -28,14 +28,16 @@ class MembershipFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors) or self.instance.pk is None:
             return
-        roles_after = []
+        active_admins_after = 0
         for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
                 continue
-            roles_after.append(form.cleaned_data.get("role"))
-        had_admin = Membership.objects.filter(tenant=self.instance, role=Role.ADMIN).exists()
-        if had_admin and Role.ADMIN not in roles_after:
-            raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
+            if data.get("role") == Role.ADMIN and data.get("is_active", True) and data["user"].is_active:
+                active_admins_after += 1
+        had_admin = Membership.objects.active().filter(tenant=self.instance, role=Role.ADMIN).exists()
+        if had_admin and not active_admins_after:
+            raise ValidationError(_("A company needs at least one active admin: make someone else admin first."))
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,7 +45,7 @@ class MembershipInline(admin.TabularInline):
     formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
+    fields = ["user", "role", "is_active", "created_at"]
     readonly_fields = ["created_at"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -91,8 +93,20 @@ class TenantAdmin(admin.ModelAdmin):
                 )
                 formset.new_objects.append(membership)
             else:
-                membership = actions.set_member_role(inline_form.instance, data["role"], acting_user=request.user)
+                membership = self._save_member(request, inline_form)
                 formset.changed_objects.append((membership, inline_form.changed_data))
+
+    @staticmethod
+    def _save_member(request, inline_form):
+        """A changed row: reactivate first, demote or promote, deactivate last (the order keeps an admin)."""
+        membership, data = inline_form.instance, inline_form.cleaned_data
+        was_active = Membership.objects.filter(pk=membership.pk).values_list("is_active", flat=True).get()
+        if data["is_active"] and not was_active:
+            membership = people_actions.reactivate_member(membership, acting_user=request.user)
+        membership = actions.set_member_role(membership, data["role"], acting_user=request.user)
+        if not data["is_active"] and was_active:
+            membership = people_actions.deactivate_member(membership, acting_user=request.user)
+        return membership
 
 
 @admin.register(ApiToken)
@@ -123,6 +137,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         actions.revoke_api_token(obj, acting_user=request.user)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Staff see invitations and withdraw them ("delete" withdraws); admins send them from People."""
+
+    list_display = ["email", "tenant", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_select_related = ["tenant", "invited_by"]
+    fields = [*list_display, "accepted_by"]
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        people_actions.revoke_invitation(obj, acting_user=request.user)
 
 
 # The admin's sign-in goes through the same throttle as the login page (crm.tenancy.signin).
