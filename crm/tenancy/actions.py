@@ -123,7 +123,7 @@ def lock_people(tenant_id) -> None:
 def locked_membership(membership: Membership) -> Membership:
     """The membership's current row, read under the company's people lock (inside a transaction)."""
     lock_people(membership.tenant_id)
-    return Membership.objects.select_for_update().select_related("tenant", "user").get(pk=membership.pk)
+    return Membership.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=membership.pk)
 
 
 def _is_active_admin(membership) -> bool:
