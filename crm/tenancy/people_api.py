@@ -26,7 +26,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     user = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True, help_text="Empty when they have none.")
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
     last_login = serializers.DateTimeField(source="user.last_login", read_only=True, allow_null=True)
