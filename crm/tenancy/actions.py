@@ -131,12 +131,12 @@ def _is_active_admin(membership) -> bool:
 
 
 def check_keeps_an_admin(membership, *, new_role=None, deactivating=False) -> None:
-    """A company always keeps at least one active admin (call under lock_people)."""
+    """A company always keeps at least one admin (call under lock_people)."""
     if not _is_active_admin(membership) or (new_role == Role.ADMIN and not deactivating):
         return
     others = Membership.objects.active().filter(tenant_id=membership.tenant_id, role=Role.ADMIN)
     if not others.exclude(pk=membership.pk).exists():
-        raise ValidationError(_("A company needs at least one active admin: make someone else admin first."))
+        raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
 
 
 @action

@@ -33,11 +33,12 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             data = form.cleaned_data
             if not data or data.get("DELETE"):
                 continue
-            if data.get("role") == Role.ADMIN and data.get("is_active", True) and data["user"].is_active:
+            user = data.get("user") or form.instance.user  # an existing row's user is read-only
+            if data.get("role") == Role.ADMIN and form.instance.is_active and user.is_active:
                 active_admins_after += 1
         had_admin = Membership.objects.active().filter(tenant=self.instance, role=Role.ADMIN).exists()
         if had_admin and not active_admins_after:
-            raise ValidationError(_("A company needs at least one active admin: make someone else admin first."))
+            raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,7 +47,8 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "role", "is_active", "created_at"]
-    readonly_fields = ["created_at"]
+    # Deactivating is an action of the Memberships list (it ends sessions and tokens), not a tick box here.
+    readonly_fields = ["is_active", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
         # An existing membership's person is fixed: change its role, or remove it and add another.
@@ -93,20 +95,48 @@ class TenantAdmin(admin.ModelAdmin):
                 )
                 formset.new_objects.append(membership)
             else:
-                membership = self._save_member(request, inline_form)
+                membership = actions.set_member_role(inline_form.instance, data["role"], acting_user=request.user)
                 formset.changed_objects.append((membership, inline_form.changed_data))
 
-    @staticmethod
-    def _save_member(request, inline_form):
-        """A changed row: reactivate first, demote or promote, deactivate last (the order keeps an admin)."""
-        membership, data = inline_form.instance, inline_form.cleaned_data
-        was_active = Membership.objects.filter(pk=membership.pk).values_list("is_active", flat=True).get()
-        if data["is_active"] and not was_active:
-            membership = people_actions.reactivate_member(membership, acting_user=request.user)
-        membership = actions.set_member_role(membership, data["role"], acting_user=request.user)
-        if not data["is_active"] and was_active:
-            membership = people_actions.deactivate_member(membership, acting_user=request.user)
-        return membership
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Read-only rows; deactivating, reactivating and removing go through the actions (audited)."""
+
+    list_display = ["user", "tenant", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__username", "tenant__slug"]
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["deactivate", "reactivate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removal is on the company's page (the Tenant admin's inline), through the action
+
+    def _each(self, request, queryset, change, done: str):
+        changed = 0
+        for membership in queryset:
+            try:
+                change(membership, acting_user=request.user)
+                changed += 1
+            except ValidationError as error:
+                self.message_user(request, f"{membership}: {' '.join(error.messages)}", level="error")
+        self.message_user(request, done % {"count": changed})
+
+    @admin.action(description=_("Deactivate (ends their sessions and API tokens in that company)"))
+    def deactivate(self, request, queryset):
+        self._each(request, queryset, people_actions.deactivate_member, _("Memberships deactivated: %(count)d."))
+
+    @admin.action(description=_("Reactivate"))
+    def reactivate(self, request, queryset):
+        self._each(request, queryset, people_actions.reactivate_member, _("Memberships reactivated: %(count)d."))
 
 
 @admin.register(ApiToken)
