@@ -91,7 +91,8 @@ def invite_member(tenant: Tenant, email: str, *, role: str, base_url: str, actin
         audit(
             AuditEvent.Action.INVITED, tenant=tenant, target=invitation, detail=_invitation_detail(invitation, "sent")
         )
-        transaction.on_commit(lambda: _send_invitation(invitation, invitation.link, language))
+        # robust: a mail server that is down is logged, and does not undo or fail the invitation.
+        transaction.on_commit(lambda: _send_invitation(invitation, invitation.link, language), robust=True)
     invitation.key = key
     return invitation
 
