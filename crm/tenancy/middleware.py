@@ -117,8 +117,16 @@ class TenantMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    # Reachable while a temporary password waits to be changed.
-    password_change_paths = ("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/")
+    # Reachable while a temporary password waits to be changed (two-factor sign-in comes first
+    # where the company requires it: crm.tenancy.mfa.TwoFactorGate, after this middleware).
+    password_change_paths = (
+        "/accounts/password/",
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/language/",
+        "/static/",
+        "/i18n/",
+    )
 
     def __call__(self, request):
         # One query for all of the user's memberships: the page's tenant and the switcher's list.

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.tenancy.actions import api_token_for
+from crm.tenancy.actions import api_token_for, update_tenant_settings
 from crm.tenancy.models import Invitation, Membership
+from crm.tenancy.people_actions import create_member_with_temporary_password
 from tests.api.conftest import key_client
 from tests.conftest import login
 from tests.factories import make_member
@@ -197,3 +198,13 @@ def test_a_taken_username_is_a_form_error(tenant, admin_user):
 def test_temporary_password_and_invitation_pages_need_an_admin(member_client):
     manager = member_client("manager")
     assert manager.post(reverse("tenancy:people_create"), {"new-username": "x", "new-role": "rep"}).status_code == 403
+
+
+def test_where_two_factor_is_required_a_temporary_password_user_enrols_first_without_a_loop(tenant, admin_user):
+    update_tenant_settings(tenant, mfa_required="everyone", acting_user=None)
+    _member, password = create_member_with_temporary_password(tenant, "till", role="rep", acting_user=None)
+    person = Client()
+    person.post(reverse("login"), {"username": "till", "password": password})
+    response = person.get(reverse("customers:list"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith(reverse("tenancy:mfa_setup"))
