@@ -31,6 +31,7 @@ ID_LOOKUP_SUFFIX = "_id_lookup"
 NOT_TENANT_OWNED = {
     "tenancy_membership": "a user's tenants are listed at login, before a tenant is chosen",
     "tenancy_apitoken": "a token is looked up by its key before the tenant is known",
+    "tenancy_invitation": "an invitation link is opened by its key before the tenant is known (often signed out)",
     "backups_restorerun": "the installation's restore log (tenant is only the target of a restore)",
 }
 

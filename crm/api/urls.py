@@ -13,6 +13,7 @@ from crm.exports.api import CompanyExportView
 from crm.records.registry import api_resources, api_url_modules
 from crm.recyclebin.api import TYPE_NAMES, RecycleBinViewSet
 from crm.tenancy.api import ApiTokenViewSet
+from crm.tenancy.people_api import MemberViewSet
 
 app_name = "api"
 
@@ -20,6 +21,7 @@ router = SimpleRouter(trailing_slash=True)
 for prefix, viewset, basename in api_resources():
     router.register(prefix, viewset, basename=basename)
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("members", MemberViewSet, basename="member")
 
 BIN_ITEM = rf"^v1/recycle-bin/(?P<type>{'|'.join(TYPE_NAMES)})/(?P<id>{ID_PATTERN})/"
 

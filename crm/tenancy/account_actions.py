@@ -38,7 +38,8 @@ def _may_manage_sign_in(acting_user, user) -> bool:
     if acting_user is None or is_staff(acting_user) or acting_user.pk == user.pk:
         return True
     tenants = Membership.objects.filter(user=user).values("tenant_id")
-    return Membership.objects.filter(user=acting_user, role__in=TENANT_ADMIN_ROLES, tenant_id__in=tenants).exists()
+    admin_of = Membership.objects.active().filter(user=acting_user, role__in=TENANT_ADMIN_ROLES)
+    return admin_of.filter(tenant_id__in=tenants).exists()
 
 
 @action

@@ -36,7 +36,7 @@ def may_administer(user, tenant) -> bool:
     """The system (None), installation staff, or an admin of `tenant`."""
     if user is None or is_staff(user):
         return True
-    return Membership.objects.filter(tenant=tenant, user=user, role__in=TENANT_ADMIN_ROLES).exists()
+    return Membership.objects.active().filter(tenant=tenant, user=user, role__in=TENANT_ADMIN_ROLES).exists()
 
 
 def _require_administrator(user, tenant) -> None:
@@ -99,20 +99,42 @@ def add_member(
     return membership
 
 
-def _audit_membership(membership, *, previous_role, removed=False) -> None:
+def _audit_membership(membership, *, previous_role, removed=False, **extra) -> None:
+    """One MEMBERSHIP event: whose (user_id), the new role (None: removed) and the old (None: added)."""
     detail = {
         "user_id": membership.user_id,
         "role": None if removed else membership.role,
         "previous_role": previous_role,
+        **extra,
     }
     audit(AuditEvent.Action.MEMBERSHIP, tenant=membership.tenant_id, target=membership, detail=detail)
 
 
-def _check_keeps_an_admin(membership, *, new_role=None) -> None:
-    """A company always keeps at least one admin."""
-    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+def lock_people(tenant_id) -> None:
+    """Serialise changes to one company's memberships (the last-admin rule reads them all).
+
+    FOR NO KEY UPDATE on the company's row: two admins demoting each other queue
+    up here, and the second sees the first's commit; rows that merely reference
+    the company (their FOR KEY SHARE checks) do not wait.
+    """
+    Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant_id)
+
+
+def locked_membership(membership: Membership) -> Membership:
+    """The membership's current row, read under the company's people lock (inside a transaction)."""
+    lock_people(membership.tenant_id)
+    return Membership.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=membership.pk)
+
+
+def _is_active_admin(membership) -> bool:
+    return membership.role == Role.ADMIN and membership.is_active and membership.user.is_active
+
+
+def check_keeps_an_admin(membership, *, new_role=None, deactivating=False) -> None:
+    """A company always keeps at least one admin (call under lock_people)."""
+    if not _is_active_admin(membership) or (new_role == Role.ADMIN and not deactivating):
         return
-    others = Membership.objects.filter(tenant_id=membership.tenant_id, role=Role.ADMIN, user__is_active=True)
+    others = Membership.objects.active().filter(tenant_id=membership.tenant_id, role=Role.ADMIN)
     if not others.exclude(pk=membership.pk).exists():
         raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
 
@@ -122,11 +144,11 @@ def set_member_role(membership: Membership, role: str, *, acting_user) -> Member
     _require_administrator(acting_user, membership.tenant)
     validate_role(role)
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership = locked_membership(membership)
         previous = membership.role
         if previous == role:
             return membership
-        _check_keeps_an_admin(membership, new_role=role)
+        check_keeps_an_admin(membership, new_role=role)
         membership.role = role
         membership.save(update_fields=["role"])
         _audit_membership(membership, previous_role=previous)
@@ -149,14 +171,20 @@ def make_staff(user, *, acting_user):
 
 @action
 def remove_member(membership: Membership, *, acting_user) -> None:
-    """End someone's membership of a company; their API tokens for it go with it."""
+    """End someone's membership of a company; their API tokens for it go with it, and their
+    sessions in it end at their next request (crm.tenancy.middleware)."""
     _require_administrator(acting_user, membership.tenant)
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        _check_keeps_an_admin(membership)
-        _revoke(ApiToken.objects.filter(tenant_id=membership.tenant_id, user_id=membership.user_id), "membership_ended")
+        membership = locked_membership(membership)
+        check_keeps_an_admin(membership, deactivating=True)
+        end_member_tokens(membership, "membership_ended")
         _audit_membership(membership, previous_role=membership.role, removed=True)
         membership.delete()
+
+
+def end_member_tokens(membership, reason: str) -> int:
+    """Revoke the member's API tokens in the membership's company (inside the caller's action)."""
+    return _revoke(ApiToken.objects.filter(tenant_id=membership.tenant_id, user_id=membership.user_id), reason)
 
 
 @action

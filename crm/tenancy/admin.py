@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.tenancy import account_actions, actions
-from crm.tenancy.models import ApiToken, Membership, Tenant
+from crm.tenancy import account_actions, actions, people_actions
+from crm.tenancy.models import ApiToken, Invitation, Membership, Tenant
 from crm.tenancy.roles import Role
 from crm.tenancy.signin import AdminSignInForm
 
@@ -28,13 +28,16 @@ class MembershipFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors) or self.instance.pk is None:
             return
-        roles_after = []
+        active_admins_after = 0
         for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
                 continue
-            roles_after.append(form.cleaned_data.get("role"))
-        had_admin = Membership.objects.filter(tenant=self.instance, role=Role.ADMIN).exists()
-        if had_admin and Role.ADMIN not in roles_after:
+            user = data.get("user") or form.instance.user  # an existing row's user is read-only
+            if data.get("role") == Role.ADMIN and form.instance.is_active and user.is_active:
+                active_admins_after += 1
+        had_admin = Membership.objects.active().filter(tenant=self.instance, role=Role.ADMIN).exists()
+        if had_admin and not active_admins_after:
             raise ValidationError(_("A company needs at least one admin: make someone else admin first."))
 
 
@@ -43,8 +46,9 @@ class MembershipInline(admin.TabularInline):
     formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "is_active", "created_at"]
+    # Deactivating is an action of the Memberships list (it ends sessions and tokens), not a tick box here.
+    readonly_fields = ["is_active", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
         # An existing membership's person is fixed: change its role, or remove it and add another.
@@ -95,6 +99,46 @@ class TenantAdmin(admin.ModelAdmin):
                 formset.changed_objects.append((membership, inline_form.changed_data))
 
 
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Read-only rows; deactivating, reactivating and removing go through the actions (audited)."""
+
+    list_display = ["user", "tenant", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__username", "tenant__slug"]
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["deactivate", "reactivate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removal is on the company's page (the Tenant admin's inline), through the action
+
+    def _each(self, request, queryset, change, done: str):
+        changed = 0
+        for membership in queryset:
+            try:
+                change(membership, acting_user=request.user)
+                changed += 1
+            except ValidationError as error:
+                self.message_user(request, f"{membership}: {' '.join(error.messages)}", level="error")
+        self.message_user(request, done % {"count": changed})
+
+    @admin.action(description=_("Deactivate (ends their sessions and API tokens in that company)"))
+    def deactivate(self, request, queryset):
+        self._each(request, queryset, people_actions.deactivate_member, _("Memberships deactivated: %(count)d."))
+
+    @admin.action(description=_("Reactivate"))
+    def reactivate(self, request, queryset):
+        self._each(request, queryset, people_actions.reactivate_member, _("Memberships reactivated: %(count)d."))
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Staff see tokens and revoke them ("delete" revokes); tokens are made by their owners."""
@@ -123,6 +167,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         actions.revoke_api_token(obj, acting_user=request.user)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Staff see invitations and withdraw them ("delete" withdraws); admins send them from People."""
+
+    list_display = ["email", "tenant", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_select_related = ["tenant", "invited_by"]
+    fields = [*list_display, "accepted_by"]
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        people_actions.revoke_invitation(obj, acting_user=request.user)
 
 
 # The admin's sign-in goes through the same throttle as the login page (crm.tenancy.signin).

@@ -153,7 +153,7 @@ class TenantTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("This API token has expired."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        if membership is None:
+        if membership is None or not membership.is_active:
             raise exceptions.AuthenticationFailed(_("This user is no longer a member of the token's tenant."))
         token.user = membership.user = user
         token.tenant = membership.tenant = tenant

@@ -53,7 +53,7 @@ SESSION_PENDING_KEY = "mfa_pending"
 @receiver(user_logged_in)
 def note_second_factor_due(sender, request, user, **kwargs):
     """Decided once per sign-in, so other requests cost no query: a company's new rule applies from the next."""
-    memberships = Membership.objects.select_related("tenant").filter(user=user)
+    memberships = Membership.objects.select_related("tenant").filter(user=user, is_active=True)
     if user_has_device(user) or required_by_company(memberships):
         request.session[SESSION_PENDING_KEY] = True
 

@@ -4,7 +4,9 @@ import uuid
 import zoneinfo
 
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 
 from crm.tenancy.context import Context, reset_context, set_context
@@ -13,6 +15,8 @@ from crm.tenancy.models import Membership
 SESSION_TENANT_KEY = "tenant_id"
 SESSION_TIME_ZONE_KEY = "time_zone"
 SESSION_LANGUAGE_KEY = "language"
+# Set at sign-in for someone an admin gave a temporary password (crm.tenancy.signals).
+SESSION_PASSWORD_CHANGE_KEY = "password_change_required"
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -68,8 +72,15 @@ def request_context(request, membership=None) -> Context:
 
 
 def user_memberships(user) -> list:
-    """All of a user's memberships with their tenants, by tenant name (the tenant switcher's list)."""
-    return list(Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name", "pk"))
+    """A user's active memberships with their tenants, by tenant name (the tenant switcher's list)."""
+    memberships = Membership.objects.select_related("tenant").filter(user=user, is_active=True)
+    return list(memberships.order_by("tenant__name", "pk"))
+
+
+def membership_ended(request, memberships) -> bool:
+    """The session works in a company the person was since removed from or deactivated in."""
+    tenant_id = request.session.get(SESSION_TENANT_KEY)
+    return tenant_id is not None and all(membership.tenant_id != tenant_id for membership in memberships)
 
 
 def current_membership(request, memberships):
@@ -106,9 +117,28 @@ class TenantMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    # Reachable while a temporary password waits to be changed (two-factor sign-in comes first
+    # where the company requires it: crm.tenancy.mfa.TwoFactorGate, after this middleware).
+    password_change_paths = (
+        "/accounts/password/",
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/language/",
+        "/static/",
+        "/i18n/",
+    )
+
     def __call__(self, request):
         # One query for all of the user's memberships: the page's tenant and the switcher's list.
         request.memberships = user_memberships(request.user) if request.user.is_authenticated else []
+        if request.user.is_authenticated and membership_ended(request, request.memberships):
+            # Removing or deactivating a member ends their sessions in that company, at this request.
+            logout(request)
+            request.memberships = []
+            if not request.path.startswith("/api/"):
+                return redirect_to_login(request.get_full_path())
+        if request.session.get(SESSION_PASSWORD_CHANGE_KEY) and not request.path.startswith(self.password_change_paths):
+            return redirect("password_change")
         membership = current_membership(request, request.memberships) if request.memberships else None
         request.membership = membership
         request.tenant = membership.tenant if membership else None

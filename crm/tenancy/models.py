@@ -59,7 +59,8 @@ class Tenant(models.Model):
 
 class MembershipQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(user__is_active=True)
+        """Memberships that let their person in: neither the membership nor the user is deactivated."""
+        return self.filter(is_active=True, user__is_active=True)
 
 
 class Membership(models.Model):
@@ -70,6 +71,9 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("A deactivated member cannot sign in to this company until reactivated.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
@@ -166,6 +170,76 @@ class ApiToken(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class Invitation(models.Model):
+    """A one-time link to join a company with a role: the person sets a password, or joins with their account.
+
+    Like an API token, only the SHA-256 digest of the link's key is stored, and
+    the link is looked up by it before any company is known (a credential, not
+    tenant data). It is used once and expires.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("tenant"))
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+        db_index=False,
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="invitation_tenant_created")]
+
+    def __str__(self):
+        return f"{self.email} @ {self.tenant} ({self.role})"
+
+    def set_new_key(self) -> str:
+        self.key = new_token_key()
+        self.digest = token_digest(self.key)
+        return self.key
+
+    @property
+    def usable(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class PasswordChangeRequired(models.Model):
+    """The person signs in with a temporary password an admin gave them, and must choose their own first."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_change_required"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("password change required")
+        verbose_name_plural = _("password changes required")
+
+    def __str__(self):
+        return str(self.user)
 
 
 def time_zone_choices():

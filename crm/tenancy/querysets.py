@@ -24,7 +24,7 @@ def membership_for(user):
         return None
     from crm.tenancy.models import Membership
 
-    return Membership.objects.filter(tenant=current_tenant(), user=user).first()
+    return Membership.objects.filter(tenant=current_tenant(), user=user, is_active=True).first()
 
 
 class TenantQuerySet(models.QuerySet):

@@ -1,8 +1,8 @@
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import Signal, receiver
 
-from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TIME_ZONE_KEY
-from crm.tenancy.models import UserPreference
+from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_PASSWORD_CHANGE_KEY, SESSION_TIME_ZONE_KEY
+from crm.tenancy.models import PasswordChangeRequired, UserPreference
 
 # Sent by crm.tenancy.account_actions.change_password and reset_password, in their transaction:
 # sender=the User class, user, keep_tokens (bool: the person asked to keep their API tokens;
@@ -18,6 +18,8 @@ def load_preferences(sender, request, user, **kwargs):
         request.session[SESSION_LANGUAGE_KEY] = preference.language
     if preference and preference.time_zone:
         request.session[SESSION_TIME_ZONE_KEY] = preference.time_zone
+    if PasswordChangeRequired.objects.filter(user=user).exists():
+        request.session[SESSION_PASSWORD_CHANGE_KEY] = True
 
 
 @receiver(password_changed, dispatch_uid="crm.tenancy.signals.end_api_tokens")
@@ -26,3 +28,9 @@ def end_api_tokens(sender, user, keep_tokens=False, **kwargs):
 
     if not keep_tokens:
         end_user_api_tokens(user, acting_user=user, reason="password_changed")
+
+
+@receiver(password_changed, dispatch_uid="crm.tenancy.signals.temporary_password_replaced")
+def temporary_password_replaced(sender, user, **kwargs):
+    """Part of the password change action: a temporary password, once replaced, is no longer asked about."""
+    PasswordChangeRequired.objects.filter(user=user).delete()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from crm.tenancy import forms, mfa_views, token_views, views
+from crm.tenancy import forms, mfa_views, people_views, token_views, views
 
 app_name = "tenancy"
 
@@ -15,6 +15,15 @@ urlpatterns = [
     path("2fa/setup/", mfa_views.setup, name="mfa_setup"),
     path("2fa/", mfa_views.verify, name="mfa_verify"),
     path("2fa/off/", mfa_views.disable, name="mfa_disable"),
+    path("company/people/", people_views.people, name="people"),
+    path("company/people/invite/", people_views.invite, name="people_invite"),
+    path("company/people/new/", people_views.create_member, name="people_create"),
+    path("company/people/<int:pk>/role/", people_views.change_role, name="people_role"),
+    path("company/people/<int:pk>/deactivate/", people_views.deactivate, name="people_deactivate"),
+    path("company/people/<int:pk>/reactivate/", people_views.reactivate, name="people_reactivate"),
+    path("company/people/<int:pk>/remove/", people_views.remove, name="people_remove"),
+    path("company/invitations/<int:pk>/revoke/", people_views.revoke_invitation, name="invitation_revoke"),
+    path("invitation/<str:key>/", people_views.accept, name="invitation"),
 ]
 
 # Django's password views, with the project's templates and forms (saved through the actions);

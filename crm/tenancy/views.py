@@ -16,7 +16,12 @@ from django_otp import user_has_device
 
 from crm.tenancy import account_actions, actions
 from crm.tenancy.forms import PreferencesForm, TenantSettingsForm
-from crm.tenancy.middleware import SESSION_LANGUAGE_KEY, SESSION_TENANT_KEY, SESSION_TIME_ZONE_KEY
+from crm.tenancy.middleware import (
+    SESSION_LANGUAGE_KEY,
+    SESSION_PASSWORD_CHANGE_KEY,
+    SESSION_TENANT_KEY,
+    SESSION_TIME_ZONE_KEY,
+)
 from crm.tenancy.models import Membership, UserPreference
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
 from crm.tenancy.signin import locked_users
@@ -31,7 +36,7 @@ User = get_user_model()
 def switch_tenant(request):
     membership = (
         Membership.objects.select_related("tenant")
-        .filter(user=request.user, tenant__slug=request.POST.get("tenant"))
+        .filter(user=request.user, tenant__slug=request.POST.get("tenant"), is_active=True)
         .first()
     )
     if membership is None:
@@ -119,5 +124,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return reverse("tenancy:preferences")
 
     def form_valid(self, form):
+        self.request.session.pop(SESSION_PASSWORD_CHANGE_KEY, None)
         messages.success(self.request, _("Your password was changed. Your other sessions have ended."))
         return super().form_valid(form)

@@ -21,7 +21,7 @@ from backups.models import Backup, RestoreRun
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.actions import add_member, create_api_token
 from crm.tenancy.context import activate
-from crm.tenancy.models import ApiToken
+from crm.tenancy.models import ApiToken, Membership
 from customers.models import Customer
 from privacy.actions import erase
 
@@ -203,6 +203,14 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
                 yield template.replace("{report}", slug), None, "reports"
                 yield template.replace("{report}", slug) + f"?owner={b_user.pk}", None, "invalid"
         return
+    if resource == "members":  # B's people, the token's user's own membership in B included
+        b_members = Membership.objects.filter(tenant_id=b_run.tenant_id).values_list("pk", flat=True)
+        if template == "/api/v1/members/":
+            yield template, None if method == "get" else {"role": ""}, "list" if method == "get" else "invalid"
+        else:
+            for pk in (*b_members, MISSING):
+                yield template.replace("{id}", str(pk)), {"role": "viewer"} if method == "patch" else None, "denied"
+        return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
@@ -230,6 +238,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert row["id"] not in b_events, where
             elif "event_id" in row:  # an erasure
                 assert row["event_id"] not in b_events, where
+            elif path.startswith("/api/v1/members/"):
+                assert not Membership.objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
             elif path.startswith("/api/v1/tokens/"):
                 assert ("token", row["id"]) not in b_ids, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores

@@ -50,10 +50,18 @@ def test_a_user_without_membership_sees_a_clear_page():
     assert "not a member of any company" in response.content.decode()
 
 
-def test_a_removed_membership_takes_effect_on_the_next_request(admin_user):
+def test_a_removed_membership_ends_the_session_on_the_next_request(admin_user):
     client = login(admin_user)
     assert client.get(reverse("customers:list")).status_code == 200
     Membership.objects.filter(user=admin_user).delete()
+    response = client.get(reverse("customers:list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_user_without_any_membership_gets_the_no_membership_page():
+    client = login(make_user())
     response = client.get(reverse("customers:list"))
     assert response.status_code == 403
     assert "not a member of any company" in response.content.decode()
