@@ -9,8 +9,10 @@ rows, and B's data (every tenant-owned table, history and audit included)
 must be exactly as before.
 """
 
+import io
 import re
 import uuid
+import zipfile
 
 from django.apps import apps
 from django.db import models
@@ -23,6 +25,7 @@ from crm.tenancy.actions import add_member, create_api_token
 from crm.tenancy.context import activate
 from crm.tenancy.models import ApiToken, Membership
 from customers.models import Customer
+from imports.models import Import
 from privacy.actions import erase
 
 RESOURCES = {
@@ -31,8 +34,13 @@ RESOURCES = {
     "interactions": "interaction",
     "opportunities": "opportunity",
     "tickets": "ticket",
+    "tasks": "task",
 }
 MISSING = 2**62
+
+
+def comparable(value) -> str:
+    return repr(bytes(value)) if isinstance(value, memoryview) else str(value)  # a file's bytes, not its buffer
 
 
 def snapshot(tenant) -> dict:
@@ -44,7 +52,10 @@ def snapshot(tenant) -> dict:
             continue
         manager = getattr(model, "all_objects", None) or model._base_manager
         rows[model._meta.label] = sorted(
-            (tuple(sorted((k, str(v)) for k, v in row.items())) for row in manager.filter(tenant=tenant).values()),
+            (
+                tuple(sorted((k, comparable(v)) for k, v in row.items()))
+                for row in manager.filter(tenant=tenant).values()
+            ),
         )
     return rows
 
@@ -60,12 +71,14 @@ def make_tenant_b(other_records):
     alive["interaction"] = b.interaction(customer, contact=alive["contact"])
     alive["ticket"] = b.ticket(customer)
     alive["opportunity"] = b.opportunity(customer)
+    alive["task"] = b.task(customer=customer)
     doomed = b.customer()
     deleted["customer"] = doomed
     deleted["contact"] = b.contact(doomed)
     deleted["interaction"] = b.interaction(doomed)
     deleted["ticket"] = b.ticket(doomed)
     deleted["opportunity"] = b.opportunity(doomed)
+    deleted["task"] = b.task(customer=doomed)
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}
@@ -81,6 +94,9 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     alive["token"] = create_api_token(other_records.tenant, b_user, name="b", acting_user=None)
     with activate(other_records.tenant, user=b_user):  # B's event: an erasure, which has a report too
         b_event = erase(Customer, other_records.customer().pk, acting_user=b_user)
+        b_import = Import.objects.create(
+            record_type="customer", filename="b.csv", content=b"name\nB", created_by=b_user
+        )
     # Backups are of the whole database (no tenant); a restore run belongs to one tenant.
     backup = Backup.objects.create(status=Backup.Status.GOOD, started_at=timezone.now(), path="/nonexistent.dump")
     b_run = RestoreRun.objects.create(
@@ -99,7 +115,7 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             for path, body, expect in requests_for(
-                template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run
+                template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run, b_import
             ):
                 response = (
                     getattr(api, method)(path, body, format="json") if body is not None else getattr(api, method)(path)
@@ -115,7 +131,7 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
     assert {(m, t) for m, t in walked} == expected
 
 
-def requests_for(template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run):
+def requests_for(template, method, alive, deleted, batch, history_ids, b_event, b_user, mine, b_run, b_import):
     """(path, body, expectation) for one operation; expectation: "denied", "invalid" or "list"."""
     resource = re.match(r"^/api/v1/([a-z-]+)/", template).group(1)
     if resource in RESOURCES:
@@ -211,17 +227,36 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
             for pk in (*b_members, MISSING):
                 yield template.replace("{id}", str(pk)), {"role": "viewer"} if method == "patch" else None, "denied"
         return
+    if resource == "exports":  # the company's way out: A's records only
+        yield template, None, "zip"
+        return
+    if resource == "imports":
+        if template == "/api/v1/imports/":
+            # An upload is multipart only: JSON is a 415 with the JSON error body.
+            yield template, None if method == "get" else {"type": "customer"}, "list" if method == "get" else "media"
+        else:
+            for pk in (b_import.pk, MISSING):
+                yield template.replace("{id}", str(pk)), {} if method == "post" else None, "denied"
+        return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
 def assert_isolated(response, expect, method, path, alive, deleted, other_records, b_run):
-    where = f"{method.upper()} {path} -> {response.status_code}: {response.content[:300]!r}"
+    body = b"(streamed)" if response.streaming else response.content[:300]
+    where = f"{method.upper()} {path} -> {response.status_code}: {body!r}"
     if expect == "denied":
         assert response.status_code in (403, 404), where
     elif expect == "invalid":
         assert response.status_code == 400, where
+    elif expect == "media":
+        assert response.status_code == 415 and response.json()["error"]["code"] == "unsupported_media_type", where
     elif expect == "reports":  # the numbers themselves: tests/reports/ (another company's never counted)
         assert response.status_code == 200 and ("results" in response.json() or "tables" in response.json()), where
+    elif expect == "zip":
+        assert response.status_code == 200, where
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        text = b"".join(archive.read(name) for name in archive.namelist()).decode("utf-8", "replace")
+        assert alive["customer"].name not in text and deleted["customer"].name not in text, where
     elif expect == "whoami":
         assert response.status_code == 200 and response.json()["tenant"] != other_records.tenant.slug, where
     else:
@@ -240,6 +275,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert row["event_id"] not in b_events, where
             elif path.startswith("/api/v1/members/"):
                 assert not Membership.objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
+            elif path.startswith("/api/v1/imports/"):
+                assert not Import.all_objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
             elif path.startswith("/api/v1/tokens/"):
                 assert ("token", row["id"]) not in b_ids, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores
