@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.apps import apps
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit.events import record as audit
@@ -30,6 +32,7 @@ from backups.postgres import BackupError
 from backups.restore_rows import SetAside, add_missing, insert, quote, replace, restored_models, set_aside, stage
 from crm.history.bulk import write_bulk_history
 from crm.records.models import SoftDeleteModel
+from crm.records.registry import cascade_order, record_type
 from crm.records.softdelete import lock_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
@@ -90,13 +93,30 @@ def replace_company(scratch_cursor, tenant, run, user) -> dict:
 
 
 def customer_models() -> list[tuple[type, str]]:
-    """(model, filter column) of a customer and the records that hang off it, parents first.
+    """(model, SQL condition with {customer} and {tenant}) of a customer, the records that hang
+    off it (parents first) and their contents (an attachment's bytes).
 
     Shares are access (who may see the customer), so they are not restored."""
-    from customers.models import Contact, Customer, Interaction, Ticket
-    from sales.models import Opportunity
+    from customers.models import Customer
 
-    return [(Customer, "id")] + [(model, "customer_id") for model in (Contact, Interaction, Ticket, Opportunity)]
+    records = [(Customer, "id")] + [
+        (model, "customer_id")
+        for model in cascade_order()
+        if model is not Customer and any(f.name == "customer" for f in model._meta.concrete_fields)
+    ]
+    tables = [(model, f"{quote(column)} = {{customer}} AND tenant_id = {{tenant}}") for model, column in records]
+    for model, column in records:
+        for label in record_type(model).contents:
+            content = apps.get_model(label)
+            key = next(f.column for f in content._meta.concrete_fields if f.related_model is model)
+            tables.append(
+                (
+                    content,
+                    f"{quote(key)} IN (SELECT id FROM {quote(model._meta.db_table)} "
+                    f"WHERE {quote(column)} = {{customer}} AND tenant_id = {{tenant}}) AND tenant_id = {{tenant}}",
+                )
+            )
+    return tables
 
 
 def customer_conflicts(scratch_cursor, backup, tenant, customer_id) -> list[str]:
@@ -109,9 +129,10 @@ def customer_conflicts(scratch_cursor, backup, tenant, customer_id) -> list[str]
         raise BackupError(f"Customer {customer_id} of {tenant.slug} is not in backup {backup.pk}.")
     conflicts = []
     with connection.cursor() as live:
-        for model, column in customer_models():
+        for model, condition in customer_models():
             table = quote(model._meta.db_table)
-            scratch_cursor.execute(f"SELECT id FROM {table} WHERE {quote(column)} = %s ORDER BY id", [customer_id])
+            where = condition.format(customer=int(customer_id), tenant=int(tenant.pk))
+            scratch_cursor.execute(f"SELECT id FROM {table} WHERE {where} ORDER BY id")
             ids = [row[0] for row in scratch_cursor.fetchall()]
             live.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids])
             conflicts += [f"{model._meta.db_table} {row[0]} exists in the live database" for row in live.fetchall()]
@@ -132,11 +153,14 @@ def insert_customer(scratch_cursor, tenant, customer_id, user) -> dict:
     with transaction.atomic(), connection.cursor() as live:
         lock_tenant(tenant.pk)
         fallback = fallback_user_id(tenant, user)
-        for model, column in customer_models():
-            where = f"{quote(column)} = {int(customer_id)} AND tenant_id = {int(tenant.pk)}"
+        for model, condition in customer_models():
+            where = condition.format(customer=int(customer_id), tenant=int(tenant.pk))
             staged = stage(scratch_cursor, live, model, where, fallback_user_id=fallback)
             copied[model._meta.db_table] = insert(live, staged)
             missing_users += staged.users_missing
-            restored = model.all_objects.filter(tenant=tenant, **{"pk" if column == "id" else column: customer_id})
-            write_bulk_history(model, restored, "+", "restored from backup")
+            if hasattr(model, "history"):
+                restored = model.all_objects.filter(
+                    tenant=tenant, pk__in=RawSQL(f"SELECT id FROM {quote(staged.name)}", ())
+                )
+                write_bulk_history(model, restored, "+", "restored from backup")
     return {"rows": copied, "missing_users": missing_users}

@@ -60,6 +60,10 @@ class RecordType:
     personal_fields: tuple[str, ...] = ()
     # An admin may erase a record of this type at a person's request (privacy/).
     erasable: bool = False
+    # "app_label.Model"s holding parts of these records (an attachment's bytes): tenant-owned rows,
+    # never changed once written, with a CASCADE key to the record. Restores bring them back with
+    # their records (backups/restore_rows.py); a purge deletes them through that key.
+    contents: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -162,6 +166,13 @@ def record_models() -> dict[str, type]:
 def record_type(model_or_name) -> RecordType | None:
     name = model_or_name if isinstance(model_or_name, str) else model_or_name._meta.model_name
     return _record_types.get(name)
+
+
+def content_models() -> list[type]:
+    """The `contents` models of every record type, in cascade order."""
+    from django.apps import apps
+
+    return [apps.get_model(label) for entry in record_types().values() for label in entry.contents]
 
 
 def url_mounts() -> list[tuple[str, str]]:

@@ -1,6 +1,8 @@
 """Bodies over the limit are refused before anything reads them: 413, with the API's JSON error
 body under /api/ and a plain page elsewhere. The limit is DATA_UPLOAD_MAX_MEMORY_SIZE
-(env MAX_REQUEST_BODY_BYTES), which Django also applies to bodies sent without a length."""
+(env MAX_REQUEST_BODY_BYTES), which Django also applies to bodies sent without a length; a
+multipart upload may reach MAX_UPLOAD_BODY_BYTES (its files are streamed to temporary files by
+Django's upload handlers, never held in memory; its other fields keep the first limit)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -11,9 +13,15 @@ from django.utils.translation import gettext as _
 from crm.api.errors import error_body
 
 
+def body_limit(request) -> int:
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        return max(settings.MAX_UPLOAD_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 def too_large(request) -> HttpResponse:
     message = _("The request body is larger than the limit of %(limit)s.") % {
-        "limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        "limit": filesizeformat(body_limit(request))
     }
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("request_too_large", message), status=413)
@@ -29,7 +37,7 @@ class BodySizeLimit:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        if length > body_limit(request):
             return too_large(request)
         return self.get_response(request)
 
