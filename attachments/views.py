@@ -12,6 +12,7 @@ from attachments import actions
 from attachments.models import Attachment, holders
 from attachments.serving import file_response
 from crm.recyclebin.requests import bin_view
+from crm.web.redirects import next_url
 
 HOLDERS_BY_TYPE = {model._meta.model_name: model for model in holders().values()}
 
@@ -34,7 +35,7 @@ def upload(request, record_type, pk):
             request,
             ngettext("Attached %(count)s file.", "Attached %(count)s files.", len(created)) % {"count": len(created)},
         )
-    return redirect(record.get_absolute_url().split("#")[0] + "#attachments")
+    return redirect((next_url(request) or record.get_absolute_url().split("#")[0]) + "#attachments")
 
 
 @bin_view
