@@ -1,6 +1,7 @@
 """Attachments in the browser: upload (choosing and dropping files), download, delete, undo."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -51,7 +52,7 @@ def test_upload_download_delete_and_undo_a_file_on_a_customer(page, tenant, admi
         rows.filter(has_text=CONTRACT).get_by_test_id("attachment-download").click()
     download = download_info.value
     assert download.suggested_filename == CONTRACT
-    assert open(download.path(), "rb").read() == first.read_bytes()
+    assert Path(download.path()).read_bytes() == first.read_bytes()
 
     # Delete: the recycle bin's confirmation, back to the customer, then Undo.
     rows.filter(has_text=CONTRACT).get_by_test_id("attachment-delete").click()
