@@ -45,6 +45,10 @@ class AttachmentViewSet(RecordViewSet):
     ordering_fields = ("created_at", "name", "size")
     http_method_names = ["get", "post", "delete", "head"]
 
+    def perform_content_negotiation(self, request, force=False):
+        # A download is the file whatever the Accept header asks for (curl -H "Accept: application/pdf").
+        return super().perform_content_negotiation(request, force=force or self.action == "retrieve")
+
     def retrieve(self, request, *args, **kwargs):
         return file_response(self.get_object())
 

@@ -33,6 +33,7 @@ def test_upload_several_to_a_record_then_list_download_and_delete(api, records, 
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == 'attachment; filename="contract.pdf"'
     assert download["X-Content-Type-Options"] == "nosniff"
+    assert body(api.get(created[0]["download_url"], HTTP_ACCEPT="application/pdf")) == content
 
     assert api.delete(f"/api/v1/attachments/{created[0]['id']}/").status_code == 204
     assert [item["id"] for item in api.get(url).json()["results"]] == [created[1]["id"]]
