@@ -32,25 +32,26 @@ def digest(uploaded) -> str:
 
 
 def write_chunks(attachment, uploaded) -> int:
-    """The file's bytes as the attachment's chunks; returns how many were written."""
+    """The file's bytes as the attachment's chunks; returns how many were written.
+
+    A temporary file's chunks(n) reads n bytes at a time; an in-memory one (at most
+    FILE_UPLOAD_MAX_MEMORY_SIZE) yields itself whole, cut here without copies."""
     table = AttachmentChunk._meta.db_table
     seq = 0
-    buffer = bytearray()
     with connection.cursor() as cursor:
         for piece in uploaded.chunks(CHUNK_BYTES):
-            buffer += piece
-            while len(buffer) >= CHUNK_BYTES:  # chunks() may yield smaller pieces (an in-memory file)
-                _insert(cursor, table, attachment, seq, bytes(buffer[:CHUNK_BYTES]))
-                del buffer[:CHUNK_BYTES]
+            view = memoryview(piece)
+            for start in range(0, len(view), CHUNK_BYTES):
+                _insert(cursor, table, attachment, seq, view[start : start + CHUNK_BYTES])
                 seq += 1
-        if buffer or seq == 0:
-            _insert(cursor, table, attachment, seq, bytes(buffer))
+        if seq == 0:  # an empty file still has one (empty) chunk: "no chunks" means damaged
+            _insert(cursor, table, attachment, seq, b"")
             seq += 1
     uploaded.seek(0)
     return seq
 
 
-def _insert(cursor, table, attachment, seq, data: bytes) -> None:
+def _insert(cursor, table, attachment, seq, data) -> None:
     cursor.execute(
         f'INSERT INTO "{table}" (tenant_id, attachment_id, seq, data) VALUES (%s, %s, %s, %s)',
         [attachment.tenant_id, attachment.pk, seq, data],

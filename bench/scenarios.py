@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from bench.attachments import attachments
+from bench.attachments import attachments, attachments_backup
 from bench.load import load
 from bench.pages import (  # noqa: F401 (the page scenarios' names, as before the split)
     ALIVE_PAGE_SQL,
@@ -404,4 +404,5 @@ SCENARIOS = {
     "identity": token_lookup,
     "restore": company_restore,
     "attachments": attachments,
+    "attachments_backup": attachments_backup,
 }

@@ -20,7 +20,7 @@ def attach(tenant, user, record, files):
         return attach_files(record, files, acting_user=user)
 
 
-def test_a_file_is_stored_in_chunks_of_a_mebibyte_byte_for_byte(tenant, admin_user, records):
+def test_a_file_is_stored_in_chunks_of_256_kib_byte_for_byte(tenant, admin_user, records):
     customer = records.customer()
     upload = pdf(size=2 * CHUNK_BYTES + 123)
     content = upload.read()

@@ -3,9 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from attachments.models import Attachment
+from attachments.models import CHUNK_BYTES, Attachment
 from tests.api.conftest import error_of
-from tests.attachments.helpers import body, pdf, sha256, text
+from tests.attachments.helpers import body, chunk_count, pdf, sha256, stored_bytes, text
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +105,13 @@ def test_the_collection_lists_metadata_of_every_visible_file(api, records):
     listed = api.get("/api/v1/attachments/").json()["results"]
     assert {item["id"] for item in listed} == {first.pk, second.pk}
     assert {"name", "size", "content_type", "uploaded_by", "download_url"} <= set(listed[0])
+
+
+def test_a_file_over_the_memory_limit_is_streamed_from_a_temporary_file_into_chunks(api, records, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # Django writes the upload to a temporary file
+    upload = pdf(size=2 * CHUNK_BYTES + 10)
+    content = upload.read()
+    upload.seek(0)
+    created = api.post(f"/api/v1/customers/{records.customer().pk}/attachments/", {"file": upload}, format="multipart")
+    pk = created.json()[0]["id"]
+    assert chunk_count(pk) == 3 and stored_bytes(pk) == content
