@@ -18,6 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from attachments import actions
+from attachments.api.filters import AttachmentFilterSet
 from attachments.api.serializers import AttachmentSerializer
 from attachments.models import Attachment
 from attachments.serving import file_response
@@ -42,6 +43,7 @@ class AttachmentViewSet(RecordViewSet):
 
     model = Attachment
     serializer_class = AttachmentSerializer
+    filterset_class = AttachmentFilterSet
     ordering_fields = ("created_at", "name", "size")
     http_method_names = ["get", "post", "delete", "head"]
 

@@ -31,6 +31,7 @@ RESOURCES = {
     "interactions": "interaction",
     "opportunities": "opportunity",
     "tickets": "ticket",
+    "attachments": "attachment",
 }
 MISSING = 2**62
 
@@ -44,9 +45,13 @@ def snapshot(tenant) -> dict:
             continue
         manager = getattr(model, "all_objects", None) or model._base_manager
         rows[model._meta.label] = sorted(
-            (tuple(sorted((k, str(v)) for k, v in row.items())) for row in manager.filter(tenant=tenant).values()),
+            (tuple(sorted((k, _text(v)) for k, v in row.items())) for row in manager.filter(tenant=tenant).values()),
         )
     return rows
+
+
+def _text(value) -> str:
+    return str(bytes(value)) if isinstance(value, memoryview) else str(value)  # bytea: its bytes, not an address
 
 
 def make_tenant_b(other_records):
@@ -60,12 +65,14 @@ def make_tenant_b(other_records):
     alive["interaction"] = b.interaction(customer, contact=alive["contact"])
     alive["ticket"] = b.ticket(customer)
     alive["opportunity"] = b.opportunity(customer)
+    alive["attachment"] = b.attachment(alive["ticket"])
     doomed = b.customer()
     deleted["customer"] = doomed
     deleted["contact"] = b.contact(doomed)
     deleted["interaction"] = b.interaction(doomed)
     deleted["ticket"] = b.ticket(doomed)
     deleted["opportunity"] = b.opportunity(doomed)
+    deleted["attachment"] = b.attachment(doomed)
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}
@@ -129,7 +136,8 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
                 body = {"name": "x", "summary": "x", "subject": "x", "customer": alive["customer"].pk}
                 if name == "customer":
                     body = {"name": "x", "owner": b_user.pk}
-                yield template, body, "invalid"
+                # Files are uploaded to their record (/api/v1/{resource}/{id}/attachments/, walked above).
+                yield template, body, "not_allowed" if name == "attachment" else "invalid"
             return
         if template.endswith("bulk-delete/"):
             yield template, {"ids": [alive[name].pk]}, "denied"
@@ -204,6 +212,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
         assert response.status_code in (403, 404), where
     elif expect == "invalid":
         assert response.status_code == 400, where
+    elif expect == "not_allowed":
+        assert response.status_code == 405, where
     elif expect == "whoami":
         assert response.status_code == 200 and response.json()["tenant"] != other_records.tenant.slug, where
     else:
