@@ -36,7 +36,9 @@ from crm.api.viewsets import ApiViewMixin, RecordViewSet
     destroy=extend_schema(tags=["attachments"]),
     bulk_delete=extend_schema(tags=["attachments"]),
     history=extend_schema(tags=["attachments"]),
-    revert=extend_schema(tags=["attachments"]),
+    # Not operations of this resource: files are uploaded to their record and never changed.
+    create=extend_schema(exclude=True),
+    revert=extend_schema(exclude=True),
 )
 class AttachmentViewSet(RecordViewSet):
     """Files the user can see; new ones are uploaded to their record (see the module)."""
