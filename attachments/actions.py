@@ -26,7 +26,6 @@ from attachments.models import Attachment
 from audit.events import record as audit
 from audit.models import AuditEvent
 from crm.records import actions as records
-from crm.recyclebin import actions as recyclebin
 from crm.tenancy.acting import action
 
 QUOTA_LOCK_NAMESPACE = 0x4154434B  # "ATCK": one company's uploads at a time, so the total holds
@@ -156,9 +155,3 @@ def attach_files(record, files, *, acting_user) -> list[Attachment]:
             },
         )
     return created
-
-
-@action
-def remove_attachment(attachment, *, acting_user):
-    """Move one file to the recycle bin (undo brings it back); the bin's delete, with its rules and audit."""
-    return recyclebin.delete(Attachment.all_objects.filter(pk=attachment.pk), acting_user=acting_user)
