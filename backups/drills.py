@@ -1,4 +1,5 @@
-"""Restore drills: a backup restored into a scratch database and compared with its manifest.
+"""Restore drills: a backup restored into a scratch database and compared with its manifest
+(and every attached file's bytes with its checksum).
 
 A backup is only proven restorable by restoring it. The weekly drill
 (tasks.restore_drill, `manage.py verify_backups`) restores the newest good
@@ -17,6 +18,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from attachments.verify import damaged_files
 from audit.events import record as audit
 from audit.models import AuditEvent
 from backups import postgres, storage
@@ -47,14 +49,15 @@ def drill(backup: Backup | None = None) -> RestoreDrill:
             try:
                 with restored.cursor() as cursor:
                     counts = postgres.row_counts(cursor)
+                    damaged = damaged_files(cursor)  # every attachment's bytes against its checksum
             finally:
                 restored.close()
-            run.mismatches = compare_counts(backup.manifest.get("row_counts", {}), counts)
+            run.mismatches = compare_counts(backup.manifest.get("row_counts", {}), counts) + damaged
             run.passed = not run.mismatches
             if run.passed:  # while the scratch database still exists: a drill is also a check
                 Backup.objects.filter(pk=backup.pk).update(checked_at=timezone.now())
             else:
-                storage.mark_bad(backup, f"restore drill {run.pk}: {len(run.mismatches)} row counts differ")
+                storage.mark_bad(backup, f"restore drill {run.pk}: {len(run.mismatches)} row counts or files differ")
     except BackupError as error:
         run.passed, run.error = False, str(error)
         if not isinstance(error, KeyProblem):  # a wrong key is not the file's fault

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -31,7 +32,7 @@ from backups.postgres import BackupError
 from backups.restore_rows import SetAside, add_missing, insert, quote, replace, restored_models, set_aside, stage
 from crm.history.bulk import write_bulk_history
 from crm.records.models import SoftDeleteModel
-from crm.records.registry import cascade_order, parent_links
+from crm.records.registry import cascade_order, parent_links, record_type
 from crm.records.softdelete import lock_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
@@ -95,7 +96,7 @@ def customer_models(tenant_id: int, customer_id: int) -> list[tuple[type, str]]:
     """(model, SQL condition) of a customer and the records that hang off it, parents first.
 
     Driven by the registry: a record type comes along when one of its bin parents does
-    (a contact's, deal's or ticket's tasks too). Shares are access (who may see the
+    (a contact's, deal's or ticket's tasks too), with their contents. Shares are access (who may see the
     customer), so they are not restored.
     """
     from customers.models import Customer
@@ -110,6 +111,14 @@ def customer_models(tenant_id: int, customer_id: int) -> list[tuple[type, str]]:
         ]
         if model not in found and links:
             found[model] = f"tenant_id = {tenant_id} AND ({' OR '.join(links)})"
+    for model, where in list(found.items()):  # and their contents (an attachment's bytes)
+        for label in record_type(model).contents:
+            content = apps.get_model(label)
+            key = next(f.column for f in content._meta.concrete_fields if f.related_model is model)
+            found[content] = (
+                f"{quote(key)} IN (SELECT id FROM {quote(model._meta.db_table)} WHERE {where}) "
+                f"AND tenant_id = {tenant_id}"
+            )
     return list(found.items())
 
 
@@ -150,8 +159,9 @@ def insert_customer(scratch_cursor, tenant, customer_id, user) -> dict:
             staged = stage(scratch_cursor, live, model, where, fallback_user_id=fallback)
             copied[model._meta.db_table] = insert(live, staged)
             missing_users += staged.users_missing
-            restored = model.all_objects.filter(
-                tenant=tenant, pk__in=RawSQL(f"SELECT id FROM {quote(model._meta.db_table)} WHERE {where}", [])
-            )
-            write_bulk_history(model, restored, "+", "restored from backup")
+            if hasattr(model, "history"):  # contents (an attachment's chunks) have none
+                restored = model.all_objects.filter(
+                    tenant=tenant, pk__in=RawSQL(f"SELECT id FROM {quote(model._meta.db_table)} WHERE {where}", [])
+                )
+                write_bulk_history(model, restored, "+", "restored from backup")
     return {"rows": copied, "missing_users": missing_users}

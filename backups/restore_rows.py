@@ -24,15 +24,16 @@ from django.db.models.expressions import RawSQL
 
 from backups import postgres
 from crm.history.bulk import write_bulk_history
-from crm.records.registry import cascade_order
+from crm.records.registry import cascade_order, content_models
 
 SPOOL_IN_MEMORY = 64 * 1024 * 1024  # bytes of COPY data held in memory before spilling to a temp file
 
 
 def restored_models() -> list[type]:
-    """The models a company restore brings back: record types (parents first), then their history."""
+    """The models a company restore brings back: record types (parents first), their contents
+    (an attachment's bytes), then their history."""
     records = list(cascade_order())
-    return records + [model.history.model for model in records if hasattr(model, "history")]
+    return records + content_models() + [model.history.model for model in records if hasattr(model, "history")]
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from bench.attachments import attachments, attachments_backup
 from bench.export import export
 from bench.imports import imports
 from bench.load import load
@@ -410,4 +411,6 @@ SCENARIOS = {
     "export": export,
     "imports": imports,
     "reports": reports,
+    "attachments": attachments,
+    "attachments_backup": attachments_backup,
 }

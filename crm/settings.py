@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "customers",  # the apps, which register their record types with the kernel
     "sales",
     "activities",
+    "attachments",
     "audit",
     "backups",
     "privacy",
@@ -127,9 +128,8 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Django checks a kept connection before a request uses it (`SELECT 1`): a restart fails no request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# A list page wants its first 50 rows now: starting parallel workers (about 8 ms)
-# costs more than walking an index to them, and row estimates for search words
-# are rough. Raising the setup cost keeps parallel plans for truly big scans.
+# A list page wants its first 50 rows now: starting parallel workers (about 8 ms) costs more than walking
+# an index to them, and row estimates for search words are rough. This keeps them for truly big scans.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
     "PG_OPTIONS", default="-c parallel_setup_cost=10000"
 )
@@ -214,6 +214,10 @@ if SECURE and (problems := production_problems(SECRET_KEY, DATABASES["default"].
     raise ImproperlyConfigured(" ".join(problems))
 # A request body over this many bytes is refused with a 413 (crm/web/limits.py); 2.5 MB by default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+# Attachments: bytes per file, per company (files in the recycle bin count), per multipart upload request.
+ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=25 * 1024 * 1024)
+ATTACHMENT_MAX_COMPANY_BYTES = env.int("ATTACHMENT_MAX_COMPANY_BYTES", default=10 * 1024 * 1024 * 1024)
+MAX_UPLOAD_BODY_BYTES = env.int("MAX_UPLOAD_BODY_BYTES", default=100 * 1024 * 1024)
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from this site only;
 # no inline script, no inline style, no plugins, no framing, forms post only here.
 CONTENT_SECURITY_POLICY = {
@@ -385,7 +389,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each worker also listens on a queue of its own, so its health check asks that very worker.
 CELERY_WORKER_DIRECT = True
 MIDDLEWARE.insert(0, "ops.metrics.RequestMetricsMiddleware")
-# Uploaded files (the attachments volume in docker-compose.yml).
+# Unused (attachments/ keeps files in PostgreSQL, docs/attachments.md); the attachments volume of docker-compose.yml.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "attachments")))
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
@@ -395,8 +399,7 @@ PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 READY_WORKER_MAX_AGE = env.int("READY_WORKER_MAX_AGE", default=60)
 READY_BEAT_MAX_AGE = env.int("READY_BEAT_MAX_AGE", default=60)
 READY_BACKUP_MAX_AGE = env.int("READY_BACKUP_MAX_AGE", default=26)
-# Errors to Sentry when SENTRY_DSN is set (sentry-sdk; its Django and Celery integrations
-# switch themselves on); no personal data is sent.
+# Errors to Sentry when SENTRY_DSN is set (sentry-sdk, its Django and Celery integrations); no personal data.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk

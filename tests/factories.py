@@ -84,6 +84,15 @@ class RecordMaker:
         values.setdefault("due_at", timezone.now() + timedelta(days=1))
         return self._run(activity_actions.create_task, **values)
 
+    def attachment(self, record=None, name="notes.txt", content=b"Meeting notes.\n"):
+        """A file on `record` (default: a new customer), uploaded as the maker's actor."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from attachments.actions import attach_files
+
+        files = [SimpleUploadedFile(name, content)]
+        return self._run(attach_files, record or self.customer(), files)[0]
+
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)
 

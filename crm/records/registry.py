@@ -60,6 +60,10 @@ class RecordType:
     personal_fields: tuple[str, ...] = ()
     # An admin may erase a record of this type at a person's request (privacy/).
     erasable: bool = False
+    # "app_label.Model"s holding parts of these records (an attachment's bytes): tenant-owned rows,
+    # never changed once written, with a CASCADE key to the record. Restores bring them back with
+    # their records (backups/restore_rows.py); a purge deletes them through that key.
+    contents: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -100,7 +104,6 @@ _url_mounts: list[tuple[str, str]] = []
 _api_urls: list[str] = []
 _panels: list[DashboardPanel] = []
 _demo_steps: list[DemoStep] = []
-_upload_limits: dict[str, int] = {}
 
 
 def _changed() -> None:
@@ -137,17 +140,6 @@ def add_api_urls(module: str) -> None:
         _api_urls.append(module)
 
 
-def allow_uploads(path_prefix: str, max_bytes: int) -> None:
-    """Requests under `path_prefix` (an upload page, say) may carry bodies up to `max_bytes`,
-    above the installation's general limit (crm.web.limits)."""
-    _upload_limits[path_prefix] = max_bytes
-
-
-def body_limit(path: str, default: int) -> int:
-    """The body size limit of a request to `path`."""
-    return max([default, *(limit for prefix, limit in _upload_limits.items() if path.startswith(prefix))])
-
-
 def add_dashboard_panel(panel: DashboardPanel) -> None:
     if panel not in _panels:
         _panels.append(panel)
@@ -174,6 +166,13 @@ def record_models() -> dict[str, type]:
 def record_type(model_or_name) -> RecordType | None:
     name = model_or_name if isinstance(model_or_name, str) else model_or_name._meta.model_name
     return _record_types.get(name)
+
+
+def content_models() -> list[type]:
+    """The `contents` models of every record type, in cascade order."""
+    from django.apps import apps
+
+    return [apps.get_model(label) for entry in record_types().values() for label in entry.contents]
 
 
 def url_mounts() -> list[tuple[str, str]]:

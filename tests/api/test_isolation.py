@@ -35,6 +35,7 @@ RESOURCES = {
     "opportunities": "opportunity",
     "tickets": "ticket",
     "tasks": "task",
+    "attachments": "attachment",
 }
 MISSING = 2**62
 
@@ -72,6 +73,7 @@ def make_tenant_b(other_records):
     alive["ticket"] = b.ticket(customer)
     alive["opportunity"] = b.opportunity(customer)
     alive["task"] = b.task(customer=customer)
+    alive["attachment"] = b.attachment(alive["ticket"])
     doomed = b.customer()
     deleted["customer"] = doomed
     deleted["contact"] = b.contact(doomed)
@@ -79,6 +81,7 @@ def make_tenant_b(other_records):
     deleted["ticket"] = b.ticket(doomed)
     deleted["opportunity"] = b.opportunity(doomed)
     deleted["task"] = b.task(customer=doomed)
+    deleted["attachment"] = b.attachment(doomed)
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}

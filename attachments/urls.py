@@ -1,0 +1,10 @@
+from django.urls import path
+
+from attachments import views
+
+app_name = "attachments"
+
+urlpatterns = [
+    path("<int:pk>/download/", views.download, name="download"),
+    path("<slug:record_type>/<int:pk>/upload/", views.upload, name="upload"),
+]
