@@ -119,6 +119,9 @@ class SoftDeleteModel(TenantModel):
         verbose_name=gettext_lazy("deleted by"),
     )
     deletion_batch = models.UUIDField(gettext_lazy("deletion batch"), null=True, blank=True, editable=False)
+    # Every write adds one, set-based ones too (F("version") + 1): a change made on what a person
+    # saw at an older version is refused rather than silently overwriting (records.actions.update).
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1, editable=False)
 
     objects = AliveManager()
     deleted = DeletedManager()
