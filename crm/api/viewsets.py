@@ -7,6 +7,10 @@ record the user may not change is a 403. Writes go through the app's actions
 `acting_user=request.user`), deletes through crm.recyclebin.actions (which
 checks rights and audits refusals), history and reverts through
 crm.history.api.
+
+Versions: a read answers `ETag: "<version>"`; PUT, PATCH and DELETE with `If-Match`
+naming another version are a 412 (the body names the current version), checked
+again by the write itself. Without `If-Match` they apply to the record as it is.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from crm.api.errors import PreconditionFailed
 from crm.api.filters import (
     ID_PATTERN,
     FilterBackend,
@@ -33,6 +38,7 @@ from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
 from crm.history.api import HistoryEndpoints
+from crm.records.versions import etag, if_match_versions
 from crm.recyclebin import actions as recyclebin
 
 
@@ -157,7 +163,17 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(self.list_plan.rows(page))
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.get_serializer(self.get_object()).data)
+        record = self.get_object()
+        return Response(self.get_serializer(record).data, headers={"ETag": etag(record.version)})
+
+    def expected_version(self, record) -> int | None:
+        """The version `If-Match` names (412 when the record is no longer at it); None without the header."""
+        accepted = if_match_versions(self.request.headers.get("If-Match"))
+        if accepted is None:
+            return None
+        if record.version not in accepted:
+            raise PreconditionFailed(record, record.version)
+        return record.version
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -168,10 +184,14 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
 
     def update(self, request, *args, partial=False, **kwargs):
         record = self.get_object()
+        expected = self.expected_version(record)
         serializer = self.get_serializer(record, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        record = self.update_record(record, dict(serializer.validated_data))
-        return Response(self.get_serializer(record).data)
+        values = dict(serializer.validated_data)
+        if expected is not None:  # the action writes only if the record is still at it
+            values["expected_version"] = expected
+        record = self.update_record(record, values)
+        return Response(self.get_serializer(record).data, headers={"ETag": etag(record.version)})
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
@@ -183,7 +203,12 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     )
     def destroy(self, request, *args, **kwargs):
         record = self.get_object()
-        recyclebin.delete(self.model.objects.filter(pk=record.pk), acting_user=request.user)
+        expected = self.expected_version(record)
+        rows = self.model.objects.filter(pk=record.pk)
+        if expected is not None:
+            rows = rows.filter(version=expected)
+        if not recyclebin.delete(rows, acting_user=request.user).total and expected is not None:
+            raise PreconditionFailed(record, self.model.all_objects.get(pk=record.pk).version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # -- set-based delete ---------------------------------------------------------------
