@@ -187,10 +187,8 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         expected = self.expected_version(record)
         serializer = self.get_serializer(record, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        values = dict(serializer.validated_data)
-        if expected is not None:  # the action writes only if the record is still at it
-            values["expected_version"] = expected
-        record = self.update_record(record, values)
+        record.seen_version = expected  # the action writes only if the record is still at it
+        record = self.update_record(record, dict(serializer.validated_data))
         return Response(self.get_serializer(record).data, headers={"ETag": etag(record.version)})
 
     def partial_update(self, request, *args, **kwargs):

@@ -60,13 +60,16 @@ def create(model, *, acting_user, **values):
 def update(record, *, acting_user, audit_action=AuditEvent.Action.UPDATE, detail=None, expected_version=None, **values):
     """Set `values` on `record`; save and audit only the fields that really changed.
 
-    `expected_version`: the version the person saw; when the record has moved on since,
+    `expected_version` (by default the record's `seen_version`, which edit forms and the API's
+    If-Match set): the version the person saw; when the record has moved on since,
     VersionConflict and nothing is written. The check is the UPDATE's own
     `WHERE id = %s AND version = %s`; the row read first is locked, so without an
     expected version the edit applies to the version just read.
     """
     require(acting_user, "change", type(record), record)
     model = type(record)
+    if expected_version is None:
+        expected_version = getattr(record, "seen_version", None)
     with transaction.atomic():
         rows = model.all_objects.filter(pk=record.pk).select_for_update(of=("self",))
         stored = rows.values(*values, "version").first() or {}
