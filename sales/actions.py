@@ -36,15 +36,18 @@ def update_opportunity(opportunity: Opportunity, *, acting_user, **values) -> Op
 
 
 @action
-def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user) -> Opportunity:
-    """The pipeline board's drag and drop."""
-    return update_opportunity(opportunity, stage=stage, acting_user=acting_user)
+def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user, expected_version=None) -> Opportunity:
+    """The pipeline board's drag and drop; with `expected_version` (what the card showed), a deal
+    changed since is not moved (VersionConflict)."""
+    return update_opportunity(opportunity, stage=stage, acting_user=acting_user, expected_version=expected_version)
 
 
 @action
-def lose_opportunity(opportunity: Opportunity, lost_reason: str = "", *, acting_user) -> Opportunity:
+def lose_opportunity(
+    opportunity: Opportunity, lost_reason: str = "", *, acting_user, expected_version=None
+) -> Opportunity:
     """Move a deal to "lost", recording why when a reason is given (an empty one keeps the old reason)."""
-    values = {"stage": Opportunity.Stage.LOST}
+    values = {"stage": Opportunity.Stage.LOST, "expected_version": expected_version}
     if lost_reason:
         values["lost_reason"] = lost_reason
     return update_opportunity(opportunity, acting_user=acting_user, **values)

@@ -73,6 +73,8 @@ class MoveForm(BootstrapFormMixin, forms.Form):
 
     stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)
     lost_reason = forms.CharField(label=_("Why was it lost?"), required=False, max_length=500, widget=forms.TextInput())
+    # The version the card or page showed: a deal changed since is not moved.
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView
 
+from crm.records.versions import VersionConflict
 from crm.web.forms import add_errors
 from crm.web.mixins import (
     RecordCreateView,
@@ -140,7 +141,9 @@ class OpportunityDetailView(OpportunityPermissionMixin, RecordDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("move_form", MoveForm(initial={"stage": self.object.stage}, prefix="move"))
+        context.setdefault(
+            "move_form", MoveForm(initial={"stage": self.object.stage, "version": self.object.version}, prefix="move")
+        )
         context["stages"] = Opportunity.Stage.choices
         context["stage_position"] = Opportunity.Stage.values.index(self.object.stage)
         return context
@@ -157,15 +160,29 @@ class OpportunityMoveView(OpportunityDetailView):
         # The board posts unprefixed fields; the detail page's form is prefixed "move".
         form = MoveForm(request.POST, prefix="move" if "move-stage" in request.POST else None)
         if form.is_valid():
+            seen = form.cleaned_data["version"]
             try:
                 if form.cleaned_data["stage"] == Opportunity.Stage.LOST:
                     actions.lose_opportunity(
-                        self.object, lost_reason=form.cleaned_data["lost_reason"], acting_user=request.user
+                        self.object,
+                        lost_reason=form.cleaned_data["lost_reason"],
+                        acting_user=request.user,
+                        expected_version=seen,
                     )
                 else:
-                    actions.move_opportunity(self.object, form.cleaned_data["stage"], acting_user=request.user)
+                    actions.move_opportunity(
+                        self.object, form.cleaned_data["stage"], acting_user=request.user, expected_version=seen
+                    )
             except ValidationError as error:
                 add_errors(form, error)
+            except VersionConflict:
+                # Show the board (or page) as it is now, saying why nothing moved.
+                messages.warning(
+                    request,
+                    _("“%(name)s” changed since you loaded the page and was not moved; it is shown as it is now.")
+                    % {"name": self.object.name},
+                )
+                return HttpResponseRedirect(safe_next(request, self.object.get_absolute_url()))
             else:
                 messages.success(
                     request,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.tenancy.acting import ActionConflict
 
@@ -85,6 +86,21 @@ class Seen:
             return []
         unchanged = set(model.objects.filter(as_seen(self.versions)).values_list("pk", flat=True))
         return sorted(pk for pk in self.versions if pk not in unchanged)
+
+
+def selection(ids, seen_values) -> Seen:
+    """The selected `ids` with the versions a page showed for them (`seen_values`: "id@version",
+    comma-separated or repeated); ValueError for anything else."""
+    shown = parse_seen(part for value in seen_values for part in str(value).split(",") if part.strip())
+    return Seen(list(ids), {pk: version for pk, version in shown.versions.items() if pk in set(ids)})
+
+
+def changed_since_message(count: int) -> str:
+    return ngettext(
+        "%(count)s selected record changed since you loaded the page and was left alone.",
+        "%(count)s selected records changed since you loaded the page and were left alone.",
+        count,
+    ) % {"count": count}
 
 
 def parse_seen(values) -> Seen:

@@ -184,6 +184,8 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
         context["filter"] = filterset
         context["is_filtered"] = bool(filterset) and any(self.request.GET.get(name) for name in filterset.filters)
         context["current_sort"] = getattr(self, "current_sort", "")
+        # "id@version" of each row shown: bulk actions change only rows still as they were seen.
+        context["seen_versions"] = ",".join(f"{row.pk}@{row.version}" for row in rows)
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
