@@ -54,12 +54,14 @@ class PreconditionFailed(exceptions.APIException):
     default_detail = gettext_lazy("The record changed since you read it.")
     default_code = "version_conflict"
 
-    def __init__(self, record, current_version):
-        super().__init__(
-            _("This %(type)s changed since you read it: it is at version %(version)s now. Read it again and retry.")
-            % {"type": record._meta.model_name, "version": current_version}
-        )
+    def __init__(self, record=None, current_version=None, *, detail=None, changed=None):
+        if record is not None:
+            detail = _(
+                "This %(type)s changed since you read it: it is at version %(version)s now. Read it again and retry."
+            ) % {"type": record._meta.model_name, "version": current_version}
+        super().__init__(detail)
         self.current_version = current_version
+        self.changed = changed  # ids of a bulk request's records that changed since
 
 
 def error_body(code: str, message, fields: dict | None = None, **extra) -> dict:
@@ -154,7 +156,10 @@ def exception_handler(exc, context):
         fields = flatten(api_exc.detail)
         body = error_body("invalid", validation_message(fields), fields)
     elif isinstance(api_exc, PreconditionFailed):
-        body = error_body(_code(api_exc), api_exc.detail, current_version=api_exc.current_version)
+        extra = (
+            {"current_version": api_exc.current_version} if api_exc.changed is None else {"changed": api_exc.changed}
+        )
+        body = error_body(_code(api_exc), api_exc.detail, **extra)
         if api_exc.current_version is not None:
             headers["ETag"] = etag(api_exc.current_version)
     elif isinstance(api_exc, Conflict):

@@ -38,7 +38,7 @@ from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
 from crm.history.api import HistoryEndpoints
-from crm.records.versions import etag, if_match_versions
+from crm.records.versions import Seen, etag, if_match_versions
 from crm.recyclebin import actions as recyclebin
 
 
@@ -230,5 +230,11 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + (" …" if len(missing) > 20 else "")
             raise NotFound(_("No %(type)s with id %(ids)s.") % {"type": self.type_name(), "ids": shown})
-        batch = recyclebin.delete(self.model.objects.filter(pk__in=ids), acting_user=request.user)
+        seen = Seen(ids, {pk: v for pk, v in serializer.validated_data.get("versions", {}).items() if pk in set(ids)})
+        changed = seen.changed_since(self.model)
+        if changed:
+            raise PreconditionFailed(
+                detail=_("Some of these records changed since you read them; nothing was deleted."), changed=changed
+            )
+        batch = recyclebin.delete(seen.narrow(self.model.objects), acting_user=request.user)
         return Response(BatchResultSerializer({"batch": batch.id, "counts": batch.counts, "total": batch.total}).data)

@@ -139,3 +139,24 @@ def test_the_version_check_is_the_updates_own_where_with_no_extra_query(api, rec
     assert updates[0].endswith(
         f'WHERE ("customers_customer"."id" = {customer.pk} AND "customers_customer"."version" = 2)'
     )
+
+
+def test_a_bulk_delete_naming_versions_deletes_nothing_when_one_changed_since(api, records):
+    first, second = records.customer(name="First"), records.customer(name="Second")
+    api.patch(url("customer", second.pk), {"name": "Second, renamed"}, format="json")
+    body = {"ids": [first.pk, second.pk], "versions": {str(first.pk): 1, str(second.pk): 1}}
+
+    error = error_of(api.post("/api/v1/customers/bulk-delete/", body, format="json"), 412)
+
+    assert error["code"] == "version_conflict" and error["changed"] == [second.pk]
+    assert Customer.all_objects.filter(deleted_at__isnull=True).count() == 2
+
+    body["versions"][str(second.pk)] = 2
+    response = api.post("/api/v1/customers/bulk-delete/", body, format="json")
+    assert response.status_code == 200 and response.json()["counts"] == {"customer": 2}
+
+
+def test_a_bulk_delete_refuses_version_keys_that_are_not_ids(api, records):
+    customer = records.customer()
+    response = api.post("/api/v1/customers/bulk-delete/", {"ids": [customer.pk], "versions": {"abc": 1}}, format="json")
+    assert error_of(response, 400)["fields"].keys() == {"versions"}
