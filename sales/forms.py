@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.web.forms import BootstrapFormMixin, DateInput, member_field
 from customers.actions import parent_choices
+from customers.forms import IdListField
 from customers.models import Customer
 from sales.models import Opportunity
 
@@ -81,3 +82,10 @@ class MoveForm(BootstrapFormMixin, forms.Form):
         if cleaned.get("stage") != Opportunity.Stage.LOST:
             cleaned["lost_reason"] = ""
         return cleaned
+
+
+class BulkMoveForm(forms.Form):
+    """The list's "Move selected to" bar: the selected `ids` and the stage."""
+
+    ids = IdListField()
+    stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)

@@ -3,17 +3,19 @@
 import copy
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.generic import ListView
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.generic import ListView, View
 
-from crm.records.versions import VersionConflict
+from crm.records.versions import VersionConflict, changed_since_message, selection
 from crm.web.forms import add_errors
 from crm.web.mixins import (
     RecordCreateView,
@@ -28,7 +30,7 @@ from crm.web.redirects import safe_next
 from customers.models import Customer
 from sales import actions
 from sales.filters import BoardFilter, OpportunityFilter
-from sales.forms import MoveForm, OpportunityForm
+from sales.forms import BulkMoveForm, MoveForm, OpportunityForm
 from sales.models import Opportunity
 
 # The board shows the newest cards of each stage; the list has the rest.
@@ -78,6 +80,7 @@ class OpportunityListView(OpportunityPermissionMixin, RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
+        context["stages"] = Opportunity.Stage.choices
         return context
 
 
@@ -252,3 +255,39 @@ def preselected_customer(request, action: str):
             customer = Customer.objects.for_user(request.user, action).filter(pk=int(raw)).first()
         request._preselected_customer = customer
     return request._preselected_customer
+
+
+class OpportunityBulkMoveView(LoginRequiredMixin, OpportunityPermissionMixin, View):
+    """The list's "Move selected to": only the selected deals still as the page showed them move."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not may(request, "change", Opportunity):
+            raise PermissionDenied
+        back = safe_next(request, "sales:list")
+        form = BulkMoveForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(back)
+        ids, stage = form.cleaned_data["ids"], form.cleaned_data["stage"]
+        try:
+            seen = selection(ids, request.POST.getlist("seen"))
+        except ValueError:
+            messages.error(request, _("The page sent versions that are not versions; reload it and try again."))
+            return redirect(back)
+        stale = seen.changed_since(Opportunity)
+        moved = actions.bulk_move_opportunities(
+            seen.narrow(Opportunity.objects.for_user(request.user, "change")), stage, acting_user=request.user
+        )
+        label = Opportunity.Stage(stage).label
+        messages.success(
+            request,
+            ngettext("%(count)s opportunity moved to %(stage)s.", "%(count)s opportunities moved to %(stage)s.", moved)
+            % {"count": moved, "stage": label},
+        )
+        if stale:
+            messages.warning(request, changed_since_message(len(stale)))
+        return redirect(back)

@@ -13,6 +13,7 @@ from customers.models import Customer, Ticket
 from sales.models import Opportunity
 from tests.conftest import login
 from tests.factories import make_member
+from tests.trail import Trail
 
 
 def seen_on(page: str) -> str:
@@ -153,3 +154,32 @@ def test_revert_restore_and_bulk_edits_bump_the_version(records, admin_user, ten
             customer.history.filter(tenant_id=tenant.pk).order_by("history_id").values_list("version", flat=True)
         )
     assert history == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_bulk_stage_move_moves_only_the_deals_still_as_seen(records, admin_user, tenant):
+    deals = [records.opportunity(name=f"Deal {n}", stage="lead") for n in range(3)]
+    client = login(admin_user)
+    page = client.get(reverse("sales:list")).content.decode()
+    assert 'data-testid="bulk-move"' in page
+    changed = deals[2]
+    client.post(reverse("sales:move", args=[changed.pk]), {"stage": "qualified"})  # someone else, meanwhile
+
+    with Trail(tenant) as trail:
+        response = client.post(
+            reverse("sales:bulk_move"),
+            {"ids": [d.pk for d in deals], "stage": "won", "seen": seen_on(page)},
+            follow=True,
+        )
+
+    text = response.content.decode()
+    assert "2 opportunities moved to Won." in text
+    assert "1 selected record changed since you loaded the page and was left alone." in text
+    stored = {o.pk: o for o in Opportunity.all_objects.filter(pk__in=[d.pk for d in deals])}
+    assert [(stored[d.pk].stage, stored[d.pk].probability, stored[d.pk].version) for d in deals] == [
+        ("won", 100, 2),
+        ("won", 100, 2),
+        ("qualified", 25, 2),
+    ]
+    assert stored[deals[0].pk].closed_at is not None
+    assert trail.events == [("update", "opportunity", "")]
+    assert sorted(row[1] for row in trail.versions) == sorted(d.pk for d in deals[:2])
