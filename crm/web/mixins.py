@@ -234,6 +234,11 @@ class RecordCreateView(RecordFormView):
         return super().dispatch(request, *args, **kwargs)
 
 
+def _shown(value):
+    """A value as the conflict box shows it (tags as a list, not a Python repr)."""
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+
 class RecordUpdateView(RecordObjectMixin, RecordFormView):
     """Edit a record. The form carries the version it was loaded with (hidden `version`); saving
     over a newer version shows what changed since, with everything typed kept, and lets the
@@ -274,7 +279,11 @@ class RecordUpdateView(RecordObjectMixin, RecordFormView):
         changed = {field.name: field for change in changes for field in change["fields"]}
         typed = form.cleaned_data
         fields = [
-            {"label": field.verbose_name, "mine": typed.get(field.name), "now": getattr(current, field.name)}
+            {
+                "label": field.verbose_name,
+                "mine": _shown(typed.get(field.name)),
+                "now": _shown(getattr(current, field.name)),
+            }
             for name, field in changed.items()
             if name in form.fields
         ]
