@@ -121,18 +121,26 @@ def move_stage(
     acting_user,
     follow_up_title="",
     follow_up_due_at=None,
+    expected_version=None,
 ):
-    """Move a deal to a stage (recording why it was lost) and add its optional follow-up task, in one transaction."""
+    """Move a deal to a stage (recording why it was lost) and add its optional follow-up task, in one
+    transaction. `expected_version`: the version the user saw (VersionConflict when it moved on)."""
     from sales.actions import lose_opportunity, move_opportunity
     from sales.models import Opportunity
 
     with transaction.atomic():
         if stage == Opportunity.Stage.LOST:
             opportunity = lose_opportunity(
-                opportunity, lost_reason=lost_reason, lost_reason_choice=lost_reason_choice, acting_user=acting_user
+                opportunity,
+                lost_reason=lost_reason,
+                lost_reason_choice=lost_reason_choice,
+                acting_user=acting_user,
+                expected_version=expected_version,
             )
         else:
-            opportunity = move_opportunity(opportunity, stage, acting_user=acting_user)
+            opportunity = move_opportunity(
+                opportunity, stage, acting_user=acting_user, expected_version=expected_version
+            )
         add_follow_up(opportunity, follow_up_title, follow_up_due_at, acting_user=acting_user)
     return opportunity
 

@@ -24,6 +24,7 @@ from django.db.models.expressions import RawSQL
 
 from backups import postgres
 from crm.history.bulk import write_bulk_history
+from crm.records.models import SoftDeleteModel
 from crm.records.registry import cascade_order, content_models
 
 SPOOL_IN_MEMORY = 64 * 1024 * 1024  # bytes of COPY data held in memory before spilling to a temp file
@@ -133,11 +134,17 @@ class SetAside:
         return sum(self.counts.values())
 
 
+def versioned(model) -> bool:
+    """A record table (not a history table, whose rows keep the version they recorded)."""
+    return issubclass(model, SoftDeleteModel)
+
+
 def set_aside(cursor, staged: Stage, tenant_id: int, aside: SetAside) -> int:
     """Alive records of the company that are not in the backup -> the recycle bin, in `aside.batch`."""
     table = quote(staged.table)
+    bump = ", version = t.version + 1" if versioned(staged.model) else ""
     cursor.execute(
-        f"UPDATE {table} AS t SET deleted_at = %s, deleted_by_id = %s, deletion_batch = %s "
+        f"UPDATE {table} AS t SET deleted_at = %s, deleted_by_id = %s, deletion_batch = %s{bump} "
         f"WHERE t.tenant_id = %s AND t.deleted_at IS NULL "
         f"AND NOT EXISTS (SELECT 1 FROM {quote(staged.name)} AS s WHERE s.{quote(staged.key)} = t.{quote(staged.key)})",
         [aside.deleted_at, aside.deleted_by_id, aside.batch, tenant_id],
@@ -161,6 +168,12 @@ def replace(cursor, staged: Stage, tenant_id: int, reason: str) -> int:
         f"WHERE t.tenant_id = %s AND t.{key} = s.{key} AND ROW(t.*) IS NOT DISTINCT FROM ROW(s.*)",
         [tenant_id],
     )
+    if versioned(staged.model):  # a restored row is a new version: forms opened before cannot save over it
+        cursor.execute(
+            f"UPDATE {stage_name} AS s SET version = t.version + 1 FROM {table} AS t "
+            f"WHERE t.tenant_id = %s AND t.{key} = s.{key}",
+            [tenant_id],
+        )
     cursor.execute(
         f"DELETE FROM {table} AS t USING {stage_name} AS s WHERE t.tenant_id = %s AND t.{key} = s.{key}",
         [tenant_id],

@@ -2,11 +2,14 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record
 from audit.models import AuditEvent
+from crm.records import actions as records
 from crm.tenancy.acting import action, require_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
@@ -60,17 +63,28 @@ def update_opportunity(opportunity: Opportunity, *, acting_user, **values) -> Op
 
 
 @action
-def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user) -> Opportunity:
-    """The pipeline board's drag and drop."""
-    return update_opportunity(opportunity, stage=stage, acting_user=acting_user)
+def move_opportunity(opportunity: Opportunity, stage: str, *, acting_user, expected_version=None) -> Opportunity:
+    """The pipeline board's drag and drop; with `expected_version` (what the card showed), a deal
+    changed since is not moved (VersionConflict)."""
+    return update_opportunity(opportunity, stage=stage, acting_user=acting_user, expected_version=expected_version)
 
 
 @action
 def lose_opportunity(
-    opportunity: Opportunity, lost_reason: str = "", *, lost_reason_choice: str = "", acting_user
+    opportunity: Opportunity,
+    lost_reason: str = "",
+    *,
+    lost_reason_choice: str = "",
+    acting_user,
+    expected_version=None,
 ) -> Opportunity:
     """Move a deal to "lost" with why (a reason from the company's list and/or free text; one is required)."""
-    values = {"stage": Opportunity.Stage.LOST, "lost_reason": lost_reason, "lost_reason_choice": lost_reason_choice}
+    values = {
+        "stage": Opportunity.Stage.LOST,
+        "lost_reason": lost_reason,
+        "lost_reason_choice": lost_reason_choice,
+        "expected_version": expected_version,
+    }
     return update_opportunity(opportunity, acting_user=acting_user, **values)
 
 
@@ -94,3 +108,17 @@ def set_lost_reasons(labels: list[str], *, acting_user) -> list[LostReason]:
             detail={"what": "lost_reasons", "before": len(previous), "after": len(cleaned)},
         )
     return reasons
+
+
+@action
+def bulk_move_opportunities(opportunities, stage: str, *, acting_user) -> int:
+    """Move the deals of `opportunities` that are not in `stage` there, as stage_values() would one by
+    one: one set-based UPDATE with a history row each and one audit event. Returns how many moved."""
+    if stage == Opportunity.Stage.LOST:  # each lost deal needs its own reason (lose_opportunity)
+        raise ValidationError(_("Mark deals as lost one at a time: each needs a reason."), code="lost_needs_reason")
+    values = {"stage": stage, "probability": Opportunity.STAGE_PROBABILITY[stage]}
+    if stage in Opportunity.CLOSED_STAGES:
+        values["closed_at"] = Coalesce(F("closed_at"), Value(timezone.now()), output_field=DateTimeField())
+    else:
+        values.update(closed_at=None, lost_reason="", lost_reason_choice="")
+    return records.update_many(opportunities.exclude(stage=stage), acting_user=acting_user, **values)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.follow_up import FollowUpFields
 from crm.web.forms import BootstrapFormMixin, DateInput, member_field
 from customers.actions import parent_choices
+from customers.forms import IdListField
 from customers.models import Customer
 from sales.models import LostReason, Opportunity
 
@@ -89,6 +90,8 @@ class MoveForm(BootstrapFormMixin, FollowUpFields):
     stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)
     lost_reason_choice = forms.ChoiceField(required=False)
     lost_reason = forms.CharField(label=_("Why was it lost?"), required=False, max_length=500, widget=forms.TextInput())
+    # The version the card or page showed: a deal changed since is not moved.
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,3 +104,10 @@ class MoveForm(BootstrapFormMixin, FollowUpFields):
             cleaned["lost_reason"] = ""
             cleaned["lost_reason_choice"] = ""
         return cleaned
+
+
+class BulkMoveForm(forms.Form):
+    """The list's "Move selected to" bar: the selected `ids` and the stage."""
+
+    ids = IdListField()
+    stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)

@@ -5,6 +5,7 @@ import copy
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Sum
 from django.db.models.expressions import Window
@@ -13,11 +14,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
-from django.views.generic import ListView
+from django.views.generic import ListView, View
 
 from activities.actions import move_stage
+from crm.records.versions import VersionConflict, changed_since_message, selection
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
 from crm.web.forms import BootstrapFormMixin, add_errors
 from crm.web.mixins import (
@@ -33,7 +35,7 @@ from crm.web.redirects import safe_next
 from customers.models import Customer
 from sales import actions
 from sales.filters import BoardFilter, OpportunityFilter
-from sales.forms import MoveForm, OpportunityForm
+from sales.forms import BulkMoveForm, MoveForm, OpportunityForm
 from sales.models import LostReason, Opportunity
 
 # The board shows the newest cards of each stage; the list has the rest.
@@ -83,6 +85,7 @@ class OpportunityListView(OpportunityPermissionMixin, RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
+        context["stages"] = Opportunity.Stage.choices
         return context
 
 
@@ -147,7 +150,9 @@ class OpportunityDetailView(OpportunityPermissionMixin, RecordDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("move_form", MoveForm(initial={"stage": self.object.stage}, prefix="move"))
+        context.setdefault(
+            "move_form", MoveForm(initial={"stage": self.object.stage, "version": self.object.version}, prefix="move")
+        )
         context["stages"] = Opportunity.Stage.choices
         context["stage_position"] = Opportunity.Stage.values.index(self.object.stage)
         return context
@@ -164,11 +169,26 @@ class OpportunityMoveView(OpportunityDetailView):
         # The board posts unprefixed fields; the detail page's form is prefixed "move".
         form = MoveForm(request.POST, prefix="move" if "move-stage" in request.POST else None)
         if form.is_valid():
+            seen = form.cleaned_data.pop("version")
             try:
                 # With the optional "add a follow-up task", in the same transaction.
-                move_stage(self.object, acting_user=request.user, **form.follow_up_values(), **form.cleaned_data)
+                move_stage(
+                    self.object,
+                    acting_user=request.user,
+                    expected_version=seen,
+                    **form.follow_up_values(),
+                    **form.cleaned_data,
+                )
             except ValidationError as error:
                 add_errors(form, error)
+            except VersionConflict:
+                # Show the board (or page) as it is now, saying why nothing moved.
+                messages.warning(
+                    request,
+                    _("“%(name)s” changed since you loaded the page and was not moved; it is shown as it is now.")
+                    % {"name": self.object.name},
+                )
+                return HttpResponseRedirect(safe_next(request, self.object.get_absolute_url()))
             else:
                 messages.success(
                     request,
@@ -267,3 +287,43 @@ def lost_reasons(request):
             messages.success(request, _("The lost reasons were saved."))
             return redirect("sales:lost_reasons")
     return render(request, "sales/lost_reasons.html", {"form": form})
+
+
+class OpportunityBulkMoveView(LoginRequiredMixin, OpportunityPermissionMixin, View):
+    """The list's "Move selected to": only the selected deals still as the page showed them move."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not may(request, "change", Opportunity):
+            raise PermissionDenied
+        back = safe_next(request, "sales:list")
+        form = BulkMoveForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(back)
+        ids, stage = form.cleaned_data["ids"], form.cleaned_data["stage"]
+        try:
+            seen = selection(ids, request.POST.getlist("seen"))
+        except ValueError:
+            messages.error(request, _("The page sent versions that are not versions; reload it and try again."))
+            return redirect(back)
+        stale = seen.changed_since(Opportunity)
+        try:
+            moved = actions.bulk_move_opportunities(
+                seen.narrow(Opportunity.objects.for_user(request.user, "change")), stage, acting_user=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(back)
+        label = Opportunity.Stage(stage).label
+        messages.success(
+            request,
+            ngettext("%(count)s opportunity moved to %(stage)s.", "%(count)s opportunities moved to %(stage)s.", moved)
+            % {"count": moved, "stage": label},
+        )
+        if stale:
+            messages.warning(request, changed_since_message(len(stale)))
+        return redirect(back)

@@ -4,7 +4,8 @@
 
 `fields` maps a field (dotted for nested input: "items.3.type") to its
 messages; it is empty for errors that concern no field. A restore refused
-because a parent stays in the bin adds `"parent": {"type": ..., "id": ...}`.
+because a parent stays in the bin adds `"parent": {"type": ..., "id": ...}`; a 412
+(`If-Match` names an older version) adds `"current_version"`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from crm.records.versions import VersionConflict, etag
 from crm.tenancy.acting import ActionConflict
 
 log = logging.getLogger("crm.api")
@@ -43,6 +45,23 @@ class Conflict(exceptions.APIException):
         super().__init__(detail, code)
         self.fields = fields or {}
         self.parent = parent
+
+
+class PreconditionFailed(exceptions.APIException):
+    """412: `If-Match` names a version the record no longer has; the body names the current one."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = gettext_lazy("The record changed since you read it.")
+    default_code = "version_conflict"
+
+    def __init__(self, record=None, current_version=None, *, detail=None, changed=None):
+        if record is not None:
+            detail = _(
+                "This %(type)s changed since you read it: it is at version %(version)s now. Read it again and retry."
+            ) % {"type": record._meta.model_name, "version": current_version}
+        super().__init__(detail)
+        self.current_version = current_version
+        self.changed = changed  # ids of a bulk request's records that changed since
 
 
 def error_body(code: str, message, fields: dict | None = None, **extra) -> dict:
@@ -98,6 +117,9 @@ def translate(exc):
         return exceptions.PermissionDenied(message)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(django_validation_fields(exc))
+    if isinstance(exc, VersionConflict):  # the record moved on between the If-Match check and the write
+        current = type(exc.record).all_objects.filter(pk=exc.record.pk).values_list("version", flat=True).first()
+        return PreconditionFailed(exc.record, current)
     if isinstance(exc, ActionConflict):
         parent = getattr(exc, "parent", None)
         return Conflict(
@@ -133,6 +155,13 @@ def exception_handler(exc, context):
     if isinstance(api_exc, exceptions.ValidationError):
         fields = flatten(api_exc.detail)
         body = error_body("invalid", validation_message(fields), fields)
+    elif isinstance(api_exc, PreconditionFailed):
+        extra = (
+            {"current_version": api_exc.current_version} if api_exc.changed is None else {"changed": api_exc.changed}
+        )
+        body = error_body(_code(api_exc), api_exc.detail, **extra)
+        if api_exc.current_version is not None:
+            headers["ETag"] = etag(api_exc.current_version)
     elif isinstance(api_exc, Conflict):
         extra = {"parent": api_exc.parent} if api_exc.parent else {}
         body = error_body(_code(api_exc), api_exc.detail, api_exc.fields, **extra)

@@ -3,7 +3,7 @@
 drf-spectacular documents the success responses; this post-processing hook
 adds, to every operation, the 400/401/403/404/429 responses any endpoint can
 give (bad query parameters, no or bad token, role or object refused, missing
-or other tenant's object, rate limit), 409 on writes and 415 where a body is
+or other tenant's object, rate limit), 409 and 412 on writes and 415 where a body is
 accepted, all with the `Error` schema.
 """
 
@@ -19,7 +19,8 @@ ERROR_SCHEMA = {
                     "type": "string",
                     "description": "Machine-readable: invalid, parse_error, not_authenticated, "
                     "authentication_failed, permission_denied, not_found, method_not_allowed, "
-                    "unsupported_media_type, throttled, conflict, restore_conflict, revert_conflict, ...",
+                    "unsupported_media_type, throttled, conflict, restore_conflict, revert_conflict, "
+                    "version_conflict, ...",
                 },
                 "message": {"type": "string", "description": "For people: what went wrong."},
                 "fields": {
@@ -33,6 +34,15 @@ ERROR_SCHEMA = {
                     "required": ["type", "id"],
                     "properties": {"type": {"type": "string"}, "id": {"type": "integer"}},
                 },
+                "current_version": {
+                    "type": "integer",
+                    "description": "version_conflict (412) on one record: the version it is at now.",
+                },
+                "changed": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "version_conflict (412) of a bulk request: the ids that changed since.",
+                },
             },
         }
     },
@@ -44,6 +54,10 @@ ERRORS = {
     "403": ("Forbidden", "Your role or the object's permissions do not allow this."),
     "404": ("NotFound", "No such object in your company visible to you (or no such page)."),
     "409": ("Conflict", "The current state of the data does not allow this change."),
+    "412": (
+        "PreconditionFailed",
+        "If-Match (or the versions sent) names a version the record no longer has; nothing was written.",
+    ),
     "415": ("UnsupportedMediaType", "The body must be application/json."),
     "429": ("Throttled", "Too many requests for this token; retry after Retry-After seconds."),
 }
@@ -93,7 +107,7 @@ def add_error_responses(result, generator, request, public):
                 continue
             codes = ["400", "401", "403", "404", "429"]
             if method in WRITES:
-                codes.append("409")
+                codes += ["409", "412"]
             if "requestBody" in operation:
                 codes.append("415")
             responses = operation.setdefault("responses", {})

@@ -87,6 +87,17 @@ class BulkDeleteSerializer(serializers.Serializer):
         max_length=MAX_BULK,
         help_text=f"The ids to delete (1 to {MAX_BULK}); all of them or none are deleted.",
     )
+    versions = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        help_text='Optional {"<id>": <version>}: the versions you saw. If any of them changed since, '
+        "nothing is deleted (412, the changed ids in the error's `changed`).",
+    )
+
+    def validate_versions(self, versions):
+        if len(versions) > MAX_BULK or not all(key.isascii() and key.isdigit() and len(key) < 19 for key in versions):
+            raise ValidationError(_("Keys must be record ids."))
+        return {int(key): version for key, version in versions.items()}
 
 
 class BatchResultSerializer(serializers.Serializer):

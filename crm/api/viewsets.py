@@ -7,6 +7,10 @@ record the user may not change is a 403. Writes go through the app's actions
 `acting_user=request.user`), deletes through crm.recyclebin.actions (which
 checks rights and audits refusals), history and reverts through
 crm.history.api.
+
+Versions: a read answers `ETag: "<version>"`; PUT, PATCH and DELETE with `If-Match`
+naming another version are a 412 (the body names the current version), checked
+again by the write itself. Without `If-Match` they apply to the record as it is.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from crm.api.errors import PreconditionFailed
 from crm.api.filters import (
     ID_PATTERN,
     FilterBackend,
@@ -35,6 +40,7 @@ from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
 from crm.exports.lists import api_export_request, list_response
 from crm.exports.writers import FORMATS
 from crm.history.api import HistoryEndpoints
+from crm.records.versions import Seen, etag, if_match_versions
 from crm.recyclebin import actions as recyclebin
 
 
@@ -171,7 +177,17 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(self.list_plan.rows(page))
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.get_serializer(self.get_object()).data)
+        record = self.get_object()
+        return Response(self.get_serializer(record).data, headers={"ETag": etag(record.version)})
+
+    def expected_version(self, record) -> int | None:
+        """The version `If-Match` names (412 when the record is no longer at it); None without the header."""
+        accepted = if_match_versions(self.request.headers.get("If-Match"))
+        if accepted is None:
+            return None
+        if record.version not in accepted:
+            raise PreconditionFailed(record, record.version)
+        return record.version
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -182,10 +198,12 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
 
     def update(self, request, *args, partial=False, **kwargs):
         record = self.get_object()
+        expected = self.expected_version(record)
         serializer = self.get_serializer(record, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        record.seen_version = expected  # the action writes only if the record is still at it
         record = self.update_record(record, dict(serializer.validated_data))
-        return Response(self.get_serializer(record).data)
+        return Response(self.get_serializer(record).data, headers={"ETag": etag(record.version)})
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
@@ -197,7 +215,12 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
     )
     def destroy(self, request, *args, **kwargs):
         record = self.get_object()
-        recyclebin.delete(self.model.objects.filter(pk=record.pk), acting_user=request.user)
+        expected = self.expected_version(record)
+        rows = self.model.objects.filter(pk=record.pk)
+        if expected is not None:
+            rows = rows.filter(version=expected)
+        if not recyclebin.delete(rows, acting_user=request.user).total and expected is not None:
+            raise PreconditionFailed(record, self.model.all_objects.get(pk=record.pk).version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # -- set-based delete ---------------------------------------------------------------
@@ -221,5 +244,11 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + (" …" if len(missing) > 20 else "")
             raise NotFound(_("No %(type)s with id %(ids)s.") % {"type": self.type_name(), "ids": shown})
-        batch = recyclebin.delete(self.model.objects.filter(pk__in=ids), acting_user=request.user)
+        seen = Seen(ids, {pk: v for pk, v in serializer.validated_data.get("versions", {}).items() if pk in set(ids)})
+        changed = seen.changed_since(self.model)
+        if changed:
+            raise PreconditionFailed(
+                detail=_("Some of these records changed since you read them; nothing was deleted."), changed=changed
+            )
+        batch = recyclebin.delete(seen.narrow(self.model.objects), acting_user=request.user)
         return Response(BatchResultSerializer({"batch": batch.id, "counts": batch.counts, "total": batch.total}).data)

@@ -97,5 +97,5 @@ class HistoryEndpoints:
 def _changes(version, previous) -> list[dict]:
     if previous is None:
         return []
-    delta = version.diff_against(previous, excluded_fields=["updated_at"])
+    delta = version.diff_against(previous, excluded_fields=["updated_at", "version"])
     return [{"field": change.field, "old": change.old, "new": change.new} for change in delta.changes]

@@ -13,7 +13,7 @@ from crm.history.tracing import DEFAULT_REASONS
 from crm.tenancy.context import get_context
 
 
-def write_bulk_history(model, rows, history_type: str, reason: str, *, cleared=()) -> int:
+def write_bulk_history(model, rows, history_type: str, reason: str, *, cleared=(), bumped=False) -> int:
     """One history row per row of `rows` (a queryset or a list of ids), in one INSERT ... SELECT.
 
     `cleared`: columns written as NULL in the history row (a restore records the
@@ -35,7 +35,10 @@ def write_bulk_history(model, rows, history_type: str, reason: str, *, cleared=(
         "ip_address",
         "process",
     ]
-    selected = ", ".join("NULL" if name in cleared else quote(name) for name in tracked)
+    selected = ", ".join(
+        "NULL" if name in cleared else f"{quote(name)} + 1" if bumped and name == "version" else quote(name)
+        for name in tracked
+    )
     if isinstance(rows, models.QuerySet):
         where_sql, where_params = rows.values("pk").query.sql_with_params()
         where = f"{quote(model._meta.pk.column)} IN ({where_sql})"

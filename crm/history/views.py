@@ -36,7 +36,7 @@ from crm.records.registry import record_models
 
 PAGE_SIZE = 25
 MAX_PK = 2**63 - 1  # PostgreSQL bigint
-HIDDEN_FIELDS = ("updated_at",)
+HIDDEN_FIELDS = ("updated_at", "version")
 
 # history_change_reason -> what the page says (unknown reasons are shown as stored).
 REASONS = {

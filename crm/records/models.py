@@ -119,6 +119,13 @@ class SoftDeleteModel(TenantModel):
         verbose_name=gettext_lazy("deleted by"),
     )
     deletion_batch = models.UUIDField(gettext_lazy("deletion batch"), null=True, blank=True, editable=False)
+    # Every write adds one, set-based ones too (F("version") + 1): a change made on what a person
+    # saw at an older version is refused rather than silently overwriting (records.actions.update).
+    # A database default too: rows written by SQL (bench data, restores of older dumps) start at 1.
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1, db_default=1, editable=False)
+    # The version a person's change is made on (an edit form's hidden field, the API's If-Match):
+    # records.actions.update refuses the change when the record has moved on. None: not said.
+    seen_version: int | None = None
 
     objects = AliveManager()
     deleted = DeletedManager()

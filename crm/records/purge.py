@@ -10,6 +10,7 @@ from crm.records.erasure import erase_history
 from crm.records.permissions import end_grants
 from crm.records.registry import cascade_order
 from crm.records.softdelete import Counts, collect_cascade, lock_tenant, type_name
+from crm.records.versions import NEXT_VERSION
 from crm.tenancy.acting import ActionConflict
 
 
@@ -61,7 +62,8 @@ def _hard_delete(model, tenants, ids, *, handled) -> int:
         if on_delete is models.CASCADE:
             pointing.delete()
         elif on_delete is models.SET_NULL:
-            pointing.update(**{fk.name: None})
+            bump = {"version": NEXT_VERSION} if any(f.name == "version" for f in related._meta.concrete_fields) else {}
+            pointing.update(**{fk.name: None}, **bump)
         elif pointing.exists():  # PROTECT, RESTRICT, SET_DEFAULT: refuse rather than guess
             raise PurgeRefused(
                 _("%(type)s rows still point at these records.") % {"type": related._meta.verbose_name_plural}

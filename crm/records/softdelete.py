@@ -25,6 +25,7 @@ from crm.history.bulk import write_bulk_history
 from crm.records.models import ALIVE
 from crm.records.permissions import end_grants
 from crm.records.registry import cascade_order, child_links, parent_links
+from crm.records.versions import NEXT_VERSION
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.context import get_context
 
@@ -113,6 +114,7 @@ def soft_delete(queryset) -> Batch:
         "deleted_at": batch.deleted_at,
         "deleted_by": user if getattr(user, "pk", None) else None,
         "deletion_batch": batch.id,
+        "version": NEXT_VERSION,
     }
     tenants = {tenant_id for _pk, tenant_id in rows}
     batch.counts[type_name(model)] = model.all_objects.filter(ALIVE, pk__in=[pk for pk, _t in rows]).update(**marks)
@@ -202,9 +204,9 @@ def _restore(selection: dict[type, models.QuerySet], same_batch=None) -> Counts:
     counts = Counts()
     for model, rows in selection.items():
         restored = list(rows.values_list("tenant_id", "pk"))
-        write_bulk_history(model, rows, "~", "restored", cleared=BIN_STATE)
+        write_bulk_history(model, rows, "~", "restored", cleared=BIN_STATE, bumped=True)
         counts[type_name(model)] = model.all_objects.filter(pk__in=rows.values("pk")).update(
-            deleted_at=None, deleted_by=None, deletion_batch=None
+            deleted_at=None, deleted_by=None, deletion_batch=None, version=NEXT_VERSION
         )
         counts.grants_ended += end_grants(model, {tenant for tenant, _pk in restored}, [pk for _t, pk in restored])
     for label in [label for label, count in counts.items() if not count]:

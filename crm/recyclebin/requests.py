@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from crm.records.registry import record_models
+from crm.records.versions import Seen, selection
 from crm.recyclebin.actions import Item, NotInBin, by_model
 from crm.tenancy.acting import ActionConflict
 from crm.web.redirects import next_url
@@ -94,6 +95,14 @@ def parse_ids(request) -> list[int]:
     values = _values(request, "ids")
     _check_count(len(values))
     return list(dict.fromkeys(_pk(value) for value in values))
+
+
+def parse_seen(request, ids) -> Seen:
+    """The versions the page showed for the selected `ids` (`seen`: "id@version", optional)."""
+    try:
+        return selection(ids, _values(request, "seen"))
+    except ValueError:
+        raise BadInput(_("The page sent versions that are not versions; reload it and try again.")) from None
 
 
 def parse_items(request) -> list[Item]:

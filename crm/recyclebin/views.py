@@ -28,6 +28,7 @@ from crm.exports import pages as exports
 from crm.records.permissions import purge_permission, purgeable
 from crm.records.registry import record_models
 from crm.records.softdelete import RestoreConflict
+from crm.records.versions import changed_since_message
 from crm.recyclebin import actions, listing
 from crm.recyclebin.actions import Item, NotInBin
 from crm.recyclebin.forms import BinFilterForm, GrantPurgeForm
@@ -41,6 +42,7 @@ from crm.recyclebin.requests import (
     labelled,
     parse_ids,
     parse_items,
+    parse_seen,
     retention_note,
     url_pk,
 )
@@ -74,8 +76,10 @@ def delete(request, record_type):
     if member is None or not role_may(member.role, "delete", record_type):
         raise PermissionDenied(_("Your role may not delete %(types)s.") % {"types": model._meta.verbose_name_plural})
     ids = parse_ids(request)
-    queryset = model.objects.filter(pk__in=ids)
+    seen = parse_seen(request, ids)
+    queryset = seen.narrow(model.objects)  # the selected rows still at the versions the page showed
     if confirmed(request):
+        stale = seen.changed_since(model)
         batch = actions.delete(queryset, acting_user=request.user)
         if batch.total:
             messages.success(
@@ -83,8 +87,10 @@ def delete(request, record_type):
                 _("Moved to the recycle bin: %(summary)s.") % {"summary": describe_counts(batch.counts)},
                 extra_tags=f"undo:{batch.id}",
             )
-        else:
+        elif not stale:
             messages.warning(request, _("Nothing was deleted: the records were already in the recycle bin."))
+        if stale:
+            messages.warning(request, changed_since_message(len(stale)))
         return redirect(back_url(request))
 
     found = {record.pk: record for record in model.objects.for_user(request.user, "view").filter(pk__in=ids)}
@@ -111,7 +117,7 @@ def delete(request, record_type):
         notes=notes,
         records=[{"type": capfirst(model._meta.verbose_name), "label": str(found[pk])} for pk in ids],
         action_url=reverse("bin:delete", args=[record_type]),
-        values={"ids": ",".join(map(str, ids))},
+        values={"ids": ",".join(map(str, ids)), "seen": ",".join(f"{pk}@{v}" for pk, v in seen.versions.items())},
         button=_("Move to the recycle bin"),
         danger=True,
     )

@@ -7,6 +7,7 @@ can see but not act on is a 403; an action's ValidationError or
 ActionConflict becomes a form error.
 """
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,8 @@ from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView
 
 from crm.exports import pages as exports
+from crm.history.versions import changes_since
+from crm.records.versions import VersionConflict
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.roles import role_may
 from crm.web import pagination
@@ -187,6 +190,8 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
         context["filter"] = filterset
         context["is_filtered"] = bool(filterset) and any(self.request.GET.get(name) for name in filterset.filters)
         context["current_sort"] = getattr(self, "current_sort", "")
+        # "id@version" of each row shown: bulk actions change only rows still as they were seen.
+        context["seen_versions"] = ",".join(f"{row.pk}@{row.version}" for row in rows)
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
@@ -213,11 +218,14 @@ class RecordFormView(RestrictedQuerysetMixin, FormView):
             add_errors(form, error)
             return self.form_invalid(form)
         except ActionConflict as conflict:
-            form.add_error(None, str(conflict))
-            return self.form_invalid(form)
+            return self.on_conflict(form, conflict)
         if self.success_message:
             messages.success(self.request, self.success_message % {"name": self.object})
         return HttpResponseRedirect(self.get_success_url())
+
+    def on_conflict(self, form, conflict):
+        form.add_error(None, str(conflict))
+        return self.form_invalid(form)
 
     def get_success_url(self):
         return self.object.get_absolute_url()
@@ -232,7 +240,16 @@ class RecordCreateView(RecordFormView):
         return super().dispatch(request, *args, **kwargs)
 
 
+def _shown(value):
+    """A value as the conflict box shows it (tags as a list, not a Python repr)."""
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+
 class RecordUpdateView(RecordObjectMixin, RecordFormView):
+    """Edit a record. The form carries the version it was loaded with (hidden `version`); saving
+    over a newer version shows what changed since, with everything typed kept, and lets the
+    person save over it (the `overwrite` button names the version they were shown) or start again."""
+
     action = "change"
 
     def dispatch(self, request, *args, **kwargs):
@@ -243,6 +260,43 @@ class RecordUpdateView(RecordObjectMixin, RecordFormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.object}
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["version"] = forms.IntegerField(
+            widget=forms.HiddenInput, initial=self.object.version, required=False, min_value=1, max_value=2**31 - 1
+        )
+        return form
+
+    def form_valid(self, form):
+        seen = form.cleaned_data.pop("version", None)
+        overwrite = self.request.POST.get("overwrite", "")
+        if overwrite.isascii() and overwrite.isdigit() and len(overwrite) < 10:
+            seen = int(overwrite)  # the person saw the newer version on the conflict page and chose to save over it
+        # Whatever the app's perform() calls ends in crm.records.actions.update, which refuses a stale version.
+        self.object.seen_version = seen
+        return super().form_valid(form)
+
+    def on_conflict(self, form, conflict):
+        if not isinstance(conflict, VersionConflict):
+            return super().on_conflict(form, conflict)
+        current = type(self.object).all_objects.get(pk=self.object.pk)
+        changes = changes_since(current, conflict.seen)
+        changed = {field.name: field for change in changes for field in change["fields"]}
+        typed = form.cleaned_data
+        fields = [
+            {
+                "label": field.verbose_name,
+                "mine": _shown(typed.get(field.name)),
+                "now": _shown(getattr(current, field.name)),
+            }
+            for name, field in changed.items()
+            if name in form.fields
+        ]
+        form.add_error(None, str(conflict))
+        context = self.get_context_data(form=form)
+        context["version_conflict"] = {"changes": changes, "fields": fields, "current": current}
+        return self.render_to_response(context, status=409)
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "object": self.object}

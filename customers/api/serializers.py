@@ -12,7 +12,8 @@ from crm.api.serializers import MemberField, RecordSerializer, VisibleRecordFiel
 from customers.actions import parent_choices
 from customers.models import Contact, Customer, Interaction, Ticket
 
-TIMESTAMPS = ("created_at", "updated_at")
+# Set by the server: the timestamps and the version every write adds one to (the ETag).
+SERVER_SET = ("created_at", "updated_at", "version")
 
 
 class ParentCustomerField(VisibleRecordField):
@@ -51,9 +52,9 @@ class CustomerSerializer(RecordSerializer):
             "owner",
             "tags",
             "notes",
-            *TIMESTAMPS,
+            *SERVER_SET,
         )
-        read_only_fields = ("id", *TIMESTAMPS)
+        read_only_fields = ("id", *SERVER_SET)
 
 
 class ContactSerializer(RecordSerializer):
@@ -63,8 +64,8 @@ class ContactSerializer(RecordSerializer):
 
     class Meta:
         model = Contact
-        fields = ("id", "customer", "name", "title", "email", "phone", *TIMESTAMPS)
-        read_only_fields = ("id", *TIMESTAMPS)
+        fields = ("id", "customer", "name", "title", "email", "phone", *SERVER_SET)
+        read_only_fields = ("id", *SERVER_SET)
 
 
 class InteractionSerializer(RecordSerializer):
@@ -79,8 +80,8 @@ class InteractionSerializer(RecordSerializer):
 
     class Meta:
         model = Interaction
-        fields = ("id", "customer", "contact", "kind", "summary", "occurred_at", "author", *TIMESTAMPS)
-        read_only_fields = ("id", *TIMESTAMPS)
+        fields = ("id", "customer", "contact", "kind", "summary", "occurred_at", "author", *SERVER_SET)
+        read_only_fields = ("id", *SERVER_SET)
 
     def validate(self, attrs):
         customer = attrs.get("customer", getattr(self.instance, "customer", None))
@@ -108,7 +109,7 @@ class TicketSerializer(RecordSerializer):
             "assignee",
             "due_at",
             "resolved_at",
-            *TIMESTAMPS,
+            *SERVER_SET,
         )
-        read_only_fields = ("id", "resolved_at", *TIMESTAMPS)
+        read_only_fields = ("id", "resolved_at", *SERVER_SET)
         extra_kwargs = {"resolved_at": {"help_text": "Set when the status becomes resolved or closed."}}

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.records.registry import record_models
+from crm.records.versions import changed_since_message, selection
 from crm.tenancy.members import display_name, tenant_members
 from crm.web.mixins import RecordCreateView, RecordDetailView, RecordListView, RecordUpdateView, may, permitted_ids
 from crm.web.redirects import safe_next
@@ -189,7 +190,14 @@ class CustomerBulkView(LoginRequiredMixin, View):
                     messages.error(request, error)
             return redirect(back)
         ids, action = form.cleaned_data["ids"], form.cleaned_data["action"]
-        customers = Customer.objects.for_user(request.user, "change").filter(pk__in=ids)
+        try:
+            seen = selection(ids, request.POST.getlist("seen"))
+        except ValueError:
+            messages.error(request, _("The page sent versions that are not versions; reload it and try again."))
+            return redirect(back)
+        stale = seen.changed_since(Customer)
+        # Only the selected rows still as the page showed them.
+        customers = seen.narrow(Customer.objects.for_user(request.user, "change"))
         try:
             if action == CustomerBulkForm.ASSIGN_OWNER:
                 owner = form.cleaned_data["owner"]
@@ -207,7 +215,11 @@ class CustomerBulkView(LoginRequiredMixin, View):
             for text in error.messages:
                 messages.error(request, text)
             return redirect(back)
-        unchanged = len(ids) - changed
+        if stale:
+            messages.warning(request, changed_since_message(len(stale)))
+        unchanged = len(ids) - changed - len(stale)
+        if not changed and stale:
+            return redirect(back)
         if not changed:
             messages.info(
                 request,

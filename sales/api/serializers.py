@@ -30,8 +30,9 @@ class OpportunitySerializer(RecordSerializer):
             "lost_reason",
             "created_at",
             "updated_at",
+            "version",
         )
-        read_only_fields = ("id", "closed_at", "created_at", "updated_at")
+        read_only_fields = ("id", "closed_at", "created_at", "updated_at", "version")
         extra_kwargs = {
             "probability": {"help_text": "0 to 100; entering a stage suggests its usual probability when omitted."},
             "closed_at": {"help_text": "Set when the stage becomes won or lost."},

@@ -61,6 +61,8 @@
     body.append("stage", stage);
     body.append("lost_reason", lostReason || "");
     body.append("lost_reason_choice", lostReasonChoice || "");
+    // The version the card showed: a deal changed since stays where it is (the server says so).
+    if (card.dataset.version) body.append("version", card.dataset.version);
     body.append("next", window.location.pathname + window.location.search);
     try {
       const response = await fetch(card.dataset.moveUrl, {
