@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crm.records",
     "crm.history",
     "crm.recyclebin",
+    "crm.approvals",
     "crm.web",
     "crm.api",
     # The apps, which register their record types with the kernel.
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "crm.web.headers.NoStoreForSignedIn",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
+    "crm.approvals.middleware.ApprovalOutcomes",
     "crm.tenancy.mfa.TwoFactorGate",
     "crm.tenancy.middleware.UserPreferencesMiddleware",
     "crm.web.errors.MethodNotAllowedPage",
@@ -123,8 +125,7 @@ DATABASES = {
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 # Keep connections between requests: opening one costs more than a list page's queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# Django checks a kept connection before a request uses it (one `SELECT 1`), so a server
-# restart costs no failed request.
+# Django checks a kept connection before a request uses it (one `SELECT 1`): a restart fails no request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A list page wants its first 50 rows now: starting parallel workers (about 8 ms)
 # costs more than walking an index to them, and row estimates for search words
@@ -269,8 +270,7 @@ BACKUP_COPY_TO = env.str("BACKUP_COPY_TO", default="")
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
-# Tasks are acknowledged on receipt, so Redis never re-delivers a long dump that
-# outlives the visibility timeout; the backup lock stops a second run anyway.
+# Acknowledged on receipt: Redis never re-delivers a dump outliving the visibility timeout (and the lock).
 CELERY_TASK_ACKS_LATE = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
@@ -301,6 +301,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
     },
     "resume-recycle-bin-purge": {"task": "crm.recyclebin.tasks.resume_interrupted_purge", "schedule": 300.0},
+    "expire-approvals": {"task": "crm.approvals.tasks.expire_approvals", "schedule": 300.0},
     "check-backups": {"task": "backups.tasks.check_backups", "schedule": crontab(minute=20)},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
 }

@@ -32,6 +32,8 @@ from crm.api.filters import (
 from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
+from crm.approvals.gate import ApprovalRequested
+from crm.approvals.responses import PENDING_RESPONSE, approval_accepted
 from crm.history.api import HistoryEndpoints
 from crm.recyclebin import actions as recyclebin
 
@@ -195,7 +197,7 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
             'POST /api/v1/recycle-bin/restore/ {"batch": ...}).'
         ),
         request=BulkDeleteSerializer,
-        responses={200: BatchResultSerializer},
+        responses={200: BatchResultSerializer, 202: PENDING_RESPONSE},
     )
     @action(detail=False, methods=["post"], url_path="bulk-delete", url_name="bulk-delete")
     def bulk_delete(self, request, *args, **kwargs):
@@ -207,5 +209,12 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + (" …" if len(missing) > 20 else "")
             raise NotFound(_("No %(type)s with id %(ids)s.") % {"type": self.type_name(), "ids": shown})
-        batch = recyclebin.delete(self.model.objects.filter(pk__in=ids), acting_user=request.user)
+        try:
+            batch = recyclebin.delete(
+                self.model.objects.filter(pk__in=ids),
+                acting_user=request.user,
+                reason=serializer.validated_data.get("reason", ""),
+            )
+        except ApprovalRequested as asked:
+            return approval_accepted(asked.approval)
         return Response(BatchResultSerializer({"batch": batch.id, "counts": batch.counts, "total": batch.total}).data)

@@ -38,8 +38,10 @@ from crm.recyclebin.requests import (
     describe_counts,
     item_key,
     labelled,
+    needs_approval,
     parse_ids,
     parse_items,
+    reason,
     retention_note,
     url_pk,
 )
@@ -75,7 +77,7 @@ def delete(request, record_type):
     ids = parse_ids(request)
     queryset = model.objects.filter(pk__in=ids)
     if confirmed(request):
-        batch = actions.delete(queryset, acting_user=request.user)
+        batch = actions.delete(queryset, acting_user=request.user, reason=reason(request))
         if batch.total:
             messages.success(
                 request,
@@ -113,6 +115,7 @@ def delete(request, record_type):
         values={"ids": ",".join(map(str, ids))},
         button=_("Move to the recycle bin"),
         danger=True,
+        approval=needs_approval("bulk_delete", len(found)),
     )
 
 
