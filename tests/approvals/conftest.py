@@ -7,6 +7,7 @@ from crm.approvals.models import ApprovalRequest
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.context import activate
 from customers.models import Customer
+from tests.api.conftest import api, other_api  # noqa: F401 (fixtures)
 from tests.factories import make_member
 
 
