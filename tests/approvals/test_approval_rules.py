@@ -1,13 +1,16 @@
 """Four eyes on deletion: what needs approval, who may answer, and what approving, refusing and expiry do."""
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from crm.approvals import actions
+from crm.approvals.actions import OUTCOMES_KEY, take_outcomes
 from crm.approvals.gate import ApprovalRequested
 from crm.approvals.models import ApprovalRequest
 from crm.approvals.tasks import expire_approvals
@@ -190,3 +193,20 @@ def test_a_manager_approves_a_reps_bulk_delete_and_the_rep_can_undo(four_eyes, t
 def test_only_admins_change_the_setting(tenant, manager):
     with activate(tenant, user=manager), pytest.raises(PermissionDenied):
         actions.update_policy(acting_user=manager, enabled=True, bulk_threshold=5, expiry_hours=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beats_expiry_task_runs_on_a_real_worker_and_tells_the_requester(
+    four_eyes, tenant, records, admin_user, celery_worker
+):
+    cache.delete(OUTCOMES_KEY.format(user_id=admin_user.pk))
+    customers = [records.customer() for _ in range(3)]
+    late = ask_to_delete(admin_user, tenant, customers)
+    ApprovalRequest.all_objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    expire_approvals.delay()
+    deadline = time.monotonic() + 30
+    while ApprovalRequest.all_objects.get(pk=late.pk).status == Status.PENDING and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ApprovalRequest.all_objects.get(pk=late.pk).status == Status.EXPIRED
+    assert alive_ids(tenant, customers) == {c.pk for c in customers}
+    assert take_outcomes(admin_user) == [{"id": late.pk, "status": "expired", "kind": "bulk_delete", "count": 3}]
