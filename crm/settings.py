@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crm.records",
     "crm.history",
     "crm.recyclebin",
+    "crm.approvals",
     "crm.web",
     "crm.api",
     "crm.exports",
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "crm.web.headers.NoStoreForSignedIn",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.tenancy.middleware.TenantMiddleware",
+    "crm.approvals.middleware.ApprovalOutcomes",
     "crm.tenancy.mfa.TwoFactorGate",
     "crm.tenancy.middleware.UserPreferencesMiddleware",
     "crm.web.errors.MethodNotAllowedPage",
@@ -276,8 +278,7 @@ PITR_WINDOW_DAYS = env.int("PITR_WINDOW_DAYS", default=14)
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
-# Tasks are acknowledged on receipt, so Redis never re-delivers a long dump that
-# outlives the visibility timeout; the backup lock stops a second run anyway.
+# Acknowledged on receipt: Redis never re-delivers a dump outliving the visibility timeout (and the lock).
 CELERY_TASK_ACKS_LATE = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
@@ -308,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("RETENTION_HOUR", default=3), minute=15),
     },
     "resume-recycle-bin-purge": {"task": "crm.recyclebin.tasks.resume_interrupted_purge", "schedule": 300.0},
+    "expire-approvals": {"task": "crm.approvals.tasks.expire_approvals", "schedule": 300.0},
     "check-backups": {"task": "backups.tasks.check_backups", "schedule": crontab(minute=20)},
     # Point-in-time recovery: a base backup weekly (Sunday 03:00 by default), the archive watched.
     "base-backup": {

@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/company/locks/<int:user_id>/clear/", tenancy_views.clear_member_lock, name="clear_member_lock"),
     path("accounts/", include("crm.tenancy.urls")),
     path("recycle-bin/", include("crm.recyclebin.urls")),
+    path("approvals/", include("crm.approvals.urls")),
     path("history/", include("crm.history.urls")),
     path("exports/", include("crm.exports.urls")),
     # Each app's pages, as it registered them (crm.records.registry.mount_urls).

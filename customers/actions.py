@@ -65,13 +65,16 @@ def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
     return records.update(customer, acting_user=acting_user, **values)
 
 
-def _check_may_share(customer, user) -> None:
+def may_share(customer, user, role) -> bool:
     """Owner, managers and admins share a customer (and end a share)."""
+    return role in (Role.ADMIN, Role.MANAGER) or (role == Role.REP and customer.owner_id == user.pk)
+
+
+def _check_may_share(customer, user) -> None:
     if user is None:
         return
     membership = Membership.objects.filter(tenant_id=customer.tenant_id, user=user).first()
-    role = membership.role if membership else None
-    if role not in (Role.ADMIN, Role.MANAGER) and not (role == Role.REP and customer.owner_id == user.pk):
+    if not may_share(customer, user, membership.role if membership else None):
         raise PermissionDenied(_("Only the owner, managers and admins may share this customer."))
 
 
@@ -81,6 +84,8 @@ def share_customer(customer: Customer, user, *, acting_user) -> CustomerShare:
     _check_may_share(customer, acting_user)
     if not Membership.objects.filter(tenant_id=customer.tenant_id, user=user).exists():
         raise ValidationError({"user": _("Customers can be shared with members of the company only.")})
+    if user.pk == customer.owner_id:
+        raise ValidationError({"user": _("The owner already sees this customer.")})
     with transaction.atomic():
         share = CustomerShare.all_objects.filter(tenant_id=customer.tenant_id, customer=customer, user=user).first()
         if share is None:

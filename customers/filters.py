@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
-from customers.models import Contact, Customer, Interaction, Ticket
+from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 from customers.search import tagged
 
 
@@ -42,13 +42,20 @@ class CustomerFilter(BootstrapFilterSet):
         label=_("status"), choices=Customer.Status.choices, empty_label=_("Any status")
     )
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
+    shared = django_filters.ChoiceFilter(
+        label=_("sharing"), choices=[("me", _("Shared with me"))], empty_label=_("Any"), method="filter_shared"
+    )
 
     class Meta:
         model = Customer
-        fields = ["q", "owner", "tier", "status", "tag"]
+        fields = ["q", "owner", "tier", "status", "tag", "shared"]
 
     def filter_tag(self, queryset, name, value):
         return tagged(queryset, value)
+
+    def filter_shared(self, queryset, name, value):
+        mine = CustomerShare.objects.filter(user_id=self.request.user.pk).values("customer_id")
+        return queryset.filter(pk__in=mine)
 
 
 class CustomerChildFilter(BootstrapFilterSet):

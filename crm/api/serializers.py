@@ -87,6 +87,12 @@ class BulkDeleteSerializer(serializers.Serializer):
         max_length=MAX_BULK,
         help_text=f"The ids to delete (1 to {MAX_BULK}); all of them or none are deleted.",
     )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Why (read by the approver when the company requires approval for this many records).",
+    )
     versions = serializers.DictField(
         child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         required=False,

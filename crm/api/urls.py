@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from crm.api import views
 from crm.api.errors import not_found
 from crm.api.viewsets import ID_PATTERN
+from crm.approvals.api import ApprovalViewSet
 from crm.exports.api import CompanyExportView
 from crm.records.registry import api_resources, api_url_modules
 from crm.recyclebin.api import TYPE_NAMES, RecycleBinViewSet
@@ -41,6 +42,18 @@ urlpatterns = [
         BIN_ITEM + "restore/$",
         RecycleBinViewSet.as_view({"post": "restore"}),
         name="recycle-bin-item-restore",
+    ),
+    path("v1/approvals/", ApprovalViewSet.as_view({"get": "list"}), name="approval-list"),
+    re_path(rf"^v1/approvals/(?P<pk>{ID_PATTERN})/$", ApprovalViewSet.as_view({"get": "retrieve"}), name="approval"),
+    re_path(
+        rf"^v1/approvals/(?P<pk>{ID_PATTERN})/approve/$",
+        ApprovalViewSet.as_view({"post": "approve"}),
+        name="approval-approve",
+    ),
+    re_path(
+        rf"^v1/approvals/(?P<pk>{ID_PATTERN})/refuse/$",
+        ApprovalViewSet.as_view({"post": "refuse"}),
+        name="approval-refuse",
     ),
     # Endpoints the apps registered (crm.records.registry.add_api_urls), in the "api" namespace.
     *(path("v1/", include(import_module(module).urlpatterns)) for module in api_url_modules()),

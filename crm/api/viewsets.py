@@ -37,6 +37,8 @@ from crm.api.filters import (
 from crm.api.listplan import ListPlan
 from crm.api.permissions import IsTenantMember, RoleMayAct
 from crm.api.serializers import BatchResultSerializer, BulkDeleteSerializer
+from crm.approvals.gate import ApprovalRequested
+from crm.approvals.responses import PENDING_RESPONSE, approval_accepted
 from crm.exports.lists import api_export_request, list_response
 from crm.exports.writers import FORMATS
 from crm.history.api import HistoryEndpoints
@@ -232,7 +234,7 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
             'POST /api/v1/recycle-bin/restore/ {"batch": ...}).'
         ),
         request=BulkDeleteSerializer,
-        responses={200: BatchResultSerializer},
+        responses={200: BatchResultSerializer, 202: PENDING_RESPONSE},
     )
     @action(detail=False, methods=["post"], url_path="bulk-delete", url_name="bulk-delete")
     def bulk_delete(self, request, *args, **kwargs):
@@ -250,5 +252,12 @@ class RecordViewSet(HistoryEndpoints, ApiViewMixin, viewsets.GenericViewSet):
             raise PreconditionFailed(
                 detail=_("Some of these records changed since you read them; nothing was deleted."), changed=changed
             )
-        batch = recyclebin.delete(seen.narrow(self.model.objects), acting_user=request.user)
+        try:
+            batch = recyclebin.delete(
+                seen.narrow(self.model.objects),
+                acting_user=request.user,
+                reason=serializer.validated_data.get("reason", ""),
+            )
+        except ApprovalRequested as asked:
+            return approval_accepted(asked.approval)
         return Response(BatchResultSerializer({"batch": batch.id, "counts": batch.counts, "total": batch.total}).data)

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.models import AuditEvent
+from crm.approvals.gate import gate
+from crm.approvals.models import ApprovalRequest
 from crm.records import softdelete
 from crm.records.actions import IDS_IN_EVENT
 from crm.records.permissions import purge_permission, purgeable
@@ -93,14 +95,32 @@ def preview_delete(queryset, user) -> dict[str, int]:
     return softdelete.preview_delete(_deletable(user, queryset))
 
 
+def approved_by(approval) -> dict:
+    """The audit detail naming both people of an approved deletion (nothing without approval)."""
+    if approval is None:
+        return {}
+    return {"approval": approval.pk, "requested_by": approval.requested_by_id, "approved_by": approval.decided_by_id}
+
+
 @action
-def delete(queryset, *, acting_user) -> softdelete.Batch:
-    """Soft-delete `queryset` with its children, as one batch; all or nothing."""
+def delete(queryset, *, acting_user, reason="", approval=None) -> softdelete.Batch:
+    """Soft-delete `queryset` with its children, as one batch; all or nothing.
+
+    Above the company's approval threshold this only asks (ApprovalRequested); `approval`
+    is an approved request being run (crm.approvals.actions.approve)."""
     allowed = _deletable(acting_user, queryset)
+    model = queryset.model
+
+    def selection():
+        ids = sorted(allowed.values_list("pk", flat=True))
+        return len(ids), [f"{model._meta.model_name}:{pk}" for pk in ids]
+
+    kind, name = ApprovalRequest.Kind.BULK_DELETE, model._meta.model_name
+    gate(kind, acting_user=acting_user, selection=selection, record_type=name, reason=reason, approval=approval)
     with transaction.atomic():
         ids = list(allowed.values_list("pk", flat=True))
         batch = softdelete.soft_delete(allowed)
-        _audit(AuditEvent.Action.DELETE, queryset.model, ids, batch=batch.id, counts=batch.counts)
+        _audit(AuditEvent.Action.DELETE, model, ids, batch=batch.id, counts=batch.counts, **approved_by(approval))
     return batch
 
 
@@ -232,20 +252,27 @@ def _on_hold(attempted: str) -> PermissionDenied:
 
 
 @action
-def purge(items: list[Item], *, acting_user) -> dict[str, int]:
+def purge(items: list[Item], *, acting_user, reason="", approval=None) -> dict[str, int]:
     """Permanently delete these records and what hangs off them (per-object permission).
 
     All or nothing, under the company's lock: one event per type for what was really
-    purged; none, and a 404, when another purge or a restore got there first.
+    purged; none, and a 404, when another purge or a restore got there first. With the
+    company's approval setting on, this only asks (ApprovalRequested) unless `approval`.
     """
     selection = check_in_bin(items, acting_user, "purge")
     check_not_on_hold()
+    keys = [f"{item.model._meta.model_name}:{item.pk}" for item in items]
+    kind = ApprovalRequest.Kind.PURGE
+    gate(kind, acting_user=acting_user, selection=lambda: (len(keys), keys), reason=reason, approval=approval)
     tenant_id = current_tenant().pk
     counts: dict[str, int] = defaultdict(int)
     try:
         with transaction.atomic():
             for model, ids in selection.items():
-                for name, count in chunks.purge_chunk(model, tenant_id, ids, event=AuditEvent.Action.PURGE).items():
+                event = AuditEvent.Action.PURGE
+                for name, count in chunks.purge_chunk(
+                    model, tenant_id, ids, event=event, **approved_by(approval)
+                ).items():
                     counts[name] += count
             if not counts:
                 raise _nothing_left()
@@ -293,10 +320,16 @@ def purgeable_now(user, model):
 
 
 @action
-def empty_bin(*, acting_user) -> dict[str, int]:
+def empty_bin(*, acting_user, reason="", approval=None) -> dict[str, int]:
     """Purge everything in the company's bin the acting user may purge (admins: everything)."""
     require_role(acting_user, {Role.ADMIN}, _("Only administrators may empty the recycle bin."))
     check_not_on_hold("empty_bin")
+
+    def selection():
+        return sum(purgeable_now(acting_user, entry.model).count() for entry in record_types().values()), []
+
+    kind = ApprovalRequest.Kind.EMPTY_BIN
+    gate(kind, acting_user=acting_user, selection=selection, reason=reason, approval=approval)
     tenant_id = current_tenant().pk
     counts: dict[str, int] = defaultdict(int)
     try:
@@ -306,7 +339,9 @@ def empty_bin(*, acting_user) -> dict[str, int]:
                 ids = list(query[: chunks.CHUNK])
                 if not ids:
                     break
-                purged = chunks.purge_chunk(entry.model, tenant_id, ids, event=AuditEvent.Action.PURGE, empty_bin=True)
+                purged = chunks.purge_chunk(
+                    entry.model, tenant_id, ids, event=AuditEvent.Action.PURGE, empty_bin=True, **approved_by(approval)
+                )
                 for name, count in purged.items():
                     counts[name] += count
     except chunks.HoldCameOn:

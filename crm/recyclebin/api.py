@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from crm.api.filters import MAX_PK, StrictQueryParameters
 from crm.api.serializers import MAX_BULK, CountsSerializer
 from crm.api.viewsets import FORMAT_PARAMETER, ApiViewMixin
+from crm.approvals.gate import ApprovalRequested
+from crm.approvals.responses import PENDING_RESPONSE, approval_accepted
 from crm.exports.lists import api_export_request, bin_response
 from crm.records.registry import record_models
 from crm.recyclebin import actions, listing
@@ -198,12 +200,19 @@ class RecycleBinViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Permanently delete a record in the recycle bin (and what hangs off it)",
         description="Needs the per-object purge permission (admins hold it; managers where granted): 403 "
-        "otherwise, and always while the company is on legal hold. Cannot be undone.",
+        "otherwise, and always while the company is on legal hold. Cannot be undone. With the company's "
+        'deletion approval on: 202 {"approval": id, "status": "pending"}, nothing purged yet.',
         parameters=ITEM_PARAMETERS,
-        responses={200: CountsSerializer},
+        responses={200: CountsSerializer, 202: PENDING_RESPONSE},
         tags=TAGS,
         operation_id="recycle_bin_purge",
     )
     def purge(self, request, *args, type=None, id=None, **kwargs):
-        counts = actions.purge([Item(actions.model_for(type), int(id))], acting_user=request.user)
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        try:
+            counts = actions.purge(
+                [Item(actions.model_for(type), int(id))], acting_user=request.user, reason=str(reason)
+            )
+        except ApprovalRequested as asked:
+            return approval_accepted(asked.approval)
         return Response(CountsSerializer({"counts": counts, "total": sum(counts.values())}).data)

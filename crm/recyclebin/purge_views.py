@@ -23,8 +23,10 @@ from crm.recyclebin.requests import (
     describe_counts,
     item_key,
     labelled,
+    needs_approval,
     parse_items,
     problem,
+    reason,
     url_pk,
 )
 from crm.recyclebin.views import is_admin
@@ -48,7 +50,7 @@ def purge(request):
     items = parse_items(request)
     actions.check_not_on_hold()
     if confirmed(request):
-        return _purge_result(request, lambda: actions.purge(items, acting_user=request.user))
+        return _purge_result(request, lambda: actions.purge(items, acting_user=request.user, reason=reason(request)))
     records = labelled(request, items, "purge")
     for model, ids in by_model(items).items():
         if purgeable(request.membership, model.deleted.filter(pk__in=ids)).count() != len(ids):
@@ -64,6 +66,7 @@ def purge(request):
         values={"items": ",".join(item_key(item.model, item.pk) for item in items)},
         button=_("Delete permanently"),
         danger=True,
+        approval=needs_approval("purge", len(items)),
     )
 
 
@@ -75,7 +78,7 @@ def empty(request):
         raise PermissionDenied(_("Only administrators may empty the recycle bin."))
     actions.check_not_on_hold()
     if confirmed(request):
-        return _purge_result(request, lambda: actions.empty_bin(acting_user=request.user))
+        return _purge_result(request, lambda: actions.empty_bin(acting_user=request.user, reason=reason(request)))
     counts = {
         name: count
         for name, model in record_models().items()
@@ -97,6 +100,7 @@ def empty(request):
         values={},
         button=_("Empty the recycle bin"),
         danger=True,
+        approval=needs_approval("empty_bin", sum(counts.values())),
     )
 
 

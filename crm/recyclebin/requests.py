@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from crm.approvals.actions import policy
+from crm.approvals.gate import ApprovalRequested
 from crm.records.registry import record_models
 from crm.records.versions import Seen, selection
 from crm.recyclebin.actions import Item, NotInBin, by_model
@@ -39,6 +42,10 @@ def bin_view(view):
             return view(request, *args, **kwargs)
         except BadInput as error:
             return problem(request, 400, str(error))
+        except ValidationError as error:
+            return problem(request, 400, " ".join(error.messages))
+        except ApprovalRequested as asked:
+            return approval_asked(request, asked.approval)
         except PermissionDenied as error:
             return problem(request, 403, str(error) or _("You may not do that."))
         except NotInBin as error:
@@ -49,6 +56,16 @@ def bin_view(view):
             return problem(request, 409, str(error))
 
     return login_required(wrapper)
+
+
+def approval_asked(request, approval):
+    """The deletion waits for a second person: say so, and show the request among the approvals."""
+    messages.info(
+        request,
+        _("Nothing was deleted yet: your request waits for a second person's approval (request %(id)s).")
+        % {"id": approval.pk},
+    )
+    return redirect("approvals:list")
 
 
 def problem(request, status: int, message: str):
@@ -67,6 +84,15 @@ def back_url(request) -> str:
 
 def confirmed(request) -> bool:
     return request.method == "POST" and request.POST.get("confirm") == "1"
+
+
+def reason(request) -> str:
+    """What the person gave as the reason for a deletion that needs approval."""
+    return request.POST.get("reason", "")
+
+
+def needs_approval(kind: str, count: int) -> bool:
+    return policy().needs_approval(kind, count)
 
 
 def _values(request, name) -> list[str]:
@@ -150,9 +176,25 @@ def retention_note(tenant) -> str:
     ) % {"days": tenant.retention_days}
 
 
-def confirm_page(request, *, title, statement, records, action_url, values, button, danger=False, notes=(), status=200):
-    """The one confirmation page: what will happen, to which records, and a Confirm button."""
+def confirm_page(
+    request,
+    *,
+    title,
+    statement,
+    records,
+    action_url,
+    values,
+    button,
+    danger=False,
+    notes=(),
+    status=200,
+    approval=False,
+):
+    """The one confirmation page: what will happen, to which records, and a Confirm button
+    (with `approval`: a reason and an "Ask for approval" button, crm.approvals)."""
     shown = records[:SHOWN_RECORDS]
+    if approval:
+        notes = [*notes, _("A second person must approve this first: nothing is deleted until they do.")]
     return render(
         request,
         "recyclebin/confirm.html",
@@ -166,6 +208,7 @@ def confirm_page(request, *, title, statement, records, action_url, values, butt
             "hidden_fields": list(values.items()),
             "button": button,
             "danger": danger,
+            "approval_needed": approval,
             "next": next_url(request),
             "cancel_url": back_url(request),
         },

@@ -40,9 +40,11 @@ from crm.recyclebin.requests import (
     describe_counts,
     item_key,
     labelled,
+    needs_approval,
     parse_ids,
     parse_items,
     parse_seen,
+    reason,
     retention_note,
     url_pk,
 )
@@ -80,7 +82,7 @@ def delete(request, record_type):
     queryset = seen.narrow(model.objects)  # the selected rows still at the versions the page showed
     if confirmed(request):
         stale = seen.changed_since(model)
-        batch = actions.delete(queryset, acting_user=request.user)
+        batch = actions.delete(queryset, acting_user=request.user, reason=reason(request))
         if batch.total:
             messages.success(
                 request,
@@ -120,6 +122,7 @@ def delete(request, record_type):
         values={"ids": ",".join(map(str, ids)), "seen": ",".join(f"{pk}@{v}" for pk, v in seen.versions.items())},
         button=_("Move to the recycle bin"),
         danger=True,
+        approval=needs_approval("bulk_delete", len(found)),
     )
 
 

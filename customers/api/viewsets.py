@@ -6,6 +6,7 @@ from crm.api.viewsets import RecordViewSet
 from customers import actions
 from customers.api.filters import ContactFilterSet, CustomerFilterSet, InteractionFilterSet, TicketFilterSet
 from customers.api.serializers import ContactSerializer, CustomerSerializer, InteractionSerializer, TicketSerializer
+from customers.api.shares import ShareEndpoints
 from customers.models import Contact, Customer, Interaction, Ticket
 
 
@@ -24,7 +25,7 @@ def _documented(name: str):
 
 
 @_documented("customers")
-class CustomerViewSet(RecordViewSet):
+class CustomerViewSet(ShareEndpoints, RecordViewSet):
     """Customers the user can see (reps: their own and those shared with them)."""
 
     model = Customer

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import children, customers
+from customers.views import children, customers, sharing
 
 app_name = "customers"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("bulk/", customers.CustomerBulkView.as_view(), name="bulk"),
     path("<int:pk>/", customers.CustomerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", customers.CustomerUpdateView.as_view(), name="edit"),
+    path("<int:pk>/share/", sharing.share, name="share"),
+    path("<int:pk>/share/<int:user_id>/end/", sharing.unshare, name="unshare"),
     path("<int:customer_pk>/contacts/new/", children.ContactCreateView.as_view(), name="contact_create"),
     path("<int:customer_pk>/interactions/new/", children.InteractionCreateView.as_view(), name="interaction_create"),
     path("contacts/", children.ContactListView.as_view(), name="contact_list"),

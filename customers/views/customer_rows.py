@@ -31,7 +31,7 @@ ROW = """
             {select}
             <td>
               <a class="fw-semibold text-decoration-none" href="{url}">{name}</a>
-              {kind}
+              {kind}{shared}
               {email}
             </td>
             <td class="d-none d-md-table-cell text-nowrap">{phone}</td>
@@ -50,6 +50,7 @@ SELECT = (
 EDIT = '<a class="btn btn-sm btn-outline-secondary" href="{url}">{label}</a>'
 PERSON = '<span class="badge bg-body-secondary text-body-secondary fw-normal">{}</span>'
 EMAIL = '<div class="small text-body-secondary">{}</div>'
+SHARED = '<span class="badge bg-info-subtle text-info-emphasis fw-normal" data-testid="shared-with-me">{}</span>'
 
 
 def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
@@ -58,6 +59,7 @@ def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
     list_url = reverse("customers:list")
     select_label, edit_label = _("Select %(name)s"), escape(_("Edit"))
     person_kind, person = Customer.Kind.PERSON, format_html(PERSON, Customer.Kind.PERSON.label)
+    shared = format_html(SHARED, _("Shared with me"))
     zone = get_current_timezone()  # what `localtime()` and the date filter use, looked up once
     tiers, statuses, owners, days, pills = {}, {}, {}, {}, {}
 
@@ -88,6 +90,7 @@ def customer_rows(customers, changeable_ids, *, selectable: bool) -> list:
             url=escape(detail_url(pk)),
             name=name,
             kind=person if customer.kind == person_kind else "",
+            shared=shared if getattr(customer, "shared_with_me", False) else "",
             email=EMAIL.format(escape(customer.email)) if customer.email else "",
             phone=escape(customer.phone or "—"),
             tier=tier,

@@ -28,8 +28,9 @@ from crm.web.redirects import safe_next
 from customers import actions
 from customers.filters import CustomerFilter
 from customers.forms import ContactForm, CustomerBulkForm, CustomerForm, InteractionForm
-from customers.models import Contact, Customer, Interaction, Ticket
+from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 from customers.views.customer_rows import customer_rows
+from customers.views.sharing import sharing_section
 
 # How many related rows the detail pages show before linking to the full list.
 CONTACTS_SHOWN = 25
@@ -59,12 +60,24 @@ class CustomerListView(RecordListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        mark_shared_with_me(self.request.user, context["object_list"])
         context["members"] = list(tenant_members()) if context["can_change_any"] else []
         context["bulk_actions"] = CustomerBulkForm.ACTIONS
         context["rows"] = customer_rows(
             context["object_list"], context["changeable_ids"], selectable=context["can_change_any"]
         )
         return context
+
+
+def mark_shared_with_me(user, customers) -> None:
+    """Sets `shared_with_me` on each customer of a page: one query whatever the page size."""
+    customers = list(customers)
+    shared = set()
+    if customers:
+        shares = CustomerShare.objects.filter(user_id=user.pk, customer_id__in=[customer.pk for customer in customers])
+        shared = set(shares.values_list("customer_id", flat=True))
+    for customer in customers:
+        customer.shared_with_me = customer.pk in shared
 
 
 # -- the sections of the customer page (also returned alone to htmx) --------------------------------
@@ -119,6 +132,7 @@ class CustomerDetailView(RecordDetailView):
         can_change = context["can_change"]
         context.update(contacts_section(request, customer, can_add=can_change and may(request, "add", Contact)))
         context.update(timeline_section(request, customer, can_log=can_change and may(request, "add", Interaction)))
+        context.update(sharing_section(request, customer))
         # Opportunities live in the sales app, which builds on this one: found through the registry.
         Opportunity = record_models().get("opportunity")
         context["can_view_opportunities"] = Opportunity is not None and may(request, "view", Opportunity)

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from backups.models import Backup, RestoreRun
+from crm.approvals.actions import update_policy
+from crm.approvals.gate import ApprovalRequested
 from crm.recyclebin import actions as recyclebin
 from crm.tenancy.actions import add_member, create_api_token
 from crm.tenancy.context import activate
@@ -85,6 +87,14 @@ def make_tenant_b(other_records):
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}
+    with activate(b.tenant, process="tests"):  # B's deletion request, waiting for approval
+        update_policy(acting_user=None, enabled=True, bulk_threshold=1, expiry_hours=24)
+    two = [b.customer(), b.customer()]
+    with activate(b.tenant, user=b.actor):
+        try:
+            recyclebin.delete(type(doomed).objects.filter(pk__in=[c.pk for c in two]), acting_user=b.actor)
+        except ApprovalRequested as asked:
+            alive["approval"] = asked.approval
     return alive, deleted, batch.id, history_ids
 
 
@@ -156,6 +166,7 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
             return
         for pk in (alive[name].pk, deleted[name].pk, MISSING):
             path = template.replace("{id}", str(pk)).replace("{history_id}", str(history_ids[name]))
+            path = path.replace("{user_id}", str(b_user.pk))
             body = {"name": "x", "summary": "x", "subject": "x"} if method in ("put", "patch") else None
             yield path, body, "denied"
         # A's own record with B's history version.
@@ -196,6 +207,13 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
                 yield template.replace("{id}", str(pk)), None, "denied"
         else:  # a backup: not tenant-owned
             yield template.replace("{id}", str(MISSING)), None, "denied"
+        return
+    if resource == "approvals":
+        if template == "/api/v1/approvals/":
+            yield template, None, "list"
+        else:
+            for pk in (alive["approval"].pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
         return
     if resource == "whoami":
         yield template, None, "whoami"
@@ -282,6 +300,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert not Import.all_objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
             elif path.startswith("/api/v1/tokens/"):
                 assert ("token", row["id"]) not in b_ids, where
+            elif path.startswith("/api/v1/approvals/"):
+                assert ("approval", row["id"]) not in b_ids, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores
                 assert not ("scope" in row and row["id"] == b_run.pk), where
             else:

@@ -142,7 +142,9 @@ value="{{ customer.pk }}" aria-label="{% blocktranslate with name=customer.name 
               <a class="fw-semibold text-decoration-none" href="{% row_url 'customers:detail' customer.pk %}">\
 {{ customer.name }}</a>
               {% if customer.kind == "person" %}<span class="badge bg-body-secondary text-body-secondary fw-normal">\
-{{ customer.get_kind_display }}</span>{% endif %}
+{{ customer.get_kind_display }}</span>{% endif %}{% if customer.shared_with_me %}\
+<span class="badge bg-info-subtle text-info-emphasis fw-normal" data-testid="shared-with-me">\
+{% translate "Shared with me" %}</span>{% endif %}
               {% if customer.email %}<div class="small text-body-secondary">{{ customer.email }}</div>{% endif %}
             </td>
             <td class="d-none d-md-table-cell text-nowrap">{{ customer.phone|default:"—" }}</td>
@@ -170,12 +172,14 @@ def test_rows_are_the_markup_of_the_template_tags(language, zone, selectable, te
         Customer.objects.filter(name="Plain").update(created_at=timezone.now() - timedelta(hours=23))
         customers = list(Customer.objects.select_related("owner").order_by("name"))
         changeable = {customers[0].pk, customers[2].pk}
+        customers[1].shared_with_me = True  # as the list's own query marks a customer shared with the viewer
         expected = Template(ROW_TEMPLATE).render(
             Context({"object_list": customers, "changeable_ids": changeable, "can_change_any": selectable})
         )
         made = "".join(customer_rows(customers, changeable, selectable=selectable))
     assert made.split("\n") == expected.split("\n")
     assert made.count("disabled") == (1 if selectable else 0)
+    assert made.count('data-testid="shared-with-me"') == 1
 
 
 # -- the list's queries ---------------------------------------------------------------------------------
@@ -282,6 +286,7 @@ def test_the_list_asks_the_database_only_what_the_page_shows(records, admin_user
         "tenancy_membership",  # all of their memberships: the page's company and the switcher, one query
         "customers_customer",  # the capped count
         "customers_customer",  # the page, with its owners
+        "customers_customershare",  # which of the page's customers are shared with me
         "auth_user",  # the members for "Assign owner"
         "auth_user",  # the members for the owner filter
     ], [query["sql"] for query in queries.captured_queries]
