@@ -99,8 +99,18 @@ class TenantAdmin(admin.ModelAdmin):
                 formset.changed_objects.append((membership, inline_form.changed_data))
 
 
+class ShownOnly(admin.ModelAdmin):
+    """Rows staff see but never add or edit here: changes go through the actions (audited)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ShownOnly):
     """Read-only rows; deactivating, reactivating and removing go through the actions (audited)."""
 
     list_display = ["user", "tenant", "role", "is_active", "created_at"]
@@ -110,12 +120,6 @@ class MembershipAdmin(admin.ModelAdmin):
     readonly_fields = list_display
     fields = list_display
     actions = ["deactivate", "reactivate"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # removal is on the company's page (the Tenant admin's inline), through the action
@@ -140,7 +144,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ShownOnly):
     """Staff see tokens and revoke them ("delete" revokes); tokens are made by their owners."""
 
     list_display = [
@@ -159,18 +163,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = None
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def delete_model(self, request, obj):
         actions.revoke_api_token(obj, acting_user=request.user)
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ShownOnly):
     """Staff see invitations and withdraw them ("delete" withdraws); admins send them from People."""
 
     list_display = ["email", "tenant", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
@@ -178,12 +176,6 @@ class InvitationAdmin(admin.ModelAdmin):
     fields = [*list_display, "accepted_by"]
     readonly_fields = fields
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def delete_model(self, request, obj):
         people_actions.revoke_invitation(obj, acting_user=request.user)
