@@ -91,7 +91,9 @@ def on_history_row(sender, instance, history_instance, **kwargs):
 
 def on_share(sender, instance, created, raw=False, **kwargs):
     """post_save of customers.CustomerShare: the member it was shared with is told."""
-    if not created or raw or instance.user_id == getattr(get_context().user, "pk", None):
+    context = get_context()
+    # Outside a company's context (system code) a share is no one's news.
+    if not created or raw or context.tenant is None or instance.user_id == getattr(context.user, "pk", None):
         return
     customer = instance.customer
     deliver([(instance.user_id, "customer", customer.pk, customer.name)], Kind.SHARED)

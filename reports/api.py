@@ -25,7 +25,9 @@ FILTERS = [
 
 
 class ReportListView(ApiViewMixin, APIView):
-    @extend_schema(summary="The reports you may read", tags=TAGS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="reports_list", summary="The reports you may read", tags=TAGS, responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request):
         return Response(
             {

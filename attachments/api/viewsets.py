@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, views
+from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -23,7 +24,7 @@ from attachments.api.serializers import AttachmentSerializer
 from attachments.models import Attachment
 from attachments.serving import file_response
 from crm.api.pagination import PageNumberPagination
-from crm.api.viewsets import ApiViewMixin, RecordViewSet
+from crm.api.viewsets import ID_PATTERN, ApiViewMixin, RecordViewSet
 
 
 @extend_schema_view(
@@ -65,6 +66,7 @@ class AttachmentViewSet(RecordViewSet):
     def update_record(self, record, values):  # pragma: no cover - files are never changed, only replaced
         raise MethodNotAllowed("PUT")
 
+    @action(detail=True, methods=["post"], url_path=rf"history/(?P<history_id>{ID_PATTERN})/revert")
     def revert(self, request, *args, **kwargs):
         raise MethodNotAllowed("POST", _("A file cannot be reverted; upload it again."))
 
