@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg2
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from backups import dump, postgres, wal
@@ -84,7 +84,7 @@ def _switch_segment() -> None:
                 if cursor.fetchone()[0]:
                     return
                 time.sleep(0.2)
-    except psycopg2.Error:
+    except DatabaseError:  # Django's wrapper of the driver's error: no right to switch, say
         return
 
 
@@ -176,20 +176,26 @@ def _wait_for_promotion(sockets: Path, port: int, log: Path) -> None:
     deadline = time.monotonic() + PROMOTION_TIMEOUT
     user = settings.DATABASES["default"].get("USER") or None
     while time.monotonic() < deadline:
-        try:
-            probe = psycopg2.connect(host=str(sockets), port=port, dbname="postgres", user=user)
-        except psycopg2.OperationalError:
-            probe = None
-        if probe is not None:
-            try:
-                with probe.cursor() as cursor:
-                    cursor.execute("SELECT pg_is_in_recovery()")
-                    if not cursor.fetchone()[0]:
-                        return
-            finally:
-                probe.close()
+        if _promoted(sockets, port, user):
+            return
         time.sleep(0.3)
     raise BackupError(f"The scratch server did not finish recovery: {_tail(log)}")
+
+
+def _promoted(sockets: Path, port: int, user: str | None) -> bool:
+    """Whether the scratch server has finished recovery (False while it starts, replays or stops)."""
+    try:
+        probe = psycopg2.connect(host=str(sockets), port=port, dbname="postgres", user=user)
+    except psycopg2.OperationalError:
+        return False
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("SELECT pg_is_in_recovery()")
+            return not cursor.fetchone()[0]
+    except psycopg2.OperationalError:  # it shut down between the connection and the query
+        return False
+    finally:
+        probe.close()
 
 
 def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool) -> subprocess.CompletedProcess:
