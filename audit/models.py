@@ -51,7 +51,9 @@ class Action(models.TextChoices):
     MERGE_UNDONE = "merge_undone", _("merge undone")
     CLAIMED = "claimed", _("claimed from the pool")
     RECLAIMED = "reclaimed", _("returned to the pool")
+    RELEASED = "released", _("released to the pool")
     ARCHIVING_FAILED = "archiving_failed", _("WAL archiving failed")
+    WEBHOOK_FAILED = "webhook_failed", _("webhook delivery failed")
     CHECKPOINT = "checkpoint", _("checkpoint")
 
 
