@@ -132,6 +132,10 @@ class Kind(models.TextChoices):
     ASSIGNED = "assigned", _("A record is assigned to me")
     TASK_DUE = "task_due", _("A task of mine is due")
     SHARED = "shared", _("A customer is shared with me")
+    TICKET_REPLY = "ticket_reply", _("A ticket I own gets a reply")
+    TICKET_OVERDUE = "ticket_overdue", _("A ticket I own passes its due time")
+    JOB_FINISHED = "job_finished", _("An import or restore I started finishes")
+    POOL_RECLAIM = "pool_reclaim", _("A customer of mine is about to return to the pool")
 
 
 class Notification(TenantModel):
