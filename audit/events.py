@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent, ChainedEvent, SystemEvent
+from crm.tenancy import rls
 from crm.tenancy.context import get_context
 
 GENESIS = "0" * 64
@@ -112,6 +113,11 @@ def record_system(action: str, *, target=None, detail: dict | None = None) -> Ch
 @transaction.atomic
 def append(tenant_id, action: str, *, actor=None, object_type="", object_id="", batch=None, count=0, detail=None):
     """Append to the chain of `tenant_id` (None: the system chain), whatever tenant is active."""
+    with rls.company(tenant_id):  # the database lets this company's chain be read and extended
+        return _append(tenant_id, action, actor, object_type, object_id, batch, count, detail)
+
+
+def _append(tenant_id, action, actor, object_type, object_id, batch, count, detail):
     context = get_context()
     actor = actor if getattr(actor, "pk", None) else None
     _lock_chain(tenant_id)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -41,6 +40,7 @@ from backups.models import Backup
 from backups.postgres import BackupError
 from backups.storage import backup_dir, fsync_file, private_directory, private_file
 from crm.records.session_locks import is_held, try_lock, unlock
+from crm.tenancy.rls import system_database
 
 log = logging.getLogger(__name__)
 LOCK_KEY = (0x42414B55, 1)  # "BAKU", 1: one backup at a time
@@ -93,7 +93,7 @@ class Source:
     database: str
 
     def connection_args(self) -> tuple[list[str], dict[str, str]]:
-        user = settings.DATABASES["default"].get("USER")
+        user = system_database().get("USER")
         args = [
             "--no-password",
             "-h",
@@ -108,7 +108,7 @@ class Source:
 
     @contextmanager
     def cursor(self):
-        user = settings.DATABASES["default"].get("USER") or None
+        user = system_database().get("USER") or None
         source = psycopg2.connect(host=self.host, port=self.port, dbname=self.database, user=user)
         try:
             with source, source.cursor() as cursor:

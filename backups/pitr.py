@@ -30,6 +30,7 @@ from django.utils import timezone
 from backups import dump, postgres, wal
 from backups.models import Backup, BaseBackup
 from backups.postgres import BackupError
+from crm.tenancy.rls import system_database
 
 PROMOTION_TIMEOUT = 3600  # seconds of WAL replay before giving up
 NOT_REACHED = "recovery ended before configured recovery target was reached"
@@ -174,7 +175,7 @@ def _start(data: Path, log: Path, account: str | None) -> None:
 
 def _wait_for_promotion(sockets: Path, port: int, log: Path) -> None:
     deadline = time.monotonic() + PROMOTION_TIMEOUT
-    user = settings.DATABASES["default"].get("USER") or None
+    user = system_database().get("USER") or None
     while time.monotonic() < deadline:
         if _promoted(sockets, port, user):
             return

@@ -16,6 +16,8 @@ import psycopg2
 from django.conf import settings
 from django.db import connection
 
+from crm.tenancy.rls import system_database
+
 TENANT_COLUMN = "tenant_id"
 
 
@@ -37,8 +39,9 @@ def binary(name: str) -> str:
 
 
 def connection_args(database: str | None = None) -> tuple[list[str], dict[str, str]]:
-    """libpq command-line arguments and environment for the default database (or another one)."""
-    db = settings.DATABASES["default"]
+    """libpq command-line arguments and environment for the default database (or another one),
+    as the owner role (SYSTEM_DATABASE_URL): a dump and a restore see every company (docs/rls.md)."""
+    db = system_database()
     args = ["--no-password"]
     if db.get("HOST"):
         args += ["-h", db["HOST"]]
@@ -116,8 +119,8 @@ def row_counts(cursor) -> dict[str, dict[str, int]]:
 
 
 def connect(database: str):
-    """A separate psycopg2 connection to `database` on the same server (autocommit off)."""
-    db = settings.DATABASES["default"]
+    """A separate psycopg2 connection to `database` on the same server (autocommit off), as the owner role."""
+    db = system_database()
     return psycopg2.connect(
         dbname=database,
         user=db.get("USER") or None,

@@ -135,6 +135,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
     "PG_OPTIONS", default="-c parallel_setup_cost=10000"
 )
+# Row-level security (docs/rls.md). DATABASE_URL is the application's role, held by the wall;
+# SYSTEM_DATABASE_URL (same server and database) the owner's, for migrations, pg_dump and
+# restores. Without it the system work uses DATABASE_URL's role, as before.
+_system_database = (
+    env.db_url("SYSTEM_DATABASE_URL") if env.str("SYSTEM_DATABASE_URL", default="") else DATABASES["default"]
+)
+SYSTEM_DATABASE = {key: _system_database.get(key, "") for key in ("USER", "PASSWORD")}
+# The role that migrations grant row rights to (crm.tenancy.rls.grant_app_role), if it exists.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="crm_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Directory of pg_dump / pg_restore matching the server (the embedded server ships its own).
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")

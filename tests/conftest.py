@@ -1,10 +1,62 @@
+from contextlib import contextmanager
+
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from django.utils import translation
 
 from crm.tenancy.context import activate
 from tests.factories import PASSWORD, RecordMaker, make_member, make_tenant
+
+
+@contextmanager
+def connecting_as(credentials: dict):
+    """Connections opened inside the block log in with `credentials` (USER, PASSWORD)."""
+    database = connection.settings_dict
+    saved = {key: database.get(key, "") for key in credentials}
+    database.update(credentials)
+    try:
+        yield
+    finally:
+        database.update(saved)
+
+
+def app_role() -> dict:
+    return {"USER": django_settings.DATABASE_APP_ROLE, "PASSWORD": ""}
+
+
+CREATE_APP_ROLE = """
+DO $$ BEGIN
+    CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$
+"""
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """The test database is created and migrated by the owner role (docs/rls.md)."""
+    connection.settings_dict.update(django_settings.SYSTEM_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then every test runs as the application's role, held by row-level security as in
+    production: not a superuser, not BYPASSRLS, not the tables' owner. The role is the
+    cluster's, created here when missing (the owner of a test server may create roles)."""
+    role = django_settings.DATABASE_APP_ROLE
+    with django_db_blocker.unblock():
+        from crm.tenancy import rls
+
+        with connection.cursor() as cursor:
+            cursor.execute(CREATE_APP_ROLE.format(role=connection.ops.quote_name(role)))
+            assert rls.grant_app_role(cursor, role)
+        connection.close()
+    connection.settings_dict.update(app_role())
+    yield
+    connection.close()
+    connection.settings_dict.update(django_settings.SYSTEM_DATABASE)  # the owner drops the database
 
 
 @pytest.fixture
@@ -112,9 +164,10 @@ def backup_dir(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def audit_tables_can_be_flushed(request):
     """Django ends a transactional test with a flush, one TRUNCATE of every table, which the audit
-    tables refuse (audit/migrations/0008_chain_heads). Just before it, this connection stops firing
-    triggers (session_replication_role = replica: the test database's user is a superuser); the
-    flush then closes the connection, and the setting goes with it."""
+    tables refuse (audit/migrations/0008_chain_heads). Just before it, this connection reconnects as
+    the owner (the application's role may not TRUNCATE) and stops firing triggers
+    (session_replication_role = replica: the test database's owner is a superuser); the flush then
+    closes the connection, and the next one is the application's role again."""
     marker = request.node.get_closest_marker("django_db")
     flushing = {"transactional_db", "live_server"} & set(request.fixturenames)
     if not (flushing or (marker and marker.kwargs.get("transaction"))):
@@ -123,5 +176,8 @@ def audit_tables_can_be_flushed(request):
     for name in sorted(flushing):
         request.getfixturevalue(name)  # set up before this fixture, so torn down (flushed) after it
     yield
+    connection.close()
+    with connecting_as(django_settings.SYSTEM_DATABASE):
+        connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")

@@ -130,3 +130,34 @@ class TenantPrimaryKey(migrations.operations.base.Operation):
         yield
         for child, name, definition, _width in keys:
             schema_editor.execute(f"ALTER TABLE {quote(child)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+class TenantWall(migrations.operations.base.Operation):
+    """Row-level security on every table with a tenant_id column that exists now (crm.tenancy.rls).
+
+    It walks the database catalogue rather than the model state, so simple-history's
+    historical tables, purge-permission tables and attachment chunks are covered alike;
+    tables created by later migrations get the same wall from the post_migrate hook, and
+    tests/test_architecture.py fails when a tenant table is left without it.
+    """
+
+    reversible = True
+    reduces_to_sql = False
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        from crm.tenancy import rls
+
+        with schema_editor.connection.cursor() as cursor:
+            rls.build_walls(cursor)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        from crm.tenancy import rls
+
+        with schema_editor.connection.cursor() as cursor:
+            rls.remove_walls(cursor)
+
+    def describe(self):
+        return "Row-level security on every tenant table"
