@@ -1,3 +1,4 @@
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -34,6 +35,12 @@ END $$
 """
 
 
+# CRM_TEST_ROLE=app runs the whole suite as the application's role, behind row-level security as
+# in production (docs/rls.md, "What remains": tests that read outside any company still fail).
+# By default the suite connects as the owner, and the tests of the wall take the role themselves.
+WHOLE_SUITE_AS_APP_ROLE = os.environ.get("CRM_TEST_ROLE", "") == "app"
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings):
     """The test database is created and migrated by the owner role (docs/rls.md)."""
@@ -42,9 +49,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Then every test runs as the application's role, held by row-level security as in
-    production: not a superuser, not BYPASSRLS, not the tables' owner. The role is the
-    cluster's, created here when missing (the owner of a test server may create roles)."""
+    """Give the application's role (not a superuser, not BYPASSRLS, not the tables' owner) its
+    rights on the test database. The role is the cluster's, created here when missing (the owner
+    of a test server may create roles)."""
     role = django_settings.DATABASE_APP_ROLE
     with django_db_blocker.unblock():
         from crm.tenancy import rls
@@ -53,10 +60,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
             cursor.execute(CREATE_APP_ROLE.format(role=connection.ops.quote_name(role)))
             assert rls.grant_app_role(cursor, role)
         connection.close()
-    connection.settings_dict.update(app_role())
+    if WHOLE_SUITE_AS_APP_ROLE:
+        connection.settings_dict.update(app_role())
     yield
     connection.close()
     connection.settings_dict.update(django_settings.SYSTEM_DATABASE)  # the owner drops the database
+
+
+@pytest.fixture
+def as_app_role(request):
+    """The test runs as the application's role, held by row-level security. In a test's
+    transaction: SET LOCAL ROLE (the rollback ends it). A transactional test reconnects as it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
+    if transactional or (marker and marker.kwargs.get("transaction")):
+        connection.close()
+        with connecting_as(app_role()):
+            yield
+        connection.close()
+        return
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(django_settings.DATABASE_APP_ROLE)}")
+    yield
 
 
 @pytest.fixture

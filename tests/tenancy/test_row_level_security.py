@@ -1,7 +1,7 @@
 """Row-level security: PostgreSQL keeps companies apart even when a query forgets to (docs/rls.md).
 
-The whole suite connects as the application's role (tests/conftest.py), so every test runs
-behind the wall; these tests aim at it directly.
+These tests connect as the application's role (tests/conftest.py `as_app_role`; CRM_TEST_ROLE=app
+runs the whole suite so), not a superuser, so the wall holds them as it holds the application.
 """
 
 import pytest
@@ -10,6 +10,8 @@ from django.db import DatabaseError, connection, transaction
 from crm.tenancy import rls
 from crm.tenancy.context import activate
 from customers.models import Customer
+
+pytestmark = pytest.mark.usefixtures("as_app_role")
 
 
 def forgotten_filter():
