@@ -8,6 +8,7 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
+        from django.core import checks
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
@@ -17,3 +18,4 @@ class TenancyConfig(AppConfig):
         # every migrate walls in the tenant tables it added.
         connection_created.connect(rls.install, dispatch_uid="crm.tenancy.rls.install")
         post_migrate.connect(rls.after_migrate, sender=self, dispatch_uid="crm.tenancy.rls.after_migrate")
+        checks.register(rls.check_role, checks.Tags.database)

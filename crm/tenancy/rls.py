@@ -241,3 +241,28 @@ def bypass_reasons(cursor) -> list[str]:
         for reason, applies in (("superuser", superuser), ("BYPASSRLS", bypassrls), ("owns tables", owner))
         if applies
     ]
+
+
+def check_role(app_configs=None, databases=None, **kwargs) -> list:
+    """crm.W030 (a database check: `manage.py check --database default`, and migrate): the
+    application's connection passes the wall. Expected when migrating as the owner; never for
+    the running application (docs/rls.md, "Roles")."""
+    from django.core import checks
+
+    if not databases or "default" not in databases or connections["default"].vendor != "postgresql":
+        return []
+    with connections["default"].cursor() as cursor:
+        reasons = bypass_reasons(cursor)
+        cursor.execute("SELECT current_user")
+        (user,) = cursor.fetchone()
+    if not reasons:
+        return []
+    return [
+        checks.Warning(
+            f"The database role {user!r} is not held by row-level security ({', '.join(reasons)}): "
+            "only the application's filters keep companies apart.",
+            hint="Connect the application as a role without SUPERUSER or BYPASSRLS that owns no table "
+            "(DATABASE_URL), and migrate, back up and restore as the owner (SYSTEM_DATABASE_URL); docs/rls.md.",
+            id="crm.W030",
+        )
+    ]
