@@ -34,6 +34,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
 )
 from bench.reports import reports
 from bench.restore import company_restore
+from bench.rls import row_level_security
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
 from crm.tenancy.context import activate
@@ -413,4 +414,5 @@ SCENARIOS = {
     "reports": reports,
     "attachments": attachments,
     "attachments_backup": attachments_backup,
+    "rls": row_level_security,
 }
