@@ -64,6 +64,7 @@ def start_postgres(var_dir: Path):
         info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     _create_database(POSTGRES_BIN_PATH, socket_dir, info.port, DATABASE_NAME)
+    _create_app_role(POSTGRES_BIN_PATH, socket_dir, info.port)
     url = f"postgres://postgres@{quote(socket_dir, safe='')}:{info.port}/{DATABASE_NAME}"
     return server, url, str(POSTGRES_BIN_PATH)
 
@@ -118,6 +119,21 @@ def _create_database(bin_dir: Path, host: str, port: int, name: str) -> None:
             check=True,
             capture_output=True,
         )
+
+
+# The application's role for row-level security (docs/rls.md): no superuser, no BYPASSRLS, owns
+# nothing; `migrate` grants it row rights (crm.tenancy.rls.grant_app_role). The servers here
+# trust local connections, so it has no password.
+APP_ROLE = "crm_app"
+
+
+def _create_app_role(bin_dir: Path, host: str, port: int) -> None:
+    psql = [str(bin_dir / "psql"), "-h", host, "-p", str(port), "-U", "postgres", "-d", "postgres", "-tA"]
+    statement = (
+        f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    subprocess.run([*psql, "-c", statement], check=True, capture_output=True)
 
 
 def start_redis(var_dir: Path):
