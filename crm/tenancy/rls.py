@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 
 from crm.tenancy.context import current_tenant_or_none
 
@@ -130,31 +130,31 @@ def after_migrate(sender, using="default", plan=None, **kwargs) -> None:
 # -- carrying the company to the database -------------------------------------------------
 
 
-class _Pending:
-    """Marks a setting made inside a transaction: it holds once committed, and Django drops
-    this on-commit callback exactly when a rollback (of the transaction or of the savepoint
-    it was made in) undoes the setting too."""
-
-    committed = False
-
-    def __call__(self) -> None:
-        self.committed = True
-
-
 class _Applied:
-    __slots__ = ("pending", "raw", "value")
+    """What a connection was last given. `savepoints`: None when set outside a transaction
+    (it holds for the session); else the savepoints open when it was set, inside a transaction
+    that a rollback of any of them, or of the transaction, undoes it with."""
 
-    def __init__(self, raw, value, pending):
-        self.raw, self.value, self.pending = raw, value, pending
+    __slots__ = ("raw", "savepoints", "value")
+
+    def __init__(self, raw, value, savepoints):
+        self.raw, self.value, self.savepoints = raw, value, savepoints
+
+
+IDLE = 0  # the driver's transaction status between transactions (psycopg2 and psycopg alike)
 
 
 def _holds(connection, applied: _Applied | None) -> bool:
     if applied is None or applied.raw is not connection.connection:
         return False  # never set, or a new database connection since
-    pending = applied.pending
-    if pending is None or pending.committed:
+    if applied.savepoints is None:
         return True
-    return connection.in_atomic_block and any(func is pending for _, func, _ in connection.run_on_commit)
+    # Set inside a transaction: trust it only while that very transaction is open (the driver
+    # says IDLE before the first statement of the next one, committed or rolled back) and none
+    # of the savepoints it was set in has ended since. Otherwise set it again: one statement.
+    still_open = connection.in_atomic_block and connection.connection.info.transaction_status != IDLE
+    savepoints = applied.savepoints
+    return still_open and tuple(connection.savepoint_ids[: len(savepoints)]) == savepoints
 
 
 # A block that writes for a company named explicitly rather than the active one (an audit
@@ -189,13 +189,12 @@ def apply(connection, value: str) -> None:
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
-    pending = None
+    savepoints = None
     if connection.in_atomic_block:
-        pending = _Pending()
-        transaction.on_commit(pending, using=connection.alias)
+        savepoints = tuple(connection.savepoint_ids)
     elif not connection.get_autocommit():
         return  # a hand-managed transaction: do not trust it, set again before the next query
-    connection.tenant_wall = _Applied(connection.connection, value, pending)
+    connection.tenant_wall = _Applied(connection.connection, value, savepoints)
 
 
 def sync(connection) -> None:
