@@ -58,6 +58,7 @@ def current_tenant_or_none() -> Tenant | None:
 def activate(tenant: Tenant | None, **values):
     """Run the block as `values` (user, membership, process, reason, ip, ...) in `tenant`."""
     token = _current.set(Context(tenant=tenant, **values))
+    _database_follows()
     try:
         yield _current.get()
     finally:
@@ -76,7 +77,17 @@ def amend(**values):
 
 def set_context(context: Context):
     """Set the context for the rest of this request; returns the reset token."""
-    return _current.set(context)
+    token = _current.set(context)
+    _database_follows()
+    return token
+
+
+def _database_follows() -> None:
+    """Row-level security: an open connection outside a transaction gets the new company now,
+    so the transactions that follow need not set it (crm.tenancy.rls.follow)."""
+    from crm.tenancy import rls
+
+    rls.follow()
 
 
 def reset_context(token) -> None:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from crm.tenancy.context import current_tenant_or_none
 
@@ -186,6 +186,7 @@ def wanted_value() -> str:
 
 def apply(connection, value: str) -> None:
     """Set crm.tenant_id on `connection` now (through a raw cursor: no wrapper, any cursor kind)."""
+    connection.close_if_health_check_failed()  # as Django does before a cursor (CONN_HEALTH_CHECKS)
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
@@ -203,6 +204,24 @@ def sync(connection) -> None:
     applied = getattr(connection, "tenant_wall", None)
     if not (_holds(connection, applied) and applied.value == value):
         apply(connection, value)
+
+
+def follow() -> None:
+    """A company was just activated: give it now to each open connection that is between
+    transactions, where the setting holds for the session (one statement, only when the
+    company changed). Without this the first statement of the next transaction would set
+    it inside that transaction, and again in every transaction after it."""
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.vendor == "postgresql"
+            and connection.connection is not None
+            and not connection.in_atomic_block
+            and connection.get_autocommit()
+        ):
+            try:
+                sync(connection)
+            except DatabaseError:
+                connection.tenant_wall = None  # a broken connection: the next statement reconnects and sets it
 
 
 def wall_wrapper(execute, sql, params, many, context):
