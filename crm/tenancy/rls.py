@@ -31,6 +31,7 @@ from crm.tenancy.context import current_tenant_or_none
 
 SETTING = "crm.tenant_id"
 POLICY = "tenant_wall"
+WALL_MIGRATION = ("tenancy", "_row_level_security")  # app and name ending (numbers change at merges)
 CONDITION = f"tenant_id = NULLIF(current_setting('{SETTING}', true), '')::bigint"
 
 # Tables with a tenant_id that stay outside the wall, and why. They are the doors into a
@@ -122,8 +123,13 @@ def after_migrate(sender, using="default", plan=None, **kwargs) -> None:
     """
     if plan is None or connections[using].vendor != "postgresql":
         return
+    from django.db.migrations.recorder import MigrationRecorder
+
     with connections[using].cursor() as cursor:
-        build_walls(cursor)
+        applied = MigrationRecorder(connections[using]).applied_migrations()
+        app, ending = WALL_MIGRATION
+        if any(label == app and name.endswith(ending) for label, name in applied):
+            build_walls(cursor)  # not when the migration that built the wall was just reversed
         grant_app_role(cursor, settings.DATABASE_APP_ROLE)
 
 
