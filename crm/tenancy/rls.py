@@ -194,7 +194,7 @@ def apply(connection, value: str) -> None:
     """Set crm.tenant_id on `connection` now (through a raw cursor: no wrapper, any cursor kind)."""
     connection.close_if_health_check_failed()  # as Django does before a cursor (CONN_HEALTH_CHECKS)
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
     savepoints = None
     if connection.in_atomic_block:
