@@ -117,3 +117,23 @@ def test_the_setting_survives_commits_and_reconnections(tenant, other_tenant):
         assert raw_names() == ["Alpha customer"]  # a new connection: set again
     connection.close()
     assert raw_names() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_company_activated_between_transactions_costs_no_statement_inside_them(tenant, monkeypatch):
+    """The company reaches an open connection when activated, where it holds for the session:
+    the transactions that follow (an action's writes) send no setting of their own."""
+    from tests.factories import RecordMaker, make_member
+
+    maker = RecordMaker(tenant, make_member(tenant, "ann"))
+    maker.customer(name="Alpha customer")
+    assert raw_names() == []  # the connection holds "no company" now
+    set_to = []
+    original = rls.apply
+    monkeypatch.setattr(rls, "apply", lambda conn, value: (set_to.append(value), original(conn, value)))
+    with activate(tenant):
+        assert set_to == [str(tenant.pk)]
+        for name in ("One", "Two", "Three"):
+            with transaction.atomic():
+                Customer.objects.filter(name__startswith="Alpha").update(notes=name)
+    assert set_to == [str(tenant.pk)]
