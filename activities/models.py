@@ -158,6 +158,8 @@ class Notification(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "user", "-created_at", "-id"], name="notification_inbox"),
             models.Index(fields=["tenant", "user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            # A purge finds the notifications about the records it deletes.
+            models.Index(fields=["tenant", "object_type", "object_id"], name="notification_record"),
         ]
 
     def __str__(self):

@@ -97,3 +97,15 @@ def on_share(sender, instance, created, raw=False, **kwargs):
         return
     customer = instance.customer
     deliver([(instance.user_id, "customer", customer.pk, customer.name)], Kind.SHARED)
+
+
+def on_purge(sender, tenant_ids, ids, **kwargs):
+    """crm.records.signals.records_purged: a purged record's name leaves the notifications about it too."""
+    from crm.records.erasure import MARK
+
+    entry = record_type(sender)
+    if entry is None:
+        return
+    Notification.all_objects.filter(tenant_id__in=tenant_ids, object_type=entry.name, object_id__in=list(ids)).exclude(
+        label=MARK
+    ).update(label=MARK)
