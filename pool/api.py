@@ -82,6 +82,8 @@ class PoolViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
 
 class ReleaseViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    serializer_class = PoolCustomerSerializer
+
     @extend_schema(
         summary="Release a customer to the public pool", request=None, parameters=[ID_PARAMETER], tags=["customers"]
     )
