@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from crm.tenancy.acting import ActionConflict
+from crm.tenancy.actions import update_tenant_settings
 from crm.tenancy.context import activate
 from customers.models import Customer
 from pool import actions
@@ -163,3 +164,14 @@ def test_a_rep_may_not_release_a_customer_only_shared_with_them(rep, other_rep, 
     assert "owner" in error["message"]
     theirs.refresh_from_db()
     assert theirs.owner_id == other_rep.pk
+
+
+def test_the_customer_page_offers_release_to_its_owner_while_the_pool_is_on(rep, other_rep, pool_tenant, records):
+    customer = records.customer(owner=rep)
+    assert 'data-testid="release-to-pool"' in login(rep).get(f"/customers/{customer.pk}/").content.decode()
+    from customers.actions import share_customer
+
+    records._run(share_customer, customer, other_rep)
+    assert 'data-testid="release-to-pool"' not in login(other_rep).get(f"/customers/{customer.pk}/").content.decode()
+    update_tenant_settings(pool_tenant, pool_enabled=False, acting_user=None)
+    assert 'data-testid="release-to-pool"' not in login(rep).get(f"/customers/{customer.pk}/").content.decode()
