@@ -10,9 +10,10 @@ starts a new spell. A customer returns to the pool once its spell has lasted the
 nobody loses a customer without notice (one given to a rep long after its last
 interaction is warned first, and returns `pool_warn_days` later).
 
-Each step is one statement over the company's customers (INSERT ... SELECT and
-UPDATE ... FROM, the correlated subqueries on tenant-first indexes), never a loop per
-customer; the history rows are one INSERT ... SELECT, and there is one audit event.
+A run is one statement over the company's customers (a materialized CTE of the idle
+ones, then UPDATE ... FROM and INSERT ... SELECT; the correlated subqueries use
+tenant-first indexes), never a loop per customer; the history rows are one
+INSERT ... SELECT, and there is one audit event.
 """
 
 from __future__ import annotations
@@ -38,19 +39,22 @@ from pool.listing import pool_settings
 LOCK_NAMESPACE = 0x52434C4D  # "RCLM": one reclaim run per company at a time
 NOTIFY_CHUNK = 5000
 
-# The owned customers whose last activity is before %(idle_since)s, with that last activity.
+# The owned customers idle since before %(warn_since)s, with their last activity.
 IDLE = """
-SELECT c.id, c.owner_id, GREATEST(
-    c.created_at,
-    (SELECT max(i.occurred_at) FROM customers_interaction i
-      WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id
-        AND i.author_id = c.owner_id AND i.deleted_at IS NULL),
-    (SELECT max(p.claimed_at) FROM pool_poolclaim p
-      WHERE p.tenant_id = c.tenant_id AND p.customer_id = c.id AND p.user_id = c.owner_id)
-) AS last_activity
-FROM customers_customer c
-WHERE c.tenant_id = %(tenant)s AND c.owner_id IS NOT NULL AND c.deleted_at IS NULL
-  AND c.created_at < %(idle_since)s
+SELECT * FROM (
+    SELECT c.id, c.owner_id, GREATEST(
+        c.created_at,
+        (SELECT max(i.occurred_at) FROM customers_interaction i
+          WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id
+            AND i.author_id = c.owner_id AND i.deleted_at IS NULL),
+        (SELECT max(p.claimed_at) FROM pool_poolclaim p
+          WHERE p.tenant_id = c.tenant_id AND p.customer_id = c.id AND p.user_id = c.owner_id)
+    ) AS last_activity
+    FROM customers_customer c
+    WHERE c.tenant_id = %(tenant)s AND c.owner_id IS NOT NULL AND c.deleted_at IS NULL
+      AND c.created_at < %(warn_since)s
+) AS spells
+WHERE last_activity < %(warn_since)s
 """
 
 # A warning that belongs to the customer's present idle spell (given after its last activity).
@@ -60,24 +64,29 @@ WHERE w.tenant_id = %(tenant)s AND w.customer_id = idle.id AND w.user_id = idle.
   AND w.warned_at > idle.last_activity
 """
 
-WARN = f"""
-WITH idle AS ({IDLE})
-INSERT INTO pool_poolwarning (tenant_id, customer_id, user_id, warned_at)
-SELECT %(tenant)s, idle.id, idle.owner_id, %(now)s FROM idle
-WHERE idle.last_activity < %(idle_since)s AND NOT EXISTS ({WARNED})
-RETURNING customer_id, user_id
-"""
-
-RECLAIM = f"""
-WITH idle AS ({IDLE}),
+# One statement, one pass over the company's customers: the idle ones are found once; those
+# idle for the full time and warned long enough ago lose their owner, the others not yet
+# warned in this spell get a warning row. (A reclaimed one has its warning: it is not warned again.)
+RUN = f"""
+WITH idle AS MATERIALIZED ({IDLE}),
 due AS (
     SELECT idle.id, idle.owner_id FROM idle
-    WHERE idle.last_activity < %(idle_since)s AND EXISTS ({WARNED} AND w.warned_at <= %(warned_by)s)
+    WHERE idle.last_activity < %(reclaim_since)s AND EXISTS ({WARNED} AND w.warned_at <= %(warned_by)s)
+),
+reclaimed AS (
+    UPDATE customers_customer c SET owner_id = NULL, version = c.version + 1, updated_at = %(now)s
+    FROM due
+    WHERE c.tenant_id = %(tenant)s AND c.id = due.id AND c.owner_id = due.owner_id AND c.deleted_at IS NULL
+    RETURNING c.id, due.owner_id
+),
+warned AS (
+    INSERT INTO pool_poolwarning (tenant_id, customer_id, user_id, warned_at)
+    SELECT %(tenant)s, idle.id, idle.owner_id, %(now)s FROM idle WHERE NOT EXISTS ({WARNED})
+    RETURNING customer_id, user_id
 )
-UPDATE customers_customer c SET owner_id = NULL, version = c.version + 1, updated_at = %(now)s
-FROM due
-WHERE c.tenant_id = %(tenant)s AND c.id = due.id AND c.owner_id = due.owner_id AND c.deleted_at IS NULL
-RETURNING c.id, due.owner_id
+SELECT true, id, owner_id FROM reclaimed
+UNION ALL
+SELECT false, customer_id, user_id FROM warned
 """
 
 
@@ -102,18 +111,19 @@ def reclaim_idle(*, acting_user, now=None) -> ReclaimResult:
     if not settings.pool_enabled:
         return ReclaimResult()
     now = now or timezone.now()
-    reclaim_since = now - timedelta(days=settings.pool_reclaim_days)
-    warn_since = now - timedelta(days=settings.pool_reclaim_days - settings.pool_warn_days)
     with transaction.atomic():
         if not _run("SELECT pg_try_advisory_xact_lock(%(ns)s, %(tenant)s)", ns=LOCK_NAMESPACE, tenant=tenant.pk)[0][0]:
             return ReclaimResult()
-        reclaimed = _run(
-            RECLAIM,
+        rows = _run(
+            RUN,
             tenant=tenant.pk,
             now=now,
-            idle_since=reclaim_since,
+            warn_since=now - timedelta(days=settings.pool_reclaim_days - settings.pool_warn_days),
+            reclaim_since=now - timedelta(days=settings.pool_reclaim_days),
             warned_by=now - timedelta(days=settings.pool_warn_days),
         )
+        reclaimed = [(customer_id, owner_id) for is_reclaim, customer_id, owner_id in rows if is_reclaim]
+        warned = [(customer_id, owner_id) for is_reclaim, customer_id, owner_id in rows if not is_reclaim]
         if reclaimed:
             ids = sorted(row[0] for row in reclaimed)
             write_bulk_history(Customer, ids, "~", "reclaimed")
@@ -128,7 +138,6 @@ def reclaim_idle(*, acting_user, now=None) -> ReclaimResult:
                     "days": settings.pool_reclaim_days,
                 },
             )
-        warned = _run(WARN, tenant=tenant.pk, now=now, idle_since=warn_since)
         _notify(warned)
     return ReclaimResult(reclaimed=len(reclaimed), warned=len(warned))
 
