@@ -168,3 +168,20 @@ def test_the_job_is_on_the_beat_schedule_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["pool-reclaim"]
     assert entry["task"] == "pool.tasks.reclaim_idle_customers" and entry["task"] in app.tasks
     assert entry["schedule"].minute == {40} and len(entry["schedule"].hour) == 24
+
+
+def test_purging_a_customer_takes_its_claims_and_warnings_with_it(rep, pool_tenant, in_pool, admin_user):
+    from crm.recyclebin.actions import Item, purge
+
+    customer = aged(in_pool(), 100)
+    with activate(pool_tenant, user=rep, process="tests"):
+        actions.claim_customer(customer.pk, acting_user=rep)
+    PoolClaim.all_objects.update(claimed_at=timezone.now() - 28 * DAY)
+    run(pool_tenant, timezone.now())
+    assert PoolWarning.all_objects.filter(customer=customer).exists()
+    with activate(pool_tenant, user=admin_user, process="tests"):
+        delete(Customer.objects.filter(pk=customer.pk), acting_user=admin_user)
+        purge([Item(Customer, customer.pk)], acting_user=admin_user)
+    assert not Customer.all_objects.filter(pk=customer.pk).exists()
+    assert not PoolClaim.all_objects.filter(customer_id=customer.pk).exists()
+    assert not PoolWarning.all_objects.filter(customer_id=customer.pk).exists()
