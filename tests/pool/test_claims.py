@@ -175,3 +175,27 @@ def test_the_customer_page_offers_release_to_its_owner_while_the_pool_is_on(rep,
     assert 'data-testid="release-to-pool"' not in login(other_rep).get(f"/customers/{customer.pk}/").content.decode()
     update_tenant_settings(pool_tenant, pool_enabled=False, acting_user=None)
     assert 'data-testid="release-to-pool"' not in login(rep).get(f"/customers/{customer.pk}/").content.decode()
+
+
+def test_the_history_page_says_claimed_and_released(rep, pool_tenant, in_pool):
+    customer = in_pool()
+    claim(pool_tenant, rep, customer)
+    browser = login(rep)
+    assert "Claimed from the pool" in browser.get(f"/history/customer/{customer.pk}/").content.decode()
+    browser.post(f"/pool/release/{customer.pk}/")
+    admin = login(make_member(pool_tenant, role="admin"))
+    page = admin.get(f"/history/customer/{customer.pk}/").content.decode()
+    assert "Released to the pool" in page and "Claimed from the pool" in page
+
+
+def test_a_read_only_token_lists_the_pool_but_does_not_claim(rep, pool_tenant, in_pool):
+    from crm.tenancy.actions import create_api_token
+    from tests.api.conftest import key_client
+
+    customer = in_pool()
+    token = create_api_token(pool_tenant, rep, name="viewer", scope="read", acting_user=None)
+    api = key_client(token.key)
+    assert api.get("/api/v1/pool/").status_code == 200
+    error_of(api.post(f"/api/v1/pool/{customer.pk}/claim/"), 403)
+    customer.refresh_from_db()
+    assert customer.owner_id is None
