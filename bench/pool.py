@@ -23,6 +23,7 @@ from django.utils import timezone
 from bench.timing import Result
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
+from pool.listing import pool_customers
 from pool.reclaim import reclaim_idle
 
 AHEAD = timedelta(days=31)
@@ -76,6 +77,7 @@ def pool_reclaim(ctx) -> list[Result]:
     assert outcome.reclaimed and outcome.warned, outcome
     median = statistics.median(samples)
     return [
+        _pool_page(ctx),
         Result(
             scenario=(
                 f"Pool reclaim job over {customers:,} customers "
@@ -86,5 +88,38 @@ def pool_reclaim(ctx) -> list[Result]:
             maximum=max(samples),
             note=f"{customers / median:,.0f} customers/s, peak Python memory {max(peaks) / 1e6:.1f} MB",
             extra={"peak_bytes": max(peaks), "reclaimed": outcome.reclaimed, "warned": outcome.warned},
-        )
+        ),
     ]
+
+
+def _pool_page(ctx) -> Result:
+    """The pool's first page (50 rows and the count) with 1% of the tenant's customers in the pool."""
+    tenant = ctx.tenant
+    samples, plan = [], ""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE tenancy_tenant SET pool_enabled = true WHERE id = %s", [tenant.pk])
+            cursor.execute(
+                "UPDATE customers_customer SET owner_id = NULL WHERE tenant_id = %s AND abs(hashtext(id::text)) %% 100 = 7",
+                [tenant.pk],
+            )
+            cursor.execute("ANALYZE customers_customer")
+        with activate(Tenant.objects.get(pk=tenant.pk), process="bench:pool_page"):
+            rows = pool_customers()
+            for _ in range(max(1, ctx.runs) + 1):
+                started = time.perf_counter()
+                page, count = list(rows[:50]), rows.count()
+                samples.append(time.perf_counter() - started)
+            plan = rows[:50].explain()
+        transaction.set_rollback(True)
+    samples = samples[1:]
+    index = "customer_pool" in plan
+    return Result(
+        scenario=f"Pool page: first 50 of {count:,} pool customers (and the count)",
+        median=statistics.median(samples),
+        minimum=min(samples),
+        maximum=max(samples),
+        unit="s",
+        note=next((line.strip()[:120] for line in plan.splitlines() if "Index" in line), plan[:120]),
+        extra={"verdict": "ok (index)" if index else "MISSED (no index)", "rows": len(page)},
+    )
