@@ -56,6 +56,10 @@ def message(notification) -> str:
         if notification.early:
             return _("Task “%(label)s” is due soon.") % {"label": label}
         return _("Task “%(label)s” is due now.") % {"label": label}
+    if notification.kind == Kind.POOL_RECLAIM:
+        return _("Customer “%(label)s” returns to the public pool soon: log an interaction to keep it.") % {
+            "label": label
+        }
     if notification.kind == Kind.SHARED:
         return _("Customer “%(label)s” is shared with you.") % {"label": label}
     entry = record_type(notification.object_type)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "imports",
     "ops",
     "reports",
+    "pool",  # the public customer pool (docs/pool.md)
 ]
 
 MIDDLEWARE = [
@@ -319,6 +320,8 @@ CELERY_BEAT_SCHEDULE = {
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
     "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
+    # The public pool: warn owners of idle customers, return the idle ones to the pool (docs/pool.md).
+    "pool-reclaim": {"task": "pool.tasks.reclaim_idle_customers", "schedule": crontab(minute=40)},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.

@@ -87,6 +87,12 @@ class Customer(SoftDeleteModel):
                 condition=models.Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
+            # The public pool (pool/): alive customers without an owner, by name.
+            models.Index(
+                fields=["tenant", "name", "id"],
+                name="customer_pool",
+                condition=models.Q(owner__isnull=True, deleted_at__isnull=True),
+            ),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
             # The tag filter (any case): customers.search.tagged. btree_gin for the tenant.
             GinIndex(F("tenant"), LowerTags("tags"), name="customer_tenant_tags_ci", condition=ALIVE),

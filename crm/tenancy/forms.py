@@ -45,6 +45,34 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         choices=Tenant._meta.get_field("mfa_required").choices,
         help_text=Tenant._meta.get_field("mfa_required").help_text,
     )
+    # The public pool (pool/). An empty number keeps the current value.
+    pool_enabled = forms.BooleanField(
+        label=_("Public pool"), required=False, help_text=Tenant._meta.get_field("pool_enabled").help_text
+    )
+    pool_claims_per_day = forms.IntegerField(
+        label=_("Claims per rep per day"), required=False, min_value=1, max_value=1000
+    )
+    pool_max_held = forms.IntegerField(
+        label=_("Customers a rep may hold"),
+        required=False,
+        min_value=1,
+        max_value=100000,
+        help_text=Tenant._meta.get_field("pool_max_held").help_text,
+    )
+    pool_reclaim_days = forms.IntegerField(
+        label=_("Return to the pool after (days)"),
+        required=False,
+        min_value=2,
+        max_value=365,
+        help_text=Tenant._meta.get_field("pool_reclaim_days").help_text,
+    )
+    pool_warn_days = forms.IntegerField(
+        label=_("Warn the owner (days before)"),
+        required=False,
+        min_value=1,
+        max_value=364,
+        help_text=Tenant._meta.get_field("pool_warn_days").help_text,
+    )
 
 
 class ApiTokenForm(BootstrapFormMixin, forms.Form):
