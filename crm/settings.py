@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "imports",
     "ops",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -412,3 +413,10 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
     )
+
+# -- webhooks (docs/webhooks.md) ---------------------------------------------------------------
+# Private, loopback and link-local targets are refused unless this is on (development, tests).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10)  # seconds per attempt
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=6)  # then the delivery fails
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30)  # doubles after each failure
