@@ -14,6 +14,7 @@ import time
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from webhooks.models import PING, Preset
@@ -51,18 +52,20 @@ def text(payload: dict, company: str, language: str) -> str:
         values = {
             "company": company,
             "type": str(entry.verbose_name if entry else kind),
+            "Type": capfirst(str(entry.verbose_name if entry else kind)),
             "types": str(entry.verbose_name_plural if entry else kind),
             "ids": ", ".join(f"#{pk}" for pk in payload.get("ids", [])[:10]),
             "count": payload.get("count", 0),
         }
         messages = {
             "created": _("[%(company)s] New %(type)s %(ids)s."),
-            "updated": _("[%(company)s] %(type)s %(ids)s changed."),
+            "updated": _("[%(company)s] %(Type)s %(ids)s changed."),
             "stage_changed": _("[%(company)s] Opportunity %(ids)s moved to another stage."),
             "deleted": _("[%(company)s] %(count)s %(types)s moved to the recycle bin %(ids)s."),
             "restored": _("[%(company)s] %(count)s %(types)s restored from the recycle bin %(ids)s."),
         }
-        return " ".join(messages[verb].replace("  ", " ").split()) % values
+        sentence = " ".join((messages[verb] % values).split())  # no ids: no double space
+        return sentence.replace(" .", ".")
 
 
 def request_for(endpoint, payload: dict, company: str) -> tuple[str, bytes, dict]:
