@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.web.forms import BootstrapFormMixin
+from webhooks.addresses import check_url
 from webhooks.models import EVENTS, Endpoint, Preset
 
 
@@ -32,6 +33,11 @@ class EndpointForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preset"].initial = Preset.GENERIC
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        check_url(url)  # the action checks again; here it shows beside the other errors
+        return url
 
     def action_values(self, *, only_changed: bool) -> dict:
         names = self.changed_data if only_changed else list(self.cleaned_data)
