@@ -36,6 +36,7 @@ from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
+from bench.webhooks import webhooks
 from crm.tenancy.context import activate
 
 # 3 -------------------------------------------------------------------------------------
@@ -413,4 +414,5 @@ SCENARIOS = {
     "reports": reports,
     "attachments": attachments,
     "attachments_backup": attachments_backup,
+    "webhooks": webhooks,
 }
