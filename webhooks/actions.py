@@ -71,7 +71,10 @@ def update_endpoint(endpoint: Endpoint, *, acting_user, **values) -> Endpoint:
 
 @action
 def rotate_secret(endpoint: Endpoint, *, acting_user) -> str:
-    """A new generated secret for a generic endpoint (returned once)."""
+    """A new generated secret for a generic endpoint (returned once). A robot's secret comes from
+    the robot's own settings: it is typed in, never generated."""
+    if endpoint.preset != Preset.GENERIC:
+        raise ValidationError(_("Only a JSON webhook gets a generated secret; type the robot's own in its form."))
     secret = new_secret()
     update_endpoint(endpoint, secret=secret, acting_user=acting_user)
     return secret

@@ -64,6 +64,11 @@ def text(payload: dict, company: str, language: str) -> str:
             "deleted": _("[%(company)s] %(count)s %(types)s moved to the recycle bin %(ids)s."),
             "restored": _("[%(company)s] %(count)s %(types)s restored from the recycle bin %(ids)s."),
         }
+        if verb in ("created", "updated") and not payload.get("ids"):  # an import: counts, no ids
+            messages = {
+                "created": _("[%(company)s] %(count)s %(types)s created."),
+                "updated": _("[%(company)s] %(count)s %(types)s changed."),
+            }
         sentence = " ".join((messages[verb] % values).split())  # no ids: no double space
         return sentence.replace(" .", ".")
 

@@ -8,7 +8,13 @@ values (as the audit log itself), so nothing personal leaves through a webhook.
 from audit.models import Action
 from webhooks.models import RECORD_TYPES
 
-VERBS = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted", Action.RESTORE: "restored"}
+VERBS = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.DELETE: "deleted",
+    Action.RESTORE: "restored",
+    Action.IMPORT: "imported",
+}
 
 
 def _ids(value) -> list[int]:
@@ -24,6 +30,19 @@ def events_of(event) -> list[tuple[str, dict]]:
     counts = detail.get("counts") or {}
     ids = detail.get("ids")
     common = {"occurred_at": event.created_at.isoformat(), "batch": str(event.batch) if event.batch else None}
+    if verb == "imported":
+        # An import names no ids (it may write 100,000 rows): what it created and updated, and the import's id.
+        if event.object_type not in RECORD_TYPES:
+            return []
+        counts = {"created": detail.get("created", 0), "updated": detail.get("updated", 0)}
+        return [
+            (
+                f"{event.object_type}.{name}",
+                {**common, "type": event.object_type, "ids": [], "count": count, "import": detail.get("import")},
+            )
+            for name, count in counts.items()
+            if count
+        ]
     if verb in ("created", "updated"):
         if event.object_type not in RECORD_TYPES:
             return []

@@ -5,7 +5,7 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -99,6 +99,10 @@ def send_test(request, pk):
 @require_POST
 def rotate_secret(request, pk):
     endpoint = _changeable(request, pk)
-    request.session[SHOWN_ONCE % endpoint.pk] = actions.rotate_secret(endpoint, acting_user=request.user)
+    try:
+        request.session[SHOWN_ONCE % endpoint.pk] = actions.rotate_secret(endpoint, acting_user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(endpoint)
     messages.success(request, _("The webhook has a new secret. Receivers need it from now on."))
     return redirect(endpoint)

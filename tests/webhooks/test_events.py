@@ -118,3 +118,17 @@ def test_a_restore_of_several_types_names_each_types_ids():
         ("customer.restored", [3], 1),
         ("task.restored", [7, 8], 2),
     ]
+
+
+def test_an_import_sends_how_many_it_created_and_updated(records, admin_user):
+    from imports import actions as import_actions
+    from tests.imports.helpers import csv_bytes
+
+    endpoint = records.endpoint(events=["customer.created", "customer.updated"])
+    rows = [["Name", "Email"], ["Imported One", "one@example.com"], ["Imported Two", "two@example.com"]]
+    with activate(records.tenant, user=admin_user):
+        job = import_actions.upload(csv_bytes(rows), "people.csv", "customers", acting_user=admin_user)
+        job = import_actions.preview(job, acting_user=admin_user)
+        job = import_actions.run(job, acting_user=admin_user)
+    assert sent(endpoint) == [("customer.created", "customer", [], 2)]
+    assert Delivery.all_objects.get(endpoint=endpoint).payload["import"] == job.pk

@@ -56,6 +56,7 @@ def test_dingtalk_signs_the_url_with_timestamp_and_sign():
         ({"event": "opportunity.stage_changed", "ids": [9], "count": 1}, "[Co] Opportunity #9 moved to another stage."),
         ({"event": "contact.deleted", "ids": [], "count": 3}, "[Co] 3 contacts moved to the recycle bin."),
         ({"event": "task.restored", "ids": [1, 2], "count": 2}, "[Co] 2 tasks restored from the recycle bin #1, #2."),
+        ({"event": "customer.created", "ids": [], "count": 250}, "[Co] 250 customers created."),
     ],
 )
 def test_robot_messages_are_one_short_sentence(event, expected):

@@ -164,3 +164,12 @@ def test_the_list_runs_a_constant_number_of_queries(records, admin_user, django_
         page = client.get(reverse("webhooks:list")).content.decode()
     assert page.count('data-testid="webhook-row"') == 9
     assert len(many) == len(few)
+
+
+def test_a_robots_secret_is_typed_never_generated(records, admin_user):
+    endpoint = records.endpoint(preset="dingtalk", secret="SECfromdingtalk")
+    client = login(admin_user)
+    assert 'data-testid="rotate-secret"' not in client.get(endpoint.get_absolute_url()).content.decode()
+    response = client.post(reverse("webhooks:rotate", args=[endpoint.pk]), follow=True)
+    assert "Only a JSON webhook gets a generated secret" in response.content.decode()
+    assert Endpoint.all_objects.get(pk=endpoint.pk).secret == "SECfromdingtalk"
