@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 def test_add_a_webhook_send_a_test_and_see_the_deliveries(page, tenant, admin, snap, celery_worker, receiver):  # noqa: F811
     log_in(page, "erin")
-    page.get_by_role("link", name="erin").click()
+    page.locator(".dropdown-toggle", has_text="erin").click()  # the account menu
     page.get_by_test_id("nav-webhooks").click()
     page.get_by_test_id("create-webhook").click()
     form = page.get_by_test_id("webhook-form")
