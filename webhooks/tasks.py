@@ -19,3 +19,14 @@ def deliver(self, delivery_id: int) -> str | None:
     if wait is not None:
         raise self.retry(countdown=wait)
     return Delivery.all_objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+
+
+@shared_task(name="webhooks.upkeep", acks_late=False)
+def upkeep() -> dict:
+    """Hourly (beat): queue stuck deliveries again, drop old log rows (webhooks.upkeep)."""
+    from webhooks import upkeep as jobs
+
+    again = jobs.stuck()
+    for delivery_id in again:
+        deliver.delay(delivery_id)
+    return {"queued_again": len(again), "pruned": jobs.prune()}
