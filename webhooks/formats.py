@@ -88,11 +88,11 @@ def request_for(endpoint, payload: dict, company: str) -> tuple[str, bytes, dict
     return url, body, headers
 
 
-def robot_refused(endpoint, response) -> bool:
+def robot_refused(endpoint, answer: bytes) -> bool:
     """WeCom and DingTalk answer 200 with {"errcode": n} where n != 0 when they refuse a message."""
     if endpoint.preset == Preset.GENERIC:
         return False
     try:
-        return int(response.json().get("errcode", 0)) != 0
+        return int(json.loads(answer).get("errcode", 0)) != 0
     except (ValueError, AttributeError, TypeError):
         return False

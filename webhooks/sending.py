@@ -15,6 +15,8 @@ from webhooks.addresses import check_url
 from webhooks.formats import request_for, robot_refused
 from webhooks.models import PING, Delivery, Endpoint
 
+ANSWER_BYTES = 64 * 1024  # of a robot's answer, read for its errcode
+
 
 def max_attempts() -> int:
     return getattr(settings, "WEBHOOKS_MAX_ATTEMPTS", 6)
@@ -43,12 +45,18 @@ def _post(endpoint, payload, company) -> tuple[int | None, str]:
             headers=headers,
             timeout=getattr(settings, "WEBHOOKS_TIMEOUT", 10),
             allow_redirects=False,  # a redirect could lead anywhere, past the address check
+            stream=True,  # the answer is read only as far as needed, never whole
         )
     except requests.RequestException as error:
         return None, type(error).__name__
-    if not 200 <= response.status_code < 300:
-        return response.status_code, f"HTTP {response.status_code}"
-    if robot_refused(endpoint, response):
+    with response:
+        if not 200 <= response.status_code < 300:
+            return response.status_code, f"HTTP {response.status_code}"
+        try:
+            answer = response.raw.read(ANSWER_BYTES, decode_content=True) if endpoint.preset != "generic" else b""
+        except (requests.RequestException, OSError, ValueError) as error:
+            return None, type(error).__name__
+    if robot_refused(endpoint, answer):
         return response.status_code, "errcode"
     return response.status_code, ""
 
