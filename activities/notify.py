@@ -90,6 +90,8 @@ def link(notification) -> str:
     if notification.kind == Kind.JOB_FINISHED and notification.object_id:
         name = "backups:restore_status" if notification.object_type == JOB_RESTORE else "imports:detail"
         return reverse(name, args=[notification.object_id])
+    if notification.kind == Kind.ASSIGNED and notification.object_type == "customer" and not notification.object_id:
+        return f"{reverse('customers:list')}?owner={notification.user_id}"  # a bulk assignment: their customers
     entry = record_type(notification.object_type)
     if entry is None or not notification.object_id:
         return ""

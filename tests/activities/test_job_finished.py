@@ -88,6 +88,7 @@ def test_a_big_bulk_owner_change_is_one_notification_saying_how_many(records, ad
     assert inbox(admin_user) == []
     page = login(rep).get(reverse("notifications:list")).content.decode()
     assert f"{len(many)} customers are now assigned to you." in page
+    assert f"{reverse('customers:list')}?owner={rep.pk}" in page
 
 
 def test_the_bulk_assign_page_action_notifies_too(records, admin_user):
