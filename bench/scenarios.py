@@ -37,6 +37,7 @@ from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
+from bench.webhooks import webhooks
 from crm.tenancy.context import activate
 
 # 3 -------------------------------------------------------------------------------------
@@ -415,4 +416,5 @@ SCENARIOS = {
     "attachments": attachments,
     "attachments_backup": attachments_backup,
     "pool": pool_reclaim,
+    "webhooks": webhooks,
 }

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "ops",
     "reports",
     "pool",  # the public customer pool (docs/pool.md)
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -415,3 +416,12 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
     )
+
+# -- webhooks (docs/webhooks.md) ---------------------------------------------------------------
+# Private, loopback and link-local targets are refused unless this is on (development, tests).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10)  # seconds per attempt
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=6)  # then the delivery fails
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30)  # doubles after each failure
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)  # finished deliveries stay in the log this long
+CELERY_BEAT_SCHEDULE["webhooks-upkeep"] = {"task": "webhooks.upkeep", "schedule": crontab(minute=40)}

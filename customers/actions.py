@@ -182,13 +182,38 @@ def assign_ticket(ticket: Ticket, assignee, *, acting_user) -> Ticket:
 # history row each and one audit event (crm.records.actions.update_many).
 
 
+# A bulk assignment of up to this many customers notifies the new owner of each; more, with one summary.
+ASSIGNED_ONE_BY_ONE = 10
+
+
 @action
 def bulk_assign_owner(customers, owner, *, acting_user) -> int:
     """Give every customer in `customers` the owner `owner`; returns how many changed."""
     if owner is not None and not Membership.objects.filter(user=owner, tenant=current_tenant()).exists():
         raise ValidationError(_("The owner must be a member of the company."))
     changed = customers.exclude(owner=owner) if owner is not None else customers.exclude(owner__isnull=True)
-    return records.update_many(changed, owner=owner, acting_user=acting_user)
+    with transaction.atomic():
+        allowed = (
+            changed if acting_user is None else changed.filter(pk__in=Customer.objects.for_user(acting_user, "change"))
+        )
+        first = list(allowed.order_by("pk").values_list("pk", flat=True)[: ASSIGNED_ONE_BY_ONE + 1])
+        count = records.update_many(changed, owner=owner, acting_user=acting_user)
+        if count and owner is not None and owner != acting_user:
+            _tell_new_owner(owner, count, first)
+    return count
+
+
+def _tell_new_owner(owner, count: int, first: list[int]) -> None:
+    """The new owner hears of a bulk assignment as of single ones (activities.notify, kind assigned):
+    a notification per customer up to ASSIGNED_ONE_BY_ONE of them, else one saying how many."""
+    from activities import notify
+    from activities.models import Kind
+
+    if count <= ASSIGNED_ONE_BY_ONE:
+        rows = Customer.objects.filter(pk__in=first, owner=owner).order_by("pk").values_list("pk", "name")
+        notify.deliver([(owner.pk, "customer", pk, name) for pk, name in rows], Kind.ASSIGNED)
+    else:
+        notify.deliver([(owner.pk, "customer", None, str(count))], Kind.ASSIGNED)
 
 
 @action

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.utils import timezone
 
 from activities import actions as activity_actions
@@ -92,6 +93,16 @@ class RecordMaker:
 
         files = [SimpleUploadedFile(name, content)]
         return self._run(attach_files, record or self.customer(), files)[0]
+
+    def endpoint(self, **values):
+        """A webhook (generic JSON) to a local receiver that need not exist."""
+        from webhooks.actions import create_endpoint
+
+        values.setdefault("name", f"Webhook {next(_sequence)}")
+        values.setdefault("url", "http://127.0.0.1:9/hook")
+        values.setdefault("events", ["customer.created"])
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):
+            return self._run(create_endpoint, **values)[0]
 
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)
