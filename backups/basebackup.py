@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from django.db import connection
@@ -42,10 +43,7 @@ def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
     final = base_backup_dir() / f"base-{base.started_at:%Y%m%dT%H%M%SZ}-{base.pk}"
     partial = final.with_name(f".{final.name}.partial")
     try:
-        _copy_cluster(partial)
-        copied_at = timezone.now()  # the earliest moment this copy recovers to
-        _verify(partial)
-        base.first_segment = _first_segment(partial)
+        copied_at, base.first_segment = copy_verified(partial)
         os.replace(partial, final)
     except (BackupError, OSError) as error:
         shutil.rmtree(partial, ignore_errors=True)
@@ -59,6 +57,15 @@ def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
         first_segment=base.first_segment,
         finished_at=copied_at,
     )
+
+
+def copy_verified(target: Path) -> tuple[datetime, str]:
+    """pg_basebackup into `target`, checked with pg_verifybackup; returns the earliest moment the copy
+    recovers to and the first WAL segment its recovery reads."""
+    _copy_cluster(target)
+    copied_at = timezone.now()
+    _verify(target)
+    return copied_at, _first_segment(target)
 
 
 def _copy_cluster(target: Path) -> None:

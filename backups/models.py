@@ -83,7 +83,9 @@ class RestoreRun(models.Model):
         FAILED = "failed", _("failed")
         REFUSED = "refused", _("refused: conflicts")
 
-    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, related_name="restores")
+    # A restore to a moment has no backup until the worker recovered the database to `moment` (backups/pitr.py).
+    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, null=True, blank=True, related_name="restores")
+    moment = models.DateTimeField(_("as it was at"), null=True, blank=True)
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     target = models.CharField(_("target"), max_length=200, blank=True)
