@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from backups import postgres, wal
+from backups import basestore, postgres, wal
 from backups.models import BaseBackup
 from backups.postgres import BackupError
 from backups.storage import backup_dir, private_directory
@@ -45,16 +45,20 @@ def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
     try:
         copied_at, base.first_segment = copy_verified(partial)
         os.replace(partial, final)
+        stored, digest = basestore.seal(final)  # encrypted at rest when a key is set
     except (BackupError, OSError) as error:
         shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
         return _finish(base, status=BaseBackup.Status.FAILED, error=str(error))
-    size = sum(path.stat().st_size for path in final.rglob("*") if path.is_file())
+    files = [stored] if stored.is_file() else [path for path in stored.rglob("*") if path.is_file()]
     return _finish(
         base,
         status=BaseBackup.Status.GOOD,
-        path=str(final),
-        size=size,
+        path=str(stored),
+        size=sum(path.stat().st_size for path in files),
         first_segment=base.first_segment,
+        sha256=digest,
+        copy_location=basestore.second_copy(stored),
         finished_at=copied_at,
     )
 
@@ -64,7 +68,7 @@ def copy_verified(target: Path) -> tuple[datetime, str]:
     recovers to and the first WAL segment its recovery reads."""
     _copy_cluster(target)
     copied_at = timezone.now()
-    _verify(target)
+    verify(target)
     return copied_at, _first_segment(target)
 
 
@@ -87,14 +91,12 @@ def _copy_cluster(target: Path) -> None:
     )
 
 
-def _verify(target: Path) -> None:
+def verify(target) -> None:
     """Every file against its checksum, and the WAL the copy needs present and readable in the archive."""
     env = postgres.connection_args()[1]
-    with tempfile.TemporaryDirectory(prefix="wal-", dir=target.parent) as unpacked:
-        wal.unpack(_needed_segments(target), Path(unpacked))
-        postgres.run(
-            [postgres.binary("pg_verifybackup"), "--quiet", f"--wal-directory={unpacked}", str(target)], env=env
-        )
+    with basestore.unpacked(target) as copy, tempfile.TemporaryDirectory(prefix="wal-", dir=copy.parent) as segments:
+        wal.unpack(_needed_segments(copy), Path(segments))
+        postgres.run([postgres.binary("pg_verifybackup"), "--quiet", f"--wal-directory={segments}", str(copy)], env=env)
 
 
 def _needed_segments(target: Path) -> list[str]:

@@ -124,6 +124,9 @@ class BaseBackup(models.Model):
     size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
     # The first WAL segment recovery from this copy reads: older archived segments serve only older copies.
     first_segment = models.CharField(max_length=24, blank=True)
+    # sha256 of its backup_manifest, which holds the sha256 of every file (pg_verifybackup checks them).
+    sha256 = models.CharField(max_length=64, blank=True)
+    copy_location = models.CharField(_("second copy"), max_length=500, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

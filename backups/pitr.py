@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from backups import dump, postgres, wal
+from backups import basestore, dump, postgres, wal
 from backups.models import Backup, BaseBackup
 from backups.postgres import BackupError
 
@@ -105,7 +105,12 @@ def scratch_server(base: BaseBackup, moment: datetime | None, progress=None):
     data = work / "data"
     try:
         say(RESTORING_BASE)
-        shutil.copytree(base.path, data, symlinks=True)
+        if base.path.endswith(basestore.SEALED):  # encrypted at rest: decrypted straight into place
+            data.mkdir()
+            with basestore.unpacked(base.path, into=data):
+                pass
+        else:
+            shutil.copytree(base.path, data, symlinks=True)
         port = _free_port()
         _configure(data, sockets, port, moment)
         for path in (work, data, sockets):
@@ -184,7 +189,9 @@ def _hand_over(paths: list[Path], account: str | None) -> None:
 
 
 def _start(data: Path, log: Path, account: str | None) -> None:
-    result = _pg_ctl(data, ["start", "-w", "-t", str(PROMOTION_TIMEOUT), "-l", str(log)], account, check=False)
+    # The server inherits this environment, and its restore_command with it (an encrypted archive's key).
+    arguments = ["start", "-w", "-t", str(PROMOTION_TIMEOUT), "-l", str(log)]
+    result = _pg_ctl(data, arguments, account, check=False, env={**os.environ, **wal.restore_environment()})
     if result.returncode != 0:
         raise BackupError(f"The scratch server did not start: {_tail(log)}")
 
@@ -215,10 +222,11 @@ def _promoted(sockets: Path, port: int, user: str | None) -> bool:
         probe.close()
 
 
-def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool) -> subprocess.CompletedProcess:
+def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [postgres.binary("pg_ctl"), "-D", str(data), *args],
         user=account,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

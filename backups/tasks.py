@@ -15,7 +15,8 @@ from django.dispatch import receiver
 
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import actions, checks, pitr, wal
+from backups import actions, checks, pitr, wal, walcopy
+from backups import pitr_drill as pitr_drills
 from backups.drills import drill
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
@@ -225,3 +226,20 @@ def watch_wal_archive() -> str:
     if status.archiving and status.window_start is None and cache.add("wal-first-base-backup", 1, timeout=3600):
         scheduled_base_backup.delay()
     return status.problem
+
+
+@shared_task
+def pitr_drill() -> bool:
+    """Weekly: recover the database to a recent moment and compare its counts (backups/pitr_drill.py)."""
+    with activate(None, process="celery:pitr_drill"):
+        result = pitr_drills.pitr_drill()
+        log.info("point-in-time drill to %s: %s", result.moment, "passed" if result.passed else "FAILED")
+        return result.passed
+
+
+@shared_task
+def copy_wal_archive() -> dict:
+    """Every minute: newly archived WAL encrypted at rest (with a key), its checksum beside it, and the
+    second copy (BACKUP_COPY_TO) made and checked (backups/walcopy.py)."""
+    result = walcopy.seal_archive()
+    return {"sealed": len(result.sealed), "copied": result.copied, "problems": result.problems}

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from backups import access, actions, presentation, restore, tasks, wal
+from backups import access, actions, pitr_drill, presentation, restore, tasks, wal
 from backups.actions import RestoreRunning
 from backups.forms import CustomerRestoreForm, CustomerSearchForm, DatabaseRestoreForm, MomentRestoreForm
 from backups.models import Backup, RestoreRun
@@ -88,6 +88,7 @@ def backup_list(request):
         "is_staff": is_staff(request.user),
         "is_tenant_admin": access.is_tenant_admin(request.membership),
         "pitr": wal.status(),
+        "pitr_drill": pitr_drill.last_drill() if is_staff(request.user) else None,
     }
     return render(request, "backups/list.html", context)
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from audit.models import SystemEvent
 from backups import postgres, wal
-from backups.models import Backup, RestoreRun
-from backups.tasks import watch_wal_archive
+from backups.models import Backup, BaseBackup, RestoreDrill, RestoreRun
+from backups.tasks import pitr_drill, watch_wal_archive
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
@@ -31,7 +31,7 @@ from customers.models import Customer
 from tests.backups.test_backup_pages import finished, started_run, wait_for
 from tests.backups.test_backups import checksums
 from tests.conftest import login
-from tests.factories import RecordMaker, make_member, make_tenant
+from tests.factories import RecordMaker, make_member, make_tenant, make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("wal-archive")]
 MOMENT_PAGE = "/backups/restore-to-a-moment/"
@@ -41,6 +41,14 @@ def run(*args) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
+
+
+@pytest.fixture
+def staff_client():
+    user = make_user("pitr-operator")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return login(user)
 
 
 def status_failure() -> CommandError:
@@ -136,6 +144,31 @@ def test_an_archive_the_server_cannot_write_is_reported_once_as_an_audit_event(b
         cursor.execute("CREATE TEMPORARY TABLE wal_filler_again AS SELECT 1 AS n")
         cursor.execute("SELECT pg_switch_wal()")  # the archiver catches up with the next segment
         assert _wait(cursor, "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver", [])
+
+
+def test_the_weekly_drill_recovers_a_recent_moment_and_finds_the_counts_it_saw(base_backup, tenant, admin_user):
+    RecordMaker(tenant, admin_user).customer(name="Counted by the drill")
+
+    assert pitr_drill() is True  # the task beat runs weekly
+
+    drill = RestoreDrill.objects.get()
+    assert drill.passed and drill.mismatches == [] and drill.restore_seconds > 0
+    assert drill.backup.kind == Backup.Kind.POINT_IN_TIME
+    assert drill.backup.manifest["row_counts"]["customers_customer"][str(tenant.pk)] == 1
+    event = SystemEvent.objects.get(action=SystemEvent.Action.BACKUP_VERIFIED)
+    assert event.detail["kind"] == "point_in_time" and event.detail["passed"] is True
+
+
+def test_a_drill_whose_base_backup_is_damaged_fails_loudly(base_backup, staff_client):
+    broken = base_backup.path + "-damaged"
+    BaseBackup.objects.filter(pk=base_backup.pk).update(path=broken)  # its files are gone
+
+    assert pitr_drill() is False
+
+    event = SystemEvent.objects.get(action=SystemEvent.Action.BACKUP_VERIFIED)
+    assert event.detail["passed"] is False and event.detail["error"]
+    page = staff_client.get("/backups/").content.decode()
+    assert 'data-testid="pitr-drill-failed"' in page
 
 
 # -- in the browser ------------------------------------------------------------------
