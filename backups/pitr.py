@@ -118,15 +118,14 @@ def scratch_server(base: BaseBackup, moment: datetime | None, progress=None):
         _hand_over([work, sockets], account)
         say(REPLAYING)
         try:
-            _start(data, work / "server.log", account)
-        except BackupError as error:
-            if moment is None or NOT_REACHED not in str(error):
-                raise
-            # Nothing committed after `moment` reached the archive, so its end is that moment.
-            _configure(data, sockets, port, None)
-            _start(data, work / "server.log", account)
-        try:
-            _wait_for_promotion(sockets, port, work / "server.log")
+            try:
+                _recover(data, sockets, port, work / "server.log", account)
+            except BackupError as error:
+                if moment is None or NOT_REACHED not in str(error):
+                    raise
+                # Nothing committed after `moment` reached the archive, so its end is that moment.
+                _configure(data, sockets, port, None)
+                _recover(data, sockets, port, work / "server.log", account)
             yield dump.Source(host=str(sockets), port=port, database=settings.DATABASES["default"]["NAME"])
         finally:
             _pg_ctl(data, ["stop", "-m", "immediate"], account, check=False)
@@ -171,8 +170,8 @@ def _configure(data: Path, sockets: Path, port: int, moment: datetime | None) ->
     }
     if int((data / "PG_VERSION").read_text().strip()) >= 17:  # an unknown setting would stop the server
         lines["summarize_wal"] = "off"
-    if moment is not None:
-        lines["recovery_target_time"] = moment.isoformat()
+    # Empty: to the end of the archive (a later line wins over an earlier target).
+    lines["recovery_target_time"] = moment.isoformat() if moment is not None else ""
     text = "".join(f"{name} = '{value.replace(chr(39), chr(39) * 2)}'\n" for name, value in lines.items())
     with (data / "postgresql.auto.conf").open("a") as handle:  # later lines win over the copied ones
         handle.write("\n# point-in-time recovery\n" + text)
@@ -196,12 +195,22 @@ def _start(data: Path, log: Path, account: str | None) -> None:
         raise BackupError(f"The scratch server did not start: {_tail(log)}")
 
 
-def _wait_for_promotion(sockets: Path, port: int, log: Path) -> None:
+def _recover(data: Path, sockets: Path, port: int, log: Path, account: str | None) -> None:
+    """Start the scratch server and wait until it has replayed to its target and been promoted."""
+    _start(data, log, account)
+    _wait_for_promotion(data, sockets, port, log)
+
+
+def _wait_for_promotion(data: Path, sockets: Path, port: int, log: Path) -> None:
+    """pg_ctl returns once a recovering server accepts read-only connections; promotion comes later,
+    or the server stops (its target not reached, a segment unreadable): the log says why."""
     deadline = time.monotonic() + PROMOTION_TIMEOUT
     user = settings.DATABASES["default"].get("USER") or None
     while time.monotonic() < deadline:
         if _promoted(sockets, port, user):
             return
+        if not (data / "postmaster.pid").exists():
+            raise BackupError(f"The scratch server stopped during recovery: {_tail(log)}")
         time.sleep(0.1)
     raise BackupError(f"The scratch server did not finish recovery: {_tail(log)}")
 
@@ -240,7 +249,7 @@ def _tail(log: Path) -> str:
         lines = log.read_text(errors="replace").strip().splitlines()
     except OSError:
         return "no server log"
-    return " ".join(line for line in lines[-4:] if "FATAL" in line or "ERROR" in line) or " ".join(lines[-2:])
+    return " ".join(line for line in lines[-12:] if "FATAL" in line or "ERROR" in line) or " ".join(lines[-2:])
 
 
 def _free_port() -> int:

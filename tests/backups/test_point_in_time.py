@@ -12,6 +12,7 @@ import os
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import SystemEvent
-from backups import postgres, wal
+from backups import basebackup, crypto, postgres, wal
 from backups.models import Backup, BaseBackup, RestoreDrill, RestoreRun
 from backups.tasks import pitr_drill, watch_wal_archive
 from crm.recyclebin import actions as recyclebin
@@ -28,6 +29,7 @@ from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
 from crm.tenancy.models import UserPreference
 from customers.models import Customer
+from tests.backups.helpers import KEY
 from tests.backups.test_backup_pages import finished, started_run, wait_for
 from tests.backups.test_backups import checksums
 from tests.conftest import login
@@ -72,11 +74,21 @@ def a_whole_second():
     return moment
 
 
-def test_the_window_opens_with_the_first_base_backup():
+def test_the_window_opens_with_the_first_base_backup_kept_encrypted_with_a_checked_second_copy(settings, tmp_path):
+    settings.BACKUP_ENCRYPTION_KEY = KEY
+    settings.BACKUP_COPY_TO = str(tmp_path / "offsite")
     assert status_failure().returncode == 1, "no base backup yet: nothing is recoverable"
 
     last = run("backup_now", "--physical").splitlines()[-1]
     assert re.fullmatch(r"Base backup \d+ /\S+", last)
+
+    base = BaseBackup.objects.get()
+    assert last == f"Base backup {base.pk} {base.path}" and base.status == BaseBackup.Status.GOOD
+    stored = Path(base.path)
+    assert stored.name.endswith(".tar.enc") and crypto.is_encrypted(stored)
+    assert oct(stored.stat().st_mode & 0o777) == "0o600" and len(base.sha256) == 64
+    assert Path(base.copy_location).read_bytes() == stored.read_bytes()
+    basebackup.verify(base.path)  # decrypted: every file against its manifest, and its WAL in the archive
 
     report = run("pitr_status")
     assert "Archiving: on" in report
