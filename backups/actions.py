@@ -107,10 +107,11 @@ def back_up(*, kind: str = Backup.Kind.MANUAL, os_user: str = "", acting_user) -
 
 
 @action
-def take_base_backup(*, os_user: str = "", acting_user) -> BaseBackup:
-    """A verified physical copy of the cluster now (the start of point-in-time recovery)."""
+def take_base_backup(*, os_user: str = "", incremental: bool = False, acting_user) -> BaseBackup:
+    """A verified physical copy of the cluster now (the start of point-in-time recovery); `incremental`:
+    only what changed since the newest base backup, where the server can."""
     access.require(access.STAFF, acting_user)
-    return basebackup.take_base_backup(user=acting_user, os_user=os_user)
+    return basebackup.take_base_backup(user=acting_user, os_user=os_user, incremental=incremental)
 
 
 @action

@@ -35,15 +35,30 @@ def base_backup_dir() -> Path:
     return private_directory(backup_dir() / "base")
 
 
-def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
-    """Copy the cluster now; the row ends good (verified) or failed with the reason."""
+def take_base_backup(*, user=None, os_user: str = "", incremental: bool = False) -> BaseBackup:
+    """Copy the cluster now; the row ends good (verified) or failed with the reason. `incremental`:
+    only what changed since the newest good base backup, where the server can (else a full one)."""
+    parent = incremental_parent() if incremental else None
     base = BaseBackup.objects.create(
-        started_at=timezone.now(), created_by=user if getattr(user, "pk", None) else None, os_user=os_user
+        started_at=timezone.now(),
+        created_by=user if getattr(user, "pk", None) else None,
+        os_user=os_user,
+        parent=parent,
     )
     final = base_backup_dir() / f"base-{base.started_at:%Y%m%dT%H%M%SZ}-{base.pk}"
     partial = final.with_name(f".{final.name}.partial")
     try:
-        copied_at, base.first_segment = copy_verified(partial)
+        try:
+            copied_at, base.first_segment = copy_verified(partial, parent=parent)
+        except BackupError as error:
+            if parent is None:
+                raise
+            # Its WAL summaries do not reach back to the parent (summarize_wal switched on since): a full one.
+            log.warning("incremental base backup %s on %s failed, taking a full one: %s", base.pk, parent.pk, error)
+            shutil.rmtree(partial, ignore_errors=True)
+            BaseBackup.objects.filter(pk=base.pk).update(parent=None)
+            base.parent = None
+            copied_at, base.first_segment = copy_verified(partial)
         os.replace(partial, final)
         stored, digest = basestore.seal(final)  # encrypted at rest when a key is set
     except (BackupError, OSError) as error:
@@ -63,16 +78,36 @@ def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
     )
 
 
-def copy_verified(target: Path) -> tuple[datetime, str]:
-    """pg_basebackup into `target`, checked with pg_verifybackup; returns the earliest moment the copy
-    recovers to and the first WAL segment its recovery reads."""
-    _copy_cluster(target)
+def incremental_problem() -> str:
+    """Why this server cannot take incremental base backups ("" when it can)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version_num')::int, current_setting('summarize_wal', true)")
+        version, summarize = cursor.fetchone()
+    if version < 170000:
+        return f"PostgreSQL {version // 10000} takes no incremental base backups (17 and later do): full ones only."
+    if summarize != "on":
+        return "summarize_wal is off, so base backups are full ones (set summarize_wal = on for incrementals)."
+    return ""
+
+
+def incremental_parent() -> BaseBackup | None:
+    """The base backup an incremental one builds on: the newest good one, if the server can."""
+    if incremental_problem():
+        return None
+    newest = BaseBackup.objects.filter(status=BaseBackup.Status.GOOD).order_by("-finished_at", "-id").first()
+    return newest if newest is not None and basestore.manifest_of(newest.path).exists() else None
+
+
+def copy_verified(target: Path, parent: BaseBackup | None = None) -> tuple[datetime, str]:
+    """pg_basebackup into `target` (incremental on `parent`), checked with pg_verifybackup; returns
+    the earliest moment the copy recovers to and the first WAL segment its recovery reads."""
+    _copy_cluster(target, basestore.manifest_of(parent.path) if parent else None)
     copied_at = timezone.now()
     verify(target)
     return copied_at, _first_segment(target)
 
 
-def _copy_cluster(target: Path) -> None:
+def _copy_cluster(target: Path, parent_manifest: Path | None = None) -> None:
     args, env = postgres.connection_args()
     args = args[: args.index("-d")]  # the whole cluster: no database (pg_basebackup's -d is a connection string)
     # -X none: the WAL comes from the archive, which the server fills before pg_basebackup returns.
@@ -85,6 +120,7 @@ def _copy_cluster(target: Path) -> None:
             "--wal-method=none",
             "--checkpoint=fast",
             "--manifest-checksums=SHA256",
+            *([f"--incremental={parent_manifest}"] if parent_manifest else []),
             *args,
         ],
         env=env,

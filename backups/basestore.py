@@ -34,6 +34,10 @@ def seal(directory: Path) -> tuple[Path, str]:
     if key is None:
         return directory, digest
     stored = directory.with_name(directory.name + SEALED)
+    # The manifest stays readable beside it (file names, sizes and checksums; no data): the next
+    # incremental base backup is taken against it.
+    with storage.private_file(manifest_of(stored)) as handle:
+        handle.write((directory / "backup_manifest").read_bytes())
     with tempfile.TemporaryFile(dir=directory.parent) as packed:
         with tarfile.open(fileobj=packed, mode="w") as tar:
             tar.add(directory, arcname=".")
@@ -46,6 +50,12 @@ def seal(directory: Path) -> tuple[Path, str]:
     os.replace(partial, stored)
     shutil.rmtree(directory)
     return stored, digest
+
+
+def manifest_of(path) -> Path:
+    """The backup_manifest of the base backup stored at `path` (inside it, or beside it when encrypted)."""
+    path = Path(path)
+    return path.with_name(path.name + ".manifest") if path.name.endswith(SEALED) else path / "backup_manifest"
 
 
 @contextmanager
@@ -125,3 +135,4 @@ def remove(path: str, copy: str = "") -> None:
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
+            manifest_of(target).unlink(missing_ok=True)

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -105,12 +105,7 @@ def scratch_server(base: BaseBackup, moment: datetime | None, progress=None):
     data = work / "data"
     try:
         say(RESTORING_BASE)
-        if base.path.endswith(basestore.SEALED):  # encrypted at rest: decrypted straight into place
-            data.mkdir()
-            with basestore.unpacked(base.path, into=data):
-                pass
-        else:
-            shutil.copytree(base.path, data, symlinks=True)
+        _lay_out(base, data, work)
         port = _free_port()
         _configure(data, sockets, port, moment)
         for path in (work, data, sockets):
@@ -132,6 +127,21 @@ def scratch_server(base: BaseBackup, moment: datetime | None, progress=None):
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _lay_out(base: BaseBackup, data: Path, work: Path) -> None:
+    """The base backup as a data directory: copied, decrypted, or combined from its chain."""
+    chain = base.chain()
+    if len(chain) > 1:  # a full base backup and its incrementals: pg_combinebackup makes them one
+        with ExitStack() as stack:
+            parts = [stack.enter_context(basestore.unpacked(part.path)) for part in chain]
+            postgres.run([postgres.binary("pg_combinebackup"), "--output", str(data), *map(str, parts)])
+    elif base.path.endswith(basestore.SEALED):  # encrypted at rest: decrypted straight into place
+        data.mkdir()
+        with basestore.unpacked(base.path, into=data):
+            pass
+    else:
+        shutil.copytree(base.path, data, symlinks=True)
 
 
 def scratch_home() -> Path:

@@ -206,10 +206,11 @@ def recovered(run: RestoreRun) -> Backup:
 
 
 @shared_task(acks_late=False)
-def scheduled_base_backup() -> int:
-    """Weekly, and as soon as archiving runs without one: a verified base backup, then the window."""
+def scheduled_base_backup(incremental: bool = False) -> int:
+    """Weekly, and as soon as archiving runs without one: a verified base backup, then the window.
+    Daily with `incremental`: only what changed since the newest one (a full one where the server cannot)."""
     with activate(None, process="celery:base_backup"):
-        base = actions.take_base_backup(acting_user=None)
+        base = actions.take_base_backup(incremental=incremental, acting_user=None)
         apply_window()
         return base.pk
 

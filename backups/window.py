@@ -37,13 +37,17 @@ def apply_window(days: int | None = None) -> Pruned:
     kept = [base for base in good if base.finished_at >= start]
     before = [base for base in good if base.finished_at < start]
     kept += before[:1]  # it reaches back to the window's start
+    needed = {part.pk for base in kept for part in base.chain()}  # an incremental needs its chain
     for base in before[1:]:
+        if base.pk in needed:
+            continue
         if BaseBackup.objects.filter(pk=base.pk, status=BaseBackup.Status.GOOD).update(status=BaseBackup.Status.PRUNED):
             basestore.remove(base.path, base.copy_location)
             pruned.base_backups.append(base.pk)
     if kept:
         # Segment numbers only, as pg_archivecleanup compares them: a later timeline continues the count.
-        needed_from = min(base.first_segment[8:] for base in kept)
+        # The chains' older members stay recoverable too (the window's start counts them): their WAL stays.
+        needed_from = min(base.first_segment[8:] for base in good if base.pk in needed)
         pruned.segments = _remove_segments_before(wal.archive_dir(), needed_from)
         copy = walcopy.copy_dir()
         if copy and not storage.is_remote(copy) and Path(copy).is_dir():  # the second copy goes with it

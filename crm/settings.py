@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week=env.int("BASE_BACKUP_WEEKDAY", default=0), hour=3, minute=0),
     },
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
+    "incremental-base-backup": {
+        "task": "backups.tasks.scheduled_base_backup",
+        "schedule": crontab(hour=env.int("INCREMENTAL_BACKUP_HOUR", default=3), minute=30),
+        "kwargs": {"incremental": True},
+    },
     "pitr-drill": {
         "task": "backups.tasks.pitr_drill",
         "schedule": crontab(day_of_week=env.int("PITR_DRILL_WEEKDAY", default=0), hour=5, minute=0),

@@ -21,9 +21,9 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import SystemEvent
-from backups import basebackup, crypto, postgres, wal
+from backups import basebackup, crypto, pitr, postgres, wal
 from backups.models import Backup, BaseBackup, RestoreDrill, RestoreRun
-from backups.tasks import pitr_drill, watch_wal_archive
+from backups.tasks import pitr_drill, scheduled_base_backup, watch_wal_archive
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate
@@ -95,6 +95,7 @@ def test_the_window_opens_with_the_first_base_backup_kept_encrypted_with_a_check
     window = re.search(r"Window: (\S+) to (\S+)", report)
     assert window and window.group(1) != "-" and window.group(2) >= window.group(1)
     assert int(re.search(r"Newest archived segment: (\d+) s old", report).group(1)) < 300
+    assert "Incremental base backups: on" in report  # PostgreSQL 18 with summarize_wal
 
 
 def test_rows_purged_after_a_moment_come_back_in_a_database_restored_to_it(base_backup, tenant, admin_user):
@@ -119,6 +120,27 @@ def test_rows_purged_after_a_moment_come_back_in_a_database_restored_to_it(base_
     finally:
         if postgres.database_exists(copy):
             postgres.drop_database(copy)
+
+
+def test_a_daily_incremental_builds_on_the_newest_base_backup_and_recovers_a_moment_after_it(
+    base_backup, tenant, admin_user
+):
+    maker = RecordMaker(tenant, admin_user)
+    maker.customer(name="Before the incremental")
+
+    incremental = BaseBackup.objects.get(pk=scheduled_base_backup(incremental=True))
+
+    assert incremental.status == BaseBackup.Status.GOOD and incremental.parent == base_backup
+    full_size = sum(path.stat().st_size for path in Path(base_backup.path).rglob("*") if path.is_file())
+    assert incremental.size < full_size / 2, "only what changed since the full one"
+    kept = maker.customer(name="After the incremental")
+    moment = server_now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Customer._meta.db_table} WHERE id = %s", [kept.pk])
+    with activate(None, process="tests"):
+        recovered = pitr.recover(moment)  # the full one and the incremental, combined (pg_combinebackup)
+    assert recovered.manifest["base_backup"] == incremental.pk
+    assert recovered.manifest["row_counts"]["customers_customer"][str(tenant.pk)] == 2
 
 
 def test_a_moment_outside_the_window_or_a_name_in_use_is_refused_before_any_recovery(base_backup):
