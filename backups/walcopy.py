@@ -45,6 +45,8 @@ def copy_dir() -> str:
 def seal_archive() -> Sealed:
     result = Sealed()
     directory = wal.archive_dir()
+    if not directory.is_dir():  # this installation does not archive here
+        return result
     key = crypto.configured_key()
     for path in sorted(directory.iterdir()):
         if PLAIN.match(path.name) and not _checksum_file(path).exists():

@@ -32,6 +32,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     browser_list,
     token_lookup,
 )
+from bench.pitr import pitr
 from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
@@ -413,4 +414,5 @@ SCENARIOS = {
     "reports": reports,
     "attachments": attachments,
     "attachments_backup": attachments_backup,
+    "pitr": pitr,
 }
