@@ -33,6 +33,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     token_lookup,
 )
 from bench.pool import pool_reclaim
+from bench.pitr import pitr
 from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
@@ -417,4 +418,5 @@ SCENARIOS = {
     "attachments_backup": attachments_backup,
     "pool": pool_reclaim,
     "webhooks": webhooks,
+    "pitr": pitr,
 }

@@ -319,6 +319,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week=env.int("BASE_BACKUP_WEEKDAY", default=0), hour=3, minute=0),
     },
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
+    "incremental-base-backup": {
+        "task": "backups.tasks.scheduled_base_backup",
+        "schedule": crontab(hour=env.int("INCREMENTAL_BACKUP_HOUR", default=3), minute=30),
+        "kwargs": {"incremental": True},
+    },
+    "pitr-drill": {
+        "task": "backups.tasks.pitr_drill",
+        "schedule": crontab(day_of_week=env.int("PITR_DRILL_WEEKDAY", default=0), hour=5, minute=0),
+    },
+    "copy-wal-archive": {"task": "backups.tasks.copy_wal_archive", "schedule": 60.0, "options": {"expires": 55}},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
     "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
     # The public pool: warn owners of idle customers, return the idle ones to the pool (docs/pool.md).
