@@ -17,7 +17,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
@@ -158,14 +158,15 @@ def _finish(base: BaseBackup, **values) -> BaseBackup:
     values.setdefault("finished_at", timezone.now())
     for name, value in values.items():
         setattr(base, name, value)
-    base.save(update_fields=list(values))
     good = base.status == BaseBackup.Status.GOOD
     if not good:
         log.error("base backup %s failed: %s", base.pk, base.error)
-    audit(
-        AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
-        object_type="base_backup",
-        object_id=base.pk,
-        detail={"kind": "physical", "size": base.size},
-    )
+    with transaction.atomic():  # whoever sees it finished also sees its audit event
+        base.save(update_fields=list(values))
+        audit(
+            AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
+            object_type="base_backup",
+            object_id=base.pk,
+            detail={"kind": "physical", "size": base.size},
+        )
     return base

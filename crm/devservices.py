@@ -84,7 +84,7 @@ def archive_command(wal_dir: Path) -> str:
 # summarize_wal: the WAL summaries incremental base backups are taken against (PostgreSQL 17+).
 ARCHIVING = {
     "archive_mode": "on",
-    "archive_timeout": "60",
+    "archive_timeout": "50",
     "wal_recycle": "off",
     "wal_init_zero": "on",
     "summarize_wal": "on",
