@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "imports",
     "ops",
     "reports",
+    "search",  # the header's global search (docs/search.md)
 ]
 
 MIDDLEWARE = [
