@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm.web",
     "crm.api",
     "crm.exports",
+    "crm.savedviews",  # saved views of every list (docs/search.md)
     "customers",  # the apps, which register their record types with the kernel
     "sales",
     "activities",

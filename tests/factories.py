@@ -93,6 +93,14 @@ class RecordMaker:
         files = [SimpleUploadedFile(name, content)]
         return self._run(attach_files, record or self.customer(), files)[0]
 
+    def savedview(self, **values):
+        """A saved view of the customer list, private unless shared=True."""
+        from crm.savedviews.actions import save_view
+
+        values.setdefault("name", f"View {next(_sequence)}")
+        values.setdefault("query", "status=active&sort=name")
+        return self._run(save_view, values.pop("list_name", "customers:list"), **values)
+
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)
 

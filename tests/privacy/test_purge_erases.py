@@ -60,6 +60,7 @@ def test_every_record_type_declares_its_personal_fields():
         "opportunity": ("name", "lost_reason"),
         "attachment": ("name",),  # a file's name may name a person; its bytes go with the purge
         "task": ("title", "notes"),
+        "savedview": ("name", "query"),  # its search text may name a person
     }
 
 
