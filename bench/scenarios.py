@@ -34,6 +34,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
 )
 from bench.reports import reports
 from bench.restore import company_restore
+from bench.search import global_search
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
 from crm.tenancy.context import activate
@@ -408,6 +409,7 @@ SCENARIOS = {
     "identity": token_lookup,
     "restore": company_restore,
     "reminders": reminders,
+    "search": global_search,  # bench/search.py
     "export": export,
     "imports": imports,
     "reports": reports,

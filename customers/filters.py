@@ -9,18 +9,22 @@ from django.utils.translation import gettext_lazy as _
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
-from customers.search import tagged
+from customers.search import matching_or_via_customer, tagged
 
 
 def search(fields, phones=()):
-    """A filter method: `value` icontains any of `fields`, or its digits are in one of `phones`."""
+    """A filter method: `value` icontains any of `fields`, or its digits are in one of `phones`.
+    "customer__name" is searched through the customers' own index (matching_or_via_customer)."""
 
     def method(queryset, name, value):
         query = Q()
         for field in fields:
-            query |= Q(**{f"{field}__icontains": value})
+            if field != "customer__name":
+                query |= Q(**{f"{field}__icontains": value})
         for field in phones:
             query |= Q(**{f"{field}__digits": value})
+        if "customer__name" in fields:
+            return matching_or_via_customer(queryset, query, value)
         return queryset.filter(query)
 
     return method
@@ -138,7 +142,7 @@ class TicketFilter(BootstrapFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(subject__icontains=value) | Q(customer__name__icontains=value))
+        return matching_or_via_customer(queryset, Q(subject__icontains=value), value)
 
     def filter_status(self, queryset, name, value):
         if value == UNRESOLVED:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
+from customers.search import matching_or_via_customer
 from sales.models import Opportunity
 
 
@@ -29,7 +30,7 @@ class BoardFilter(BootstrapFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))
+        return matching_or_via_customer(queryset, Q(name__icontains=value), value)
 
 
 class OpportunityFilter(BoardFilter):
