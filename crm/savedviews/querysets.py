@@ -7,12 +7,12 @@ from crm.records.models import SoftDeleteQuerySet
 
 class SavedViewQuerySet(SoftDeleteQuerySet):
     def restrict(self, membership, action):
-        user = membership.user
+        user_id = membership.user_id  # (membership.user would be a query of its own)
         if action == "view":
-            return self.filter(Q(user=user) | Q(shared=True))
+            return self.filter(Q(user_id=user_id) | Q(shared=True))
         if action == "restore":
-            return self.filter(user=user, deleted_by=user)
-        return self.filter(user=user)  # change, delete: whoever saved it, whatever their role
+            return self.filter(user_id=user_id, deleted_by_id=user_id)
+        return self.filter(user_id=user_id)  # change, delete: whoever saved it, whatever their role
 
     def of_list(self, list_name: str):
         return self.filter(list_name=list_name)
