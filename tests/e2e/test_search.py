@@ -21,7 +21,7 @@ def test_ctrl_k_then_search_finds_records_grouped_by_type(page, tenant, admin, s
     log_in(page, "erin")
 
     page.goto("/tickets/")
-    page.locator("body").click()
+    page.wait_for_load_state("load")  # search.js (deferred) listens from here on
     page.keyboard.press("Control+k")
     box = page.get_by_test_id("global-search")
     expect(box).to_be_focused()
