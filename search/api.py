@@ -43,7 +43,7 @@ class SearchView(ApiViewMixin, APIView):
             q = clean_query(request.query_params.get("q"))
         except DjangoValidationError as error:
             raise ValidationError({"q": error.messages}) from error
-        return Response({"q": q, "groups": search(request.user, q, request=request)})
+        return Response({"q": q, "groups": search(request.user, q)})
 
 
 urlpatterns = [path("search/", SearchView.as_view(), name="search")]

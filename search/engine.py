@@ -10,21 +10,21 @@ has more to show); nothing is counted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from activities.filters import TaskFilter
+from activities.filters import search_tasks
 from activities.models import Task
 from crm.tenancy.querysets import membership_for
 from crm.tenancy.roles import role_may
-from customers.filters import ContactFilter, CustomerFilter, TicketFilter
+from customers.filters import search_contacts, search_customers, search_tickets
 from customers.models import Contact, Customer, Ticket
-from sales.filters import OpportunityFilter
+from sales.filters import search_deals
 from sales.models import Opportunity
 
 PER_TYPE = 5
@@ -34,7 +34,7 @@ MAX_LENGTH = 100
 @dataclass(frozen=True)
 class SearchType:
     model: type
-    filterset: type  # the list's FilterSet: its `q` filter is the search
+    search: Callable  # the list's `q` filter method: (queryset, name, value) -> queryset
     list_url: str  # the list page, which `?q=` filters the same way
     detail_url: str
     label: str  # the field that names a row
@@ -46,18 +46,18 @@ class SearchType:
 
 
 SEARCH_TYPES = (
-    SearchType(Customer, CustomerFilter, "customers:list", "customers:detail", "name", ("email", "phone")),
+    SearchType(Customer, search_customers, "customers:list", "customers:detail", "name", ("email", "phone")),
     SearchType(
         Contact,
-        ContactFilter,
+        search_contacts,
         "customers:contact_list",
         "customers:contact_detail",
         "name",
         ("customer__name", "email", "phone"),
     ),
-    SearchType(Opportunity, OpportunityFilter, "sales:list", "sales:detail", "name", ("customer__name",)),
-    SearchType(Ticket, TicketFilter, "tickets:list", "tickets:detail", "subject", ("customer__name",)),
-    SearchType(Task, TaskFilter, "tasks:list", "tasks:detail", "title", ()),
+    SearchType(Opportunity, search_deals, "sales:list", "sales:detail", "name", ("customer__name",)),
+    SearchType(Ticket, search_tickets, "tickets:list", "tickets:detail", "subject", ("customer__name",)),
+    SearchType(Task, search_tasks, "tasks:list", "tasks:detail", "title", ()),
 )
 
 
@@ -81,22 +81,20 @@ def searchable_types(user) -> list[SearchType]:
     return [entry for entry in SEARCH_TYPES if role_may(membership.role, "view", entry.name)]
 
 
-def matching(entry: SearchType, user, q: str, request=None):
-    """The rows of `entry` the user's list would show for `?q=`, in the list's default order."""
+def matching(entry: SearchType, user, q: str):
+    """The rows of `entry` the user's list would show for `?q=`, in the list's default order:
+    the list's restricting read, narrowed by the list's own `q` filter method."""
     visible = entry.model.objects.for_user(user, "view")
-    # The filter sets ask their request only for the user (the choices of their other filters).
-    filterset = entry.filterset({"q": q}, queryset=visible, request=request or SimpleNamespace(user=user))
-    rows = filterset.qs if filterset.is_valid() else visible.none()
-    return rows.order_by(*entry.model._meta.ordering)
+    return entry.search(visible, "q", q).order_by(*entry.model._meta.ordering)
 
 
-def search(user, q: str, request=None, per_type: int = PER_TYPE) -> list[dict]:
+def search(user, q: str, per_type: int = PER_TYPE) -> list[dict]:
     """[{type, title, results: [{id, label, detail, url, api_url}], more, see_all}] for each type
     the user may view, in a fixed order (types without results included, with no rows)."""
     groups = []
     for entry in searchable_types(user):
         fields = ("pk", entry.label, *entry.details)
-        rows = list(matching(entry, user, q, request).values_list(*fields)[: per_type + 1])
+        rows = list(matching(entry, user, q).values_list(*fields)[: per_type + 1])
         groups.append(
             {
                 "type": entry.name,

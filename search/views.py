@@ -16,7 +16,7 @@ def results(request):
     status = 200
     if raw.strip():
         try:
-            context["groups"] = search(request.user, clean_query(raw), request=request)
+            context["groups"] = search(request.user, clean_query(raw))
         except ValidationError as error:
             context["error"] = error.messages[0]
             status = 400
