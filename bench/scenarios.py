@@ -36,6 +36,7 @@ from bench.pool import pool_reclaim
 from bench.pitr import pitr
 from bench.reports import reports
 from bench.restore import company_restore
+from bench.search import global_search
 from bench.tasks import reminders
 from bench.timing import Result, compare, raw, rolled_back, timed
 from bench.webhooks import webhooks
@@ -411,6 +412,7 @@ SCENARIOS = {
     "identity": token_lookup,
     "restore": company_restore,
     "reminders": reminders,
+    "search": global_search,  # bench/search.py
     "export": export,
     "imports": imports,
     "reports": reports,

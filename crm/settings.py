@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm.web",
     "crm.api",
     "crm.exports",
+    "crm.savedviews",  # saved views of every list (docs/search.md)
     "customers",  # the apps, which register their record types with the kernel
     "sales",
     "activities",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "reports",
     "pool",  # the public customer pool (docs/pool.md)
     "webhooks",
+    "search",  # the header's global search (docs/search.md)
 ]
 
 MIDDLEWARE = [

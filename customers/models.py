@@ -20,7 +20,7 @@ from crm.records.models import (
 )
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
-from customers.search import DigitsContain, LowerTags, PhoneDigits
+from customers.search import DigitsContain, LowerTags, PhoneDigits, trigram_indexes
 
 EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
     "customer",
@@ -177,6 +177,9 @@ class CustomerChild(SoftDeleteModel):
         super().save(*args, **kwargs)
 
 
+CONTACT_SEARCH_INDEXES = trigram_indexes("contact", ["name", "title", "email"], phones=["phone"])
+
+
 class Contact(CustomerChild):
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=200, blank=True)
@@ -196,6 +199,7 @@ class Contact(CustomerChild):
         indexes = [
             *soft_delete_indexes("contact"),
             models.Index(fields=["tenant", "customer", "name"], name="contact_tenant_customer"),
+            *CONTACT_SEARCH_INDEXES,  # the contact list's (and global search's) `q`
         ]
 
     def __str__(self):
@@ -305,6 +309,7 @@ class Ticket(CustomerChild):
             models.Index(fields=["tenant", "status", "due_at"], name="ticket_tenant_status_due"),
             models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
             models.Index(fields=["tenant", "customer"], name="ticket_tenant_customer"),
+            *trigram_indexes("ticket", ["subject"]),  # the ticket list's (and global search's) `q`
         ]
 
     def __str__(self):

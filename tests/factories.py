@@ -104,6 +104,14 @@ class RecordMaker:
         with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):
             return self._run(create_endpoint, **values)[0]
 
+    def savedview(self, **values):
+        """A saved view of the customer list, private unless shared=True."""
+        from crm.savedviews.actions import save_view
+
+        values.setdefault("name", f"View {next(_sequence)}")
+        values.setdefault("query", "status=active&sort=name")
+        return self._run(save_view, values.pop("list_name", "customers:list"), **values)
+
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)
 

@@ -45,6 +45,7 @@ MODEL_FIELDS = {
     "interaction": {"customer", "contact", "kind", "summary", "occurred_at", "author"},
     "ticket": {"customer", "subject", "description", "status", "priority", "assignee", "due_at", "resolved_at"},
     "task": {"title", "notes", "due_at", "remind_before", "assignee", "priority", "done", "customer", "ticket"},
+    "savedview": {"list_name", "name", "query", "shared", "user", "is_default", "url"},
     "opportunity": {
         "customer",
         "name",

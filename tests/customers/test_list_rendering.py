@@ -289,6 +289,9 @@ def test_the_list_asks_the_database_only_what_the_page_shows(records, admin_user
         "django_session",
         "auth_user",  # the signed-in user
         "tenancy_membership",  # all of their memberships: the page's company and the switcher, one query
+        # The list's saved views, with EXISTS(... FROM savedviews_defaultview) marking my default:
+        # one query (crm.savedviews.lists).
+        "savedviews_defaultview",
         "customers_customer",  # the capped count
         "customers_customer",  # the page, with its owners
         "customers_customershare",  # which of the page's customers are shared with me

@@ -61,6 +61,7 @@ def test_every_record_type_declares_its_personal_fields():
         "attachment": ("name",),  # a file's name may name a person; its bytes go with the purge
         "task": ("title", "notes"),
         "endpoint": (),  # a webhook: a company's configuration, nobody's personal data
+        "savedview": ("name", "query"),  # its search text may name a person
     }
 
 
