@@ -32,8 +32,8 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     browser_list,
     token_lookup,
 )
-from bench.pool import pool_reclaim
 from bench.pitr import pitr
+from bench.pool import pool_reclaim
 from bench.reports import reports
 from bench.restore import company_restore
 from bench.search import global_search
