@@ -319,6 +319,8 @@ CELERY_BEAT_SCHEDULE = {
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
     "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
+    # Tickets: the assignee hears once when an open ticket passes its due time (docs/tickets.md).
+    "overdue-tickets": {"task": "customers.tasks.notify_overdue", "schedule": 60.0, "options": {"expires": 55}},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.
