@@ -58,6 +58,10 @@ def message(notification) -> str:
         return _("Task “%(label)s” is due now.") % {"label": label}
     if notification.kind == Kind.SHARED:
         return _("Customer “%(label)s” is shared with you.") % {"label": label}
+    if notification.kind == Kind.TICKET_REPLY:
+        return _("Ticket “%(label)s” has a new reply.") % {"label": label}
+    if notification.kind == Kind.TICKET_OVERDUE:
+        return _("Ticket “%(label)s” is past its due time.") % {"label": label}
     entry = record_type(notification.object_type)
     noun = entry.verbose_name if entry else notification.object_type
     return _("The %(type)s “%(label)s” is now assigned to you.") % {"type": noun, "label": label}

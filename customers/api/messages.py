@@ -5,6 +5,7 @@ user (never a field of the input). Writes go through customers.actions.
 """
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -30,6 +31,11 @@ class TicketMessageSerializer(RecordSerializer):
         extra_kwargs = {
             "kind": {"help_text": "reply (to the customer), note (internal) or customer (a reply logged by an agent)."}
         }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "author" in data:
+            raise serializers.ValidationError({"author": [_("The author of a message is whoever adds it.")]})
+        return super().to_internal_value(data)
 
 
 class TicketMessageFilterSet(ApiFilterSet):
