@@ -143,8 +143,9 @@ def test_a_stale_status_change_does_not_overwrite_a_newer_ticket(records, admin_
         colleague.post(reverse("tickets:status", args=[ticket.pk]), {"status": "pending", "version": seen}).status_code
         == 302
     )
+    client = login(admin_user)
     with Trail(tenant) as trail:
-        response = login(admin_user).post(
+        response = client.post(
             reverse("tickets:status", args=[ticket.pk]), {"status": "resolved", "version": seen}, follow=True
         )
     assert trail.events == [] and trail.versions == []
