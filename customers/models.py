@@ -296,7 +296,7 @@ class Ticket(CustomerChild):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     # SLA: the first reply to the customer (set by customers.actions.add_ticket_message).
-    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True, editable=False)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     # The overdue notice went out (the beat job claims each ticket once; a new due time re-arms it).
     overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalticket',
             name='first_response_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first response at'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='first response at'),
         ),
         migrations.AddField(
             model_name='historicalticket',
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='first_response_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first response at'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='first response at'),
         ),
         migrations.AddField(
             model_name='ticket',
