@@ -35,6 +35,7 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
 from bench.reports import reports
 from bench.restore import company_restore
 from bench.tasks import reminders
+from bench.tickets import tickets
 from bench.timing import Result, compare, raw, rolled_back, timed
 from crm.tenancy.context import activate
 
@@ -413,4 +414,5 @@ SCENARIOS = {
     "reports": reports,
     "attachments": attachments,
     "attachments_backup": attachments_backup,
+    "tickets": tickets,
 }
