@@ -40,6 +40,7 @@ class TicketMessageSerializer(RecordSerializer):
 
 class TicketMessageFilterSet(ApiFilterSet):
     ticket = IdFilter(field_name="ticket_id", help_text="The ticket's id: its thread.")
+    customer = IdFilter(field_name="ticket__customer_id", help_text="The messages of this customer's tickets.")
     kind = django_filters.ChoiceFilter(choices=TicketMessage.Kind.choices)
     author = IdFilter(field_name="author_id", help_text="User id of the author.")
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
