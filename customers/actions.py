@@ -209,9 +209,17 @@ def add_ticket_message(ticket: Ticket, kind: str, body: str, *, acting_user, **v
             acting_user=acting_user,
             **values,
         )
-        if kind in TicketMessage.AGENT_REPLIES and ticket.first_response_at is None:
-            # Whoever may add messages may change the tickets they see (the roles' rights agree).
-            records.update(ticket, first_response_at=message.created_at, acting_user=acting_user)
+        if kind in TicketMessage.AGENT_REPLIES:
+            # Read under the ticket's lock: of two first replies at once, the earlier one counts.
+            answered = (
+                Ticket.all_objects.filter(pk=ticket.pk)
+                .select_for_update(of=("self",))
+                .values_list("first_response_at", flat=True)
+                .first()
+            )
+            if answered is None:
+                # Whoever may add messages may change the tickets they see (the roles' rights agree).
+                records.update(ticket, first_response_at=message.created_at, acting_user=acting_user)
         if (
             kind != TicketMessage.Kind.NOTE
             and ticket.assignee_id
