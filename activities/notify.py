@@ -85,6 +85,10 @@ def message(notification) -> str:
     if notification.kind == Kind.ASSIGNED and notification.object_id is None and label.isdigit():
         # A bulk assignment of many customers at once (customers.actions.bulk_assign_owner).
         return _("%(count)s customers are now assigned to you.") % {"count": label}
+    if notification.kind == Kind.TICKET_REPLY:
+        return _("Ticket “%(label)s” has a new reply.") % {"label": label}
+    if notification.kind == Kind.TICKET_OVERDUE:
+        return _("Ticket “%(label)s” is past its due time.") % {"label": label}
     entry = record_type(notification.object_type)
     noun = entry.verbose_name if entry else notification.object_type
     return _("The %(type)s “%(label)s” is now assigned to you.") % {"type": noun, "label": label}

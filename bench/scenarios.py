@@ -38,6 +38,7 @@ from bench.reports import reports
 from bench.restore import company_restore
 from bench.search import global_search
 from bench.tasks import reminders
+from bench.tickets import tickets
 from bench.timing import Result, compare, raw, rolled_back, timed
 from bench.webhooks import webhooks
 from crm.tenancy.context import activate
@@ -421,4 +422,5 @@ SCENARIOS = {
     "pool": pool_reclaim,
     "webhooks": webhooks,
     "pitr": pitr,
+    "tickets": tickets,
 }

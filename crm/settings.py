@@ -335,6 +335,8 @@ CELERY_BEAT_SCHEDULE = {
     "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
     # The public pool: warn owners of idle customers, return the idle ones to the pool (docs/pool.md).
     "pool-reclaim": {"task": "pool.tasks.reclaim_idle_customers", "schedule": crontab(minute=40)},
+    # Tickets: the assignee hears once when an open ticket passes its due time (docs/tickets.md).
+    "overdue-tickets": {"task": "customers.tasks.notify_overdue", "schedule": 60.0, "options": {"expires": 55}},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.

@@ -6,19 +6,20 @@ off a customer only if `parent_choices(acting_user)` holds it.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.models import AuditEvent
+from crm.history.bulk import write_bulk_history
 from crm.records import actions as records
 from crm.tenancy.acting import action
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
-from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
+from customers.models import PENDING_OVERDUE_SQL, Contact, Customer, CustomerShare, Interaction, Ticket, TicketMessage
 
 
 def parent_choices(user):
@@ -164,17 +165,117 @@ def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
 def update_ticket(ticket: Ticket, *, acting_user, **values) -> Ticket:
     if "status" in values:
         values.update(ticket_status_values(ticket, values["status"]))
+    if "due_at" in values and values["due_at"] != ticket.due_at:
+        values["overdue_notified_at"] = None  # a new due time: its passing is news again
     return update_child(ticket, acting_user=acting_user, **values)
 
 
 @action
-def change_ticket_status(ticket: Ticket, status: str, *, acting_user) -> Ticket:
+def change_ticket_status(ticket: Ticket, status: str, *, acting_user, expected_version=None) -> Ticket:
+    """`expected_version`: the version the person saw (VersionConflict when the ticket moved on)."""
+    if expected_version is not None:
+        ticket.seen_version = expected_version
     return update_ticket(ticket, status=status, acting_user=acting_user)
 
 
 @action
-def assign_ticket(ticket: Ticket, assignee, *, acting_user) -> Ticket:
-    return records.update(ticket, assignee=assignee, acting_user=acting_user)
+def assign_ticket(ticket: Ticket, assignee, *, acting_user, expected_version=None) -> Ticket:
+    return records.update(ticket, assignee=assignee, acting_user=acting_user, expected_version=expected_version)
+
+
+# -- a ticket's conversation ----------------------------------------------------------------------------
+
+
+@action
+def add_ticket_message(ticket: Ticket, kind: str, body: str, *, acting_user, **values) -> TicketMessage:
+    """A reply, an internal note or a logged customer reply; its author is whoever adds it.
+
+    The first reply to the customer sets the ticket's first response time. A reply (the
+    customer's, logged, or a colleague's) notifies the ticket's assignee, unless they wrote it.
+    """
+    if "author" in values:
+        raise ValidationError({"author": _("The author of a message is whoever adds it.")})
+    records.require(acting_user, "add", TicketMessage)
+    if acting_user is not None and not Ticket.objects.for_user(acting_user, "view").filter(pk=ticket.pk).exists():
+        raise ValidationError({"ticket": _("That ticket is not visible to you.")})
+    with transaction.atomic():
+        message = records.create(
+            TicketMessage,
+            ticket=ticket,
+            tenant_id=ticket.tenant_id,
+            kind=kind,
+            body=body,
+            author=acting_user,
+            acting_user=acting_user,
+            **values,
+        )
+        if kind in TicketMessage.AGENT_REPLIES:
+            # Read under the ticket's lock: of two first replies at once, the earlier one counts.
+            answered = (
+                Ticket.all_objects.filter(pk=ticket.pk)
+                .select_for_update(of=("self",))
+                .values_list("first_response_at", flat=True)
+                .first()
+            )
+            if answered is None:
+                # Whoever may add messages may change the tickets they see (the roles' rights agree).
+                records.update(ticket, first_response_at=message.created_at, acting_user=acting_user)
+        if (
+            kind != TicketMessage.Kind.NOTE
+            and ticket.assignee_id
+            and ticket.assignee_id != getattr(acting_user, "pk", None)
+        ):
+            from activities.models import Kind
+            from activities.notify import deliver
+
+            deliver([(ticket.assignee_id, "ticket", ticket.pk, ticket.subject)], Kind.TICKET_REPLY)
+    return message
+
+
+@action
+def update_ticket_message(message: TicketMessage, *, acting_user, **values) -> TicketMessage:
+    """Correct a message's text; its ticket, kind and author stay as they were."""
+    for name in ("ticket", "kind", "author"):
+        if name in values and values.pop(name) != getattr(message, name):
+            raise ValidationError({name: _("This cannot be changed once the message is written.")})
+    return records.update(message, acting_user=acting_user, **values)
+
+
+# Claim the overdue tickets and mark them in one statement: each is returned to exactly one
+# caller, however many workers run the job or run it again after a restart. The partial index
+# ticket_overdue_pending holds exactly the tickets still waiting.
+_CLAIM_OVERDUE = f"""
+UPDATE customers_ticket SET overdue_notified_at = %(now)s
+WHERE tenant_id = %(tenant)s AND due_at <= %(now)s AND {PENDING_OVERDUE_SQL}
+RETURNING id, assignee_id, subject
+"""
+
+
+@action
+def notify_overdue_tickets(now=None, *, acting_user) -> int:
+    """The active company's open tickets that passed their due time: their assignee is told, once."""
+    from activities.models import Kind
+    from activities.notify import deliver
+
+    tenant = current_tenant()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_OVERDUE, {"now": now or timezone.now(), "tenant": tenant.pk})
+            claimed = cursor.fetchall()
+        if not claimed:
+            return 0
+        ids = sorted(row[0] for row in claimed)
+        write_bulk_history(Ticket, ids, "~", "overdue notice")
+        deliver(
+            [(assignee, "ticket", pk, subject) for pk, assignee, subject in claimed if assignee], Kind.TICKET_OVERDUE
+        )
+        audit(
+            AuditEvent.Action.UPDATE,
+            object_type="ticket",
+            count=len(ids),
+            detail={"ids": ids[: records.IDS_IN_EVENT], "fields": ["overdue_notified_at"]},
+        )
+    return len(claimed)
 
 
 # -- bulk actions on a selection of customers -----------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.follow_up import FollowUpFields
 from crm.web.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField, member_field
 from customers.actions import parent_choices
-from customers.models import Contact, Customer, Interaction, Ticket
+from customers.models import Contact, Customer, Interaction, Ticket, TicketMessage
 
 
 def customer_email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -228,11 +228,31 @@ class TicketForm(BootstrapFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
 
 
-class TicketStatusForm(BootstrapFormMixin, forms.Form):
+class TicketVersionMixin(forms.Form):
+    """The ticket page's small forms carry the version the page showed: a ticket changed
+    since is left alone (crm.records.versions), never silently overwritten."""
+
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+
+class TicketStatusForm(BootstrapFormMixin, TicketVersionMixin):
     status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
 
 
-class TicketAssignForm(BootstrapFormMixin, forms.Form):
+class TicketMessageForm(BootstrapFormMixin, forms.Form):
+    """A reply, an internal note or a customer's reply logged by the agent (the thread's form)."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=TicketMessage.Kind.choices, initial=TicketMessage.Kind.REPLY, widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class TicketAssignForm(BootstrapFormMixin, TicketVersionMixin):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"] = member_field(label=_("Assignee"), empty_label=_("Unassigned"))

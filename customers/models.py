@@ -261,6 +261,19 @@ class Interaction(CustomerChild):
         return reverse("customers:detail", args=[self.customer_id]) + "#timeline"
 
 
+# Open tickets whose overdue notice has not gone out: the overdue job's partial index holds only these.
+PENDING_OVERDUE = models.Q(
+    status__in=("new", "open", "pending"),
+    deleted_at__isnull=True,
+    due_at__isnull=False,
+    overdue_notified_at__isnull=True,
+)
+# The same condition as SQL, for the job's claiming UPDATE (the planner matches it to the index).
+PENDING_OVERDUE_SQL = (
+    "status IN ('new', 'open', 'pending') AND deleted_at IS NULL AND due_at IS NOT NULL AND overdue_notified_at IS NULL"
+)
+
+
 class Ticket(CustomerChild):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -292,6 +305,10 @@ class Ticket(CustomerChild):
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # SLA: the first reply to the customer (set by customers.actions.add_ticket_message).
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    # The overdue notice went out (the beat job claims each ticket once; a new due time re-arms it).
+    overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -310,6 +327,7 @@ class Ticket(CustomerChild):
             models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
             models.Index(fields=["tenant", "customer"], name="ticket_tenant_customer"),
             *trigram_indexes("ticket", ["subject"]),  # the ticket list's (and global search's) `q`
+            models.Index(fields=["tenant", "due_at"], condition=PENDING_OVERDUE, name="ticket_overdue_pending"),
         ]
 
     def __str__(self):
@@ -355,3 +373,7 @@ class TicketPurgePermission(PurgePermissionBase):
 
 for _model in (Customer, Contact):
     _model._meta.get_field("phone").register_lookup(DigitsContain)
+
+
+# A ticket's conversation (its own module: this one is long enough).
+from customers.conversations import TicketMessage, TicketMessagePurgePermission  # noqa: E402, F401

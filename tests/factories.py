@@ -69,6 +69,13 @@ class RecordMaker:
         values.setdefault("due_at", timezone.now() + timedelta(days=1))
         return self._run(customer_actions.create_ticket, customer or self.customer(), **values)
 
+    def ticketmessage(self, ticket=None, **values):
+        """A message on `ticket` (default: a new ticket), written by the maker's actor (or `author`)."""
+        values.setdefault("kind", "reply")
+        values.setdefault("body", f"Message {next(_sequence)}")
+        author = values.pop("author", None)  # the author is whoever writes it
+        return self._run(customer_actions.add_ticket_message, ticket or self.ticket(), acting_user=author, **values)
+
     def opportunity(self, customer=None, **values):
         values.setdefault("name", f"Deal {next(_sequence)}")
         values.setdefault("amount", Decimal("1000.00"))

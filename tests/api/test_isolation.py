@@ -36,6 +36,7 @@ RESOURCES = {
     "interactions": "interaction",
     "opportunities": "opportunity",
     "tickets": "ticket",
+    "ticket-messages": "ticketmessage",
     "tasks": "task",
     "attachments": "attachment",
 }
@@ -76,6 +77,7 @@ def make_tenant_b(other_records):
     alive["opportunity"] = b.opportunity(customer)
     alive["task"] = b.task(customer=customer)
     alive["attachment"] = b.attachment(alive["ticket"])
+    alive["ticketmessage"] = b.ticketmessage(alive["ticket"])
     doomed = b.customer()
     deleted["customer"] = doomed
     deleted["contact"] = b.contact(doomed)
@@ -84,6 +86,7 @@ def make_tenant_b(other_records):
     deleted["opportunity"] = b.opportunity(doomed)
     deleted["task"] = b.task(customer=doomed)
     deleted["attachment"] = b.attachment(doomed)
+    deleted["ticketmessage"] = b.ticketmessage(deleted["ticket"])
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}
