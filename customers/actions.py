@@ -18,6 +18,7 @@ from crm.tenancy.acting import action
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
+from customers import duplicates, merging
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
@@ -54,14 +55,25 @@ def update_child(record, *, acting_user, **values):
 # -- customers ------------------------------------------------------------------------------------
 
 
+# The duplicate check at entry: keys the company blocks refuse the save (customers.duplicates).
+# A customer's email is unique in the company anyway (its own constraint and message).
+CUSTOMER_KEYS_KEPT_ELSEWHERE = ("email",)
+
+
 @action
 def create_customer(*, acting_user, **values) -> Customer:
     values.setdefault("owner", acting_user)
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.create(Customer, acting_user=acting_user, **values)
 
 
 @action
 def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), record=customer, skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.update(customer, acting_user=acting_user, **values)
 
 
@@ -110,11 +122,22 @@ def unshare_customer(customer: Customer, user, *, acting_user) -> None:
 
 @action
 def create_contact(customer: Customer, *, acting_user, **values) -> Contact:
+    duplicates.refuse_blocked(Contact, values, user=acting_user, tenant=current_tenant(), customer=customer)
     return create_child(Contact, customer, acting_user=acting_user, **values)
 
 
 @action
 def update_contact(contact: Contact, *, acting_user, **values) -> Contact:
+    customer = values.get("customer") or contact.customer
+    moving = customer.pk != contact.customer_id  # to another customer: every key is checked there
+    duplicates.refuse_blocked(
+        Contact,
+        values,
+        user=acting_user,
+        tenant=current_tenant(),
+        record=None if moving else contact,
+        customer=customer,
+    )
     return update_child(contact, acting_user=acting_user, **values)
 
 
@@ -203,3 +226,53 @@ def bulk_add_tag(customers, tag: str, *, acting_user) -> int:
         tags=Func(F("tags"), Value(tag), function="array_append", output_field=tags),
         acting_user=acting_user,
     )
+
+
+# -- merging duplicates (customers.merging) ------------------------------------------------------------
+
+
+@action
+def merge_records(survivor, others, *, acting_user, choices=None):
+    """Merge `others` into `survivor` (customers, or contacts of one customer): `choices` is
+    {field: id of the record whose value wins}; children and shares move to the survivor, the
+    others go to the recycle bin as one batch. Returns the Merge, which undo_merge reverses."""
+    model = type(survivor)
+    records.require(acting_user, "change", model, survivor)
+    for other in others:
+        records.require(acting_user, "delete", model, other)
+    sources = merging.validate_selection(model, survivor, others, choices or {})
+    with transaction.atomic():
+        locked = model.objects.select_for_update(of=("self",)).get(pk=survivor.pk)
+        merge = merging.perform(model, locked, others, sources, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGED,
+            target=locked,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={
+                "merge": merge.pk,
+                "merged_ids": merge.merged_ids,
+                "fields": sorted(merge.before),
+                "moved": merge.moved_count,
+            },
+        )
+    return merge
+
+
+@action
+def undo_merge(merge, *, acting_user):
+    """Put a merge back exactly: children to their former parents, the merged records out of the
+    bin, the survivor's values as they were; MergeConflict listing what changed since otherwise."""
+    model = merging.MERGEABLE[merge.record_type]
+    survivor = model.all_objects.get(pk=merge.survivor_id)
+    records.require(acting_user, "change", model, survivor)
+    with transaction.atomic():
+        merging.undo(merge, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGE_UNDONE,
+            target=survivor,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={"merge": merge.pk, "merged_ids": merge.merged_ids},
+        )
+    return merge

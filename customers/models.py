@@ -108,6 +108,9 @@ class Customer(SoftDeleteModel):
                 name="customer_phone_digits_trgm",
                 condition=ALIVE,
             ),
+            # The duplicate check's equality probes (customers.duplicates); email: the unique index.
+            models.Index(F("tenant"), PhoneDigits("phone"), name="customer_phone_key", condition=ALIVE),
+            models.Index(F("tenant"), Upper("name"), name="customer_name_key", condition=ALIVE),
         ]
 
     def __str__(self):
@@ -344,3 +347,6 @@ class TicketPurgePermission(PurgePermissionBase):
 
 for _model in (Customer, Contact):
     _model._meta.get_field("phone").register_lookup(DigitsContain)
+
+
+from customers.merges import Merge  # noqa: E402, F401  (the merge ledger: a model of this app)

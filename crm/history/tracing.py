@@ -30,6 +30,8 @@ SYSTEM_REASONS = frozenset(
         "audit retention",
         "imported",
         "import reverted",
+        "merged",
+        "merge undone",
     }
 )
 

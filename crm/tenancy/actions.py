@@ -21,7 +21,15 @@ from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 
 User = get_user_model()
 
-SETTINGS_FIELDS = ("name", "retention_days", "legal_hold", "mfa_required")
+SETTINGS_FIELDS = (
+    "name",
+    "retention_days",
+    "legal_hold",
+    "mfa_required",
+    "duplicate_email",
+    "duplicate_phone",
+    "duplicate_name",
+)
 
 
 def validate_role(role: str) -> str:

@@ -18,6 +18,10 @@ SLUG_VALIDATOR = RegexValidator(
 )
 
 
+DUPLICATE_POLICIES = [("warn", _("warn, save after confirming")), ("block", _("block"))]
+DUPLICATE_HELP = _("When a new or edited customer or contact has the same value as an existing one.")
+
+
 class Tenant(models.Model):
     """A company using the CRM. Its rows never mix with another tenant's."""
 
@@ -39,6 +43,16 @@ class Tenant(models.Model):
         default="",
         blank=True,
         help_text=_("Members it applies to enrol at their next sign-in, and then give a code at each."),
+    )
+    # Duplicate check at entry (customers.duplicates): per key, warn (save after confirming) or block.
+    duplicate_email = models.CharField(
+        _("same email"), max_length=5, choices=DUPLICATE_POLICIES, default="block", help_text=DUPLICATE_HELP
+    )
+    duplicate_phone = models.CharField(
+        _("same phone"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
+    )
+    duplicate_name = models.CharField(
+        _("same name"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
