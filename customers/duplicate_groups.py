@@ -16,7 +16,7 @@ from django.db.models.functions import Length
 
 from customers import duplicates
 
-SIMILARITY = 0.6  # pg_trgm similarity of the names, 0 to 1
+SIMILARITY = 0.5  # pg_trgm similarity of the names, 0 to 1
 PAIRS_CAP = 2000  # pairs read per kind of key
 GROUPS_SHOWN = 50
 
