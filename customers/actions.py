@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.models import AuditEvent
 from crm.records import actions as records
-from crm.tenancy.acting import action
+from crm.tenancy.acting import action, member_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
@@ -242,11 +242,10 @@ def merge_records(survivor, others, *, acting_user, choices=None):
         records.require(acting_user, "delete", model, other)
     sources = merging.validate_selection(model, survivor, others, choices or {})
     with transaction.atomic():
-        locked = model.objects.select_for_update(of=("self",)).get(pk=survivor.pk)
-        merge = merging.perform(model, locked, others, sources, tenant=current_tenant(), user=acting_user)
+        merge = merging.perform(model, survivor, others, sources, tenant=current_tenant(), user=acting_user)
         audit(
             AuditEvent.Action.MERGED,
-            target=locked,
+            target=survivor,
             batch=merge.batch,
             count=len(merge.merged_ids),
             detail={
@@ -266,6 +265,8 @@ def undo_merge(merge, *, acting_user):
     model = merging.MERGEABLE[merge.record_type]
     survivor = model.all_objects.get(pk=merge.survivor_id)
     records.require(acting_user, "change", model, survivor)
+    if member_role(acting_user) == Role.REP and merge.created_by_id != acting_user.pk:
+        raise PermissionDenied(_("Reps undo only the merges they made."))
     with transaction.atomic():
         merging.undo(merge, tenant=current_tenant(), user=acting_user)
         audit(

@@ -53,6 +53,19 @@ def expression(kind: str, name_field: str = "name"):
     return {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper(name_field)}[kind]
 
 
+def key_rows(queryset, kind: str, wanted, *, name_field: str = "name"):
+    """The rows of `queryset` holding one of the `wanted` keys of one kind (`duplicate_key` annotated).
+
+    Not empty (the unique email index holds non-empty addresses only), compared through the
+    indexed expression: an index probe per key."""
+    column = name_field if kind == "name" else kind
+    return (
+        queryset.exclude(**{column: ""})
+        .annotate(duplicate_key=expression(kind, name_field))
+        .filter(duplicate_key__in=sorted(wanted))
+    )
+
+
 def find(queryset, keys, *, name_field: str = "name", scope_field: str | None = None) -> dict[tuple, list[int]]:
     """{(kind, scope, value): [ids in id order]} for the keys that rows of `queryset` hold.
 
@@ -64,12 +77,7 @@ def find(queryset, keys, *, name_field: str = "name", scope_field: str | None = 
         wanted = {value for key_kind, _scope, value in keys if key_kind == kind and value}
         if not wanted:
             continue
-        column = name_field if kind == "name" else kind
-        rows = (
-            queryset.exclude(**{column: ""})
-            .annotate(duplicate_key=expression(kind, name_field))
-            .filter(duplicate_key__in=wanted)
-        )
+        rows = key_rows(queryset, kind, wanted, name_field=name_field)
         fields = ["duplicate_key", "pk", scope_field] if scope_field else ["duplicate_key", "pk"]
         for row in rows.order_by("pk").values_list(*fields):
             found[(kind, row[2] if scope_field else None, row[0])].append(row[1])

@@ -95,9 +95,18 @@ def validate_selection(model, survivor, others, choices: dict) -> dict:
 
 
 def perform(model, survivor, others, sources: dict, *, tenant, user) -> Merge:
-    """The merge itself (inside the caller's transaction); returns the saved Merge row."""
+    """The merge itself (inside the caller's transaction); returns the saved Merge row.
+
+    The company's bin lock first (as deletes and restores take it), then the records, locked in id
+    order and read again: the values chosen are those of the records as they are now."""
     softdelete.lock_tenant(tenant.pk)
     ids = sorted(other.pk for other in others)
+    fresh = model.objects.select_for_update(of=("self",)).filter(pk__in=[survivor.pk, *ids]).order_by("pk")
+    fresh = {record.pk: record for record in fresh}
+    if len(fresh) != len(ids) + 1:
+        raise ActionConflict(_("A record of the merge was deleted meanwhile; nothing was merged."))
+    survivor = fresh[survivor.pk]
+    sources = {field: fresh[source.pk] for field, source in sources.items()}
     moves = []
     for child, fk_name in child_links(model):
         rows = child.all_objects.filter(ALIVE, tenant=tenant, **{f"{fk_name}__in": ids})

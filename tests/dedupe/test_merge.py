@@ -200,3 +200,35 @@ def test_related_records_of_every_kind_are_counted_on_the_result(family, tenant,
     kinds = {move["model"] for move in merge.moves}
     assert {model._meta.label_lower for model in (Contact, Interaction, Ticket, Opportunity, Task, Attachment)} <= kinds
     assert merge.moved_count == 12
+
+
+def test_a_rep_undoes_only_the_merges_they_made(tenant, records):
+    first, second = make_member(tenant, "rob", role="rep"), make_member(tenant, "ruth", role="rep")
+    maker = RecordMaker(tenant, first)
+    survivor, dupe = maker.customer(name="Shared Co"), maker.customer(name="Shared Co.")
+    actions = __import__("customers.actions").actions
+    maker._run(actions.share_customer, survivor, second)
+    merge = maker._run(actions.merge_records, survivor, [dupe])
+    assert login(second).post(reverse("customers:merge_undo", args=[merge.pk])).status_code == 403
+    assert login(first).post(reverse("customers:merge_undo", args=[merge.pk])).status_code == 302
+    assert Customer.objects.filter(pk=dupe.pk).exists()
+
+
+def test_the_duplicates_page_runs_the_same_queries_whatever_the_number_of_groups(tenant, admin_user, records):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(admin_user)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("customers:duplicates")).status_code == 200
+        return len(captured)
+
+    records.customer(name="Wayne Enterprises", phone="555 0001")
+    records.customer(name="Wayne Enterprise", phone="")
+    few = queries()
+    for n in range(5):
+        records.customer(name=f"Tyrell {n}", phone=f"555 10{n}0")
+        records.customer(name=f"Cyberdyne {n}", phone=f"555 10{n}0")
+    assert queries() == few
