@@ -15,11 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.tenancy.members import display_name
+from crm.web.mixins import same_rows
 from customers.search import PhoneDigits
 
 KINDS = ("email", "phone", "name")
@@ -27,6 +29,7 @@ KIND_LABELS = {"email": gettext_lazy("email"), "phone": gettext_lazy("phone"), "
 MIN_PHONE_DIGITS = 5
 NON_DIGITS = re.compile(r"\D")
 SHOWN_PER_KIND = 5  # the check lists this many matches of each key
+ROWS_READ = 50  # ...among the first this many matching rows
 
 
 def digits(phone: str) -> str:
@@ -53,35 +56,62 @@ def expression(kind: str, name_field: str = "name"):
     return {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper(name_field)}[kind]
 
 
-def key_rows(queryset, kind: str, wanted, *, name_field: str = "name"):
-    """The rows of `queryset` holding one of the `wanted` keys of one kind (`duplicate_key` annotated).
+def wanted_keys(keys) -> dict[str, list[str]]:
+    """{kind: [values]} of (kind, scope, value) keys."""
+    wanted = {kind: sorted({value for key_kind, _s, value in keys if key_kind == kind and value}) for kind in KINDS}
+    return {kind: values for kind, values in wanted.items() if values}
 
-    Not empty (the unique email index holds non-empty addresses only), compared through the
-    indexed expression: an index probe per key."""
-    column = name_field if kind == "name" else kind
+
+def matching_rows(queryset, wanted: dict[str, list[str]], *, name_field: str = "name"):
+    """The rows of `queryset` holding a wanted key, each key annotated (`key_email`, ...), by id.
+
+    Each kind's condition is what its index holds (not empty; the indexed expression), so one
+    query ORs index probes (BitmapOr); bench/dedupe.py shows its EXPLAIN."""
+    condition = Q()
+    for kind, values in wanted.items():
+        column = name_field if kind == "name" else kind
+        condition |= Q(~Q(**{column: ""}), **{f"key_{kind}__in": values})
     return (
-        queryset.exclude(**{column: ""})
-        .annotate(duplicate_key=expression(kind, name_field))
-        .filter(duplicate_key__in=sorted(wanted))
+        queryset.annotate(**{f"key_{kind}": expression(kind, name_field) for kind in wanted})
+        .filter(condition)
+        .order_by("pk")
     )
 
 
-def find(queryset, keys, *, name_field: str = "name", scope_field: str | None = None) -> dict[tuple, list[int]]:
+def find(
+    queryset, keys, *, name_field: str = "name", scope_field: str | None = None, limit: int | None = None, rows=False
+):
     """{(kind, scope, value): [ids in id order]} for the keys that rows of `queryset` hold.
 
     `keys`: (kind, scope, value) tuples; `scope` is the `scope_field` value of the row (a
-    contact's customer id), or None when rows are not scoped. One query per kind of key.
+    contact's customer id), or None when rows are not scoped. One query (matching_rows).
+    `rows=True`: ({...}, {id: record}), the records of the first `limit` rows by id.
     """
+    wanted = wanted_keys(keys)
     found: dict[tuple, list[int]] = defaultdict(list)
-    for kind in KINDS:
-        wanted = {value for key_kind, _scope, value in keys if key_kind == kind and value}
-        if not wanted:
-            continue
-        rows = key_rows(queryset, kind, wanted, name_field=name_field)
-        fields = ["duplicate_key", "pk", scope_field] if scope_field else ["duplicate_key", "pk"]
-        for row in rows.order_by("pk").values_list(*fields):
-            found[(kind, row[2] if scope_field else None, row[0])].append(row[1])
-    return dict(found)
+    records = {}
+    if not wanted:
+        return (dict(found), records) if rows else dict(found)
+    matching = matching_rows(queryset, wanted, name_field=name_field)
+    matching = matching[:limit] if limit else matching
+    if rows:
+        results = [(record, record.pk, getattr(record, scope_field) if scope_field else None) for record in matching]
+        records = {record.pk: record for record, _pk, _scope in results}
+        found_rows = [
+            ({kind: getattr(record, f"key_{kind}") for kind in wanted}, pk, scope) for record, pk, scope in results
+        ]
+    else:
+        fields = ["pk", *(f"key_{kind}" for kind in wanted), *([scope_field] if scope_field else [])]
+        found_rows = [
+            (dict(zip(wanted, row[1 : 1 + len(wanted)], strict=True)), row[0], row[-1] if scope_field else None)
+            for row in matching.values_list(*fields)
+        ]
+    sets = {kind: set(values) for kind, values in wanted.items()}
+    for held, pk, scope in found_rows:
+        for kind, value in held.items():
+            if value in sets[kind]:
+                found[(kind, scope, value)].append(pk)
+    return (dict(found), records) if rows else dict(found)
 
 
 # -- the check at entry -----------------------------------------------------------------------------
@@ -128,30 +158,30 @@ def check(model, values: dict, *, user, record=None, customer=None) -> list[Matc
         keys = {kind: key for kind, key in keys.items() if normalise(kind, getattr(record, kind)) != key}
     if not keys:
         return []
+    contact = model._meta.model_name == "contact"
     rows = model.objects.all()
-    if model._meta.model_name == "contact":
+    if contact:
         if customer is None:
             return []
         rows = rows.filter(customer=customer)
     if record is not None:
         rows = rows.exclude(pk=record.pk)
-    found = find(rows, [(kind, None, key) for kind, key in keys.items()])
+    rows = rows.select_related("customer__owner" if contact else "owner")
+    found, records = find(rows, [(kind, None, key) for kind, key in keys.items()], limit=ROWS_READ, rows=True)
     ids = {kind: found.get((kind, None, key), [])[:SHOWN_PER_KIND] for kind, key in keys.items()}
     wanted = {pk for pks in ids.values() for pk in pks}
     if not wanted:
         return []
-    related = "customer__owner" if model._meta.model_name == "contact" else "owner"
-    records = model.objects.filter(pk__in=wanted).select_related(related).in_bulk()
-    visible = (
-        set(wanted)
-        if user is None
-        else set(model.objects.for_user(user).filter(pk__in=wanted).values_list("pk", flat=True))
-    )
+    visible = wanted
+    if user is not None:
+        allowed = model.objects.for_user(user)
+        if not same_rows(allowed, model.objects.all()):  # an admin sees them all: nothing to ask
+            visible = set(allowed.filter(pk__in=wanted).values_list("pk", flat=True))
     matches = []
     for kind, pks in ids.items():
         for pk in pks:
             found_record = records[pk]
-            owner = found_record.customer.owner if related == "customer__owner" else found_record.owner
+            owner = found_record.customer.owner if contact else found_record.owner
             matches.append(Match(kind, found_record, pk in visible, display_name(owner) if owner else ""))
     return matches
 
