@@ -251,7 +251,7 @@ def merge_records(survivor, others, *, acting_user, choices=None):
             detail={
                 "merge": merge.pk,
                 "merged_ids": merge.merged_ids,
-                "fields": sorted(merge.before),
+                "fields": sorted(merge.before["fields"]),
                 "moved": merge.moved_count,
             },
         )

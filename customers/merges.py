@@ -1,8 +1,8 @@
 """The record of a merge of customers or contacts: enough to undo it exactly.
 
 `Merge` is a ledger, not a record type: it names the surviving record, the records merged
-into it (in the recycle bin as one batch, `batch`), the survivor's values before the merge
-and its version after, every child moved (by model, foreign key and former parent) and the
+into it (in the recycle bin as one batch, `batch`), the survivor's history row from before the
+merge (its former values are read from there: no personal values here) and its version after, every child moved (by model, foreign key and former parent) and the
 shares added to the survivor. Undo puts each of those back, or refuses while any has
 changed since (customers.merging).
 """
@@ -21,7 +21,8 @@ class Merge(TenantModel):
     merged_ids = ArrayField(models.BigIntegerField(), verbose_name=_("merged records"))
     batch = models.UUIDField(_("recycle-bin batch"))
     choices = models.JSONField(_("field choices"), default=dict)  # {field: id of the record whose value won}
-    before = models.JSONField(_("survivor before"), default=dict)  # {attname: value} of the fields changed
+    # {"fields": [attnames the merge changed], "history_id": the survivor's history row before it}
+    before = models.JSONField(_("survivor before"), default=dict)
     version_after = models.PositiveIntegerField(_("survivor version after the merge"))
     # [{"model": "customers.contact", "field": "customer", "from": 12, "ids": [...]}, ...]
     moves = models.JSONField(_("children moved"), default=list)

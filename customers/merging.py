@@ -152,16 +152,25 @@ def _add_shares(survivor, ids, tenant) -> list[int]:
 
 
 def _take_values(model, survivor, sources: dict) -> dict:
-    """Give the survivor the chosen values (validated as an edit); returns its former values."""
-    before = {}
+    """Give the survivor the chosen values (validated as an edit).
+
+    Returns {"fields": [attnames changed], "history_id": the survivor's history row as it was}:
+    undo reads the former values from that row, so the ledger holds no personal values and a
+    purge's erasure of the history (crm.records.erasure) reaches them too."""
+    changed = []
     for field_name, source in sources.items():
         attname = model._meta.get_field(field_name).attname
         if getattr(source, attname) != getattr(survivor, attname):
-            before[attname] = getattr(survivor, attname)
+            changed.append(attname)
             setattr(survivor, attname, getattr(source, attname))
-    if before:
+    history = model.history.model.objects.filter(tenant_id=survivor.tenant_id, id=survivor.pk)
+    last = history.order_by("-history_id").values("history_id", "version").first()
+    if last is None or last["version"] != survivor.version:  # no row of the current version yet
+        write_bulk_history(model, [survivor.pk], "~", "merged")
+        last = history.order_by("-history_id").values("history_id", "version").first()
+    if changed:
         survivor.full_clean()
-        values = {attname: getattr(survivor, attname) for attname in before}
+        values = {attname: getattr(survivor, attname) for attname in changed}
         if any(field.name == "updated_at" for field in model._meta.concrete_fields):
             survivor.updated_at = values["updated_at"] = timezone.now()
         model.all_objects.filter(pk=survivor.pk).update(**values, version=NEXT_VERSION)
@@ -169,7 +178,7 @@ def _take_values(model, survivor, sources: dict) -> dict:
         model.all_objects.filter(pk=survivor.pk).update(version=NEXT_VERSION)
     survivor.version += 1
     write_bulk_history(model, [survivor.pk], "~", "merged")
-    return before
+    return {"fields": changed, "history_id": last["history_id"]}
 
 
 # -- undo ----------------------------------------------------------------------------------------------
@@ -222,8 +231,12 @@ def undo(merge: Merge, *, tenant, user) -> None:
         )
     model = MERGEABLE[merge.record_type]
     survivor_rows = model.all_objects.filter(pk=merge.survivor_id, version=merge.version_after)
-    if merge.before:
-        survivor_rows.update(**merge.before, version=NEXT_VERSION)
+    fields = merge.before.get("fields", [])
+    if fields:
+        former = model.history.model.objects.filter(
+            tenant_id=merge.tenant_id, history_id=merge.before["history_id"]
+        ).values(*fields)[0]
+        survivor_rows.update(**former, version=NEXT_VERSION)
     else:
         survivor_rows.update(version=NEXT_VERSION)
     write_bulk_history(model, [merge.survivor_id], "~", "merge undone")
