@@ -1,5 +1,6 @@
-"""Merging over the API: POST /api/v1/customers/{id}/merge/ (and /contacts/{id}/merge/), and
-POST .../{id}/merges/{merge id}/undo/.
+"""Duplicates and merging over the API: GET /api/v1/customers/duplicates/?name=&email=&phone=
+(the check at entry, before saving; contacts: with `customer`), POST /api/v1/customers/{id}/merge/
+(and /contacts/{id}/merge/), and POST .../{id}/merges/{merge id}/undo/.
 
 The record in the URL survives; `merge` lists the ids merged into it, `fields` says, field by
 field, whose value wins ({"email": 12}). An id the caller cannot see, of another company or
@@ -14,7 +15,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from crm.api.errors import Conflict
-from customers import actions, merging
+from crm.tenancy.context import current_tenant
+from customers import actions, duplicates, merging
+from customers.actions import CUSTOMER_KEYS_KEPT_ELSEWHERE, parent_choices
 from customers.merges import Merge
 
 
@@ -43,8 +46,72 @@ class MergeSerializer(serializers.Serializer):
     undone_at = serializers.DateTimeField(allow_null=True)
 
 
+class DuplicateQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Contacts: theirs.")
+    exclude = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The record being edited (its unchanged keys are not checked).",
+    )
+
+
+class DuplicateMatchSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=duplicates.KINDS)
+    rule = serializers.ChoiceField(choices=["warn", "block"], help_text="block: saving is refused.")
+    visible = serializers.BooleanField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null when the caller may not see the record.")
+    name = serializers.CharField(allow_null=True)
+    owner = serializers.CharField()
+    message = serializers.CharField()
+
+
 class MergeEndpoints:
     """Mixed into the customers' and contacts' RecordViewSets."""
+
+    @extend_schema(
+        summary="Records that a new or edited one would duplicate",
+        parameters=[DuplicateQuerySerializer],
+        responses={200: DuplicateMatchSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], url_path="duplicates", url_name="duplicates")
+    def duplicates(self, request, *args, **kwargs):
+        query = DuplicateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        record = None
+        if data.get("exclude"):
+            record = self.get_queryset().filter(pk=data["exclude"]).first()
+            if record is None:
+                raise self.not_found(data["exclude"])
+        customer = None
+        contact = self.model._meta.model_name == "contact"
+        if contact:
+            customer_id = data.get("customer") or (record.customer_id if record else None)
+            customer = parent_choices(request.user).filter(pk=customer_id).first() if customer_id else None
+            if customer is None:
+                raise NotFound(_("No customer with id %(id)s.") % {"id": customer_id or "-"})
+        values = {kind: data[kind] for kind in duplicates.KINDS if kind in data}
+        matches = duplicates.check(self.model, values, user=request.user, record=record, customer=customer)
+        policy = duplicates.policy(current_tenant())
+        if not contact:
+            policy.update(dict.fromkeys(CUSTOMER_KEYS_KEPT_ELSEWHERE, "block"))
+        rows = [
+            {
+                "key": match.kind,
+                "rule": policy[match.kind],
+                "visible": match.visible,
+                "id": match.record.pk if match.visible else None,
+                "name": str(match.record) if match.visible else None,
+                "owner": match.owner,
+                "message": match.describe(),
+            }
+            for match in matches
+        ]
+        return Response(DuplicateMatchSerializer(rows, many=True).data)
 
     @extend_schema(
         summary="Merge records into this one", request=MergeRequestSerializer, responses={201: MergeSerializer}

@@ -78,3 +78,32 @@ def test_contacts_merge_through_the_api(tenant, admin_user, records):
     )
     assert response.status_code == 201, response.content
     assert Contact.objects.get(pk=keep.pk).phone == "555 0199"
+
+
+def test_the_check_before_saving_over_the_api(tenant, admin_user, records):
+    from tests.factories import make_member as member
+
+    owner = member(tenant, "otto", role="rep")
+    theirs = RecordMaker(tenant, owner).customer(name="Hidden Ltd", phone="+86 21 6666 0100")
+    rep = member(tenant, "rick", role="rep")
+    api = token_client(tenant, rep)
+    response = api.get("/api/v1/customers/duplicates/", {"name": "hidden  LTD", "phone": "+86 21 6666-0100"})
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    assert {row["key"] for row in rows} == {"name", "phone"}
+    assert all(row["id"] is None and row["name"] is None and row["owner"] == "otto" for row in rows)
+    assert all(row["rule"] == "warn" for row in rows)
+    seen = token_client(tenant, admin_user).get("/api/v1/customers/duplicates/", {"name": "Hidden Ltd"}).json()
+    assert [(row["id"], row["name"], row["visible"]) for row in seen] == [(theirs.pk, "Hidden Ltd", True)]
+    editing = {"name": "Hidden Ltd", "exclude": theirs.pk}
+    assert token_client(tenant, admin_user).get("/api/v1/customers/duplicates/", editing).json() == []
+
+
+def test_the_contact_check_needs_a_customer_the_caller_sees(tenant, admin_user, records):
+    customer = records.customer()
+    records.contact(customer, name="Dana", email="dana@example.com")
+    api = token_client(tenant, admin_user)
+    rows = api.get("/api/v1/contacts/duplicates/", {"customer": customer.pk, "email": "DANA@example.com"}).json()
+    assert [(row["key"], row["rule"]) for row in rows] == [("email", "block")]
+    error_of(api.get("/api/v1/contacts/duplicates/", {"email": "dana@example.com"}), 404)
+    error_of(api.get("/api/v1/contacts/duplicates/", {"customer": "x"}), 400)
