@@ -77,7 +77,14 @@ class MergeEndpoints:
         parameters=[DuplicateQuerySerializer],
         responses={200: DuplicateMatchSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"], url_path="duplicates", url_name="duplicates")
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="duplicates",
+        url_name="duplicates",
+        pagination_class=None,  # a short list (a few per key), not a page
+        filter_backends=[],
+    )
     def duplicates(self, request, *args, **kwargs):
         query = DuplicateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
