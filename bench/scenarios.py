@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from bench.attachments import attachments, attachments_backup
+from bench.dedupe import dedupe
 from bench.export import export
 from bench.imports import imports
 from bench.load import load
@@ -423,4 +424,5 @@ SCENARIOS = {
     "webhooks": webhooks,
     "pitr": pitr,
     "tickets": tickets,
+    "dedupe": dedupe,  # the duplicate check at entry (issue #18)
 }

@@ -16,7 +16,7 @@ from django.db import connection
 from bench.pages import _get
 from bench.timing import Result, rolled_back, timed
 from crm.tenancy.context import activate
-from customers.actions import notify_overdue_tickets
+from customers.conversation_actions import notify_overdue_tickets
 from customers.models import PENDING_OVERDUE_SQL
 
 THREAD = 200

@@ -6,20 +6,20 @@ off a customer only if `parent_choices(acting_user)` holds it.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from crm.history.bulk import write_bulk_history
 from crm.records import actions as records
-from crm.tenancy.acting import action
+from crm.tenancy.acting import action, member_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
-from customers.models import PENDING_OVERDUE_SQL, Contact, Customer, CustomerShare, Interaction, Ticket, TicketMessage
+from customers import duplicates, merging
+from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
 def parent_choices(user):
@@ -55,14 +55,25 @@ def update_child(record, *, acting_user, **values):
 # -- customers ------------------------------------------------------------------------------------
 
 
+# The duplicate check at entry: keys the company blocks refuse the save (customers.duplicates).
+# A customer's email is unique in the company anyway (its own constraint and message).
+CUSTOMER_KEYS_KEPT_ELSEWHERE = ("email",)
+
+
 @action
 def create_customer(*, acting_user, **values) -> Customer:
     values.setdefault("owner", acting_user)
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.create(Customer, acting_user=acting_user, **values)
 
 
 @action
 def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), record=customer, skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.update(customer, acting_user=acting_user, **values)
 
 
@@ -111,11 +122,22 @@ def unshare_customer(customer: Customer, user, *, acting_user) -> None:
 
 @action
 def create_contact(customer: Customer, *, acting_user, **values) -> Contact:
+    duplicates.refuse_blocked(Contact, values, user=acting_user, tenant=current_tenant(), customer=customer)
     return create_child(Contact, customer, acting_user=acting_user, **values)
 
 
 @action
 def update_contact(contact: Contact, *, acting_user, **values) -> Contact:
+    customer = values.get("customer") or contact.customer
+    moving = customer.pk != contact.customer_id  # to another customer: every key is checked there
+    duplicates.refuse_blocked(
+        Contact,
+        values,
+        user=acting_user,
+        tenant=current_tenant(),
+        record=None if moving else contact,
+        customer=customer,
+    )
     return update_child(contact, acting_user=acting_user, **values)
 
 
@@ -183,101 +205,6 @@ def assign_ticket(ticket: Ticket, assignee, *, acting_user, expected_version=Non
     return records.update(ticket, assignee=assignee, acting_user=acting_user, expected_version=expected_version)
 
 
-# -- a ticket's conversation ----------------------------------------------------------------------------
-
-
-@action
-def add_ticket_message(ticket: Ticket, kind: str, body: str, *, acting_user, **values) -> TicketMessage:
-    """A reply, an internal note or a logged customer reply; its author is whoever adds it.
-
-    The first reply to the customer sets the ticket's first response time. A reply (the
-    customer's, logged, or a colleague's) notifies the ticket's assignee, unless they wrote it.
-    """
-    if "author" in values:
-        raise ValidationError({"author": _("The author of a message is whoever adds it.")})
-    records.require(acting_user, "add", TicketMessage)
-    if acting_user is not None and not Ticket.objects.for_user(acting_user, "view").filter(pk=ticket.pk).exists():
-        raise ValidationError({"ticket": _("That ticket is not visible to you.")})
-    with transaction.atomic():
-        message = records.create(
-            TicketMessage,
-            ticket=ticket,
-            tenant_id=ticket.tenant_id,
-            kind=kind,
-            body=body,
-            author=acting_user,
-            acting_user=acting_user,
-            **values,
-        )
-        if kind in TicketMessage.AGENT_REPLIES:
-            # Read under the ticket's lock: of two first replies at once, the earlier one counts.
-            answered = (
-                Ticket.all_objects.filter(pk=ticket.pk)
-                .select_for_update(of=("self",))
-                .values_list("first_response_at", flat=True)
-                .first()
-            )
-            if answered is None:
-                # Whoever may add messages may change the tickets they see (the roles' rights agree).
-                records.update(ticket, first_response_at=message.created_at, acting_user=acting_user)
-        if (
-            kind != TicketMessage.Kind.NOTE
-            and ticket.assignee_id
-            and ticket.assignee_id != getattr(acting_user, "pk", None)
-        ):
-            from activities.models import Kind
-            from activities.notify import deliver
-
-            deliver([(ticket.assignee_id, "ticket", ticket.pk, ticket.subject)], Kind.TICKET_REPLY)
-    return message
-
-
-@action
-def update_ticket_message(message: TicketMessage, *, acting_user, **values) -> TicketMessage:
-    """Correct a message's text; its ticket, kind and author stay as they were."""
-    for name in ("ticket", "kind", "author"):
-        if name in values and values.pop(name) != getattr(message, name):
-            raise ValidationError({name: _("This cannot be changed once the message is written.")})
-    return records.update(message, acting_user=acting_user, **values)
-
-
-# Claim the overdue tickets and mark them in one statement: each is returned to exactly one
-# caller, however many workers run the job or run it again after a restart. The partial index
-# ticket_overdue_pending holds exactly the tickets still waiting.
-_CLAIM_OVERDUE = f"""
-UPDATE customers_ticket SET overdue_notified_at = %(now)s
-WHERE tenant_id = %(tenant)s AND due_at <= %(now)s AND {PENDING_OVERDUE_SQL}
-RETURNING id, assignee_id, subject
-"""
-
-
-@action
-def notify_overdue_tickets(now=None, *, acting_user) -> int:
-    """The active company's open tickets that passed their due time: their assignee is told, once."""
-    from activities.models import Kind
-    from activities.notify import deliver
-
-    tenant = current_tenant()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_OVERDUE, {"now": now or timezone.now(), "tenant": tenant.pk})
-            claimed = cursor.fetchall()
-        if not claimed:
-            return 0
-        ids = sorted(row[0] for row in claimed)
-        write_bulk_history(Ticket, ids, "~", "overdue notice")
-        deliver(
-            [(assignee, "ticket", pk, subject) for pk, assignee, subject in claimed if assignee], Kind.TICKET_OVERDUE
-        )
-        audit(
-            AuditEvent.Action.UPDATE,
-            object_type="ticket",
-            count=len(ids),
-            detail={"ids": ids[: records.IDS_IN_EVENT], "fields": ["overdue_notified_at"]},
-        )
-    return len(claimed)
-
-
 # -- bulk actions on a selection of customers -----------------------------------------------------
 # One set-based UPDATE over the selected rows the acting user may change, with a
 # history row each and one audit event (crm.records.actions.update_many).
@@ -329,3 +256,54 @@ def bulk_add_tag(customers, tag: str, *, acting_user) -> int:
         tags=Func(F("tags"), Value(tag), function="array_append", output_field=tags),
         acting_user=acting_user,
     )
+
+
+# -- merging duplicates (customers.merging) ------------------------------------------------------------
+
+
+@action
+def merge_records(survivor, others, *, acting_user, choices=None):
+    """Merge `others` into `survivor` (customers, or contacts of one customer): `choices` is
+    {field: id of the record whose value wins}; children and shares move to the survivor, the
+    others go to the recycle bin as one batch. Returns the Merge, which undo_merge reverses."""
+    model = type(survivor)
+    records.require(acting_user, "change", model, survivor)
+    for other in others:
+        records.require(acting_user, "delete", model, other)
+    sources = merging.validate_selection(model, survivor, others, choices or {})
+    with transaction.atomic():
+        merge = merging.perform(model, survivor, others, sources, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGED,
+            target=survivor,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={
+                "merge": merge.pk,
+                "merged_ids": merge.merged_ids,
+                "fields": sorted(merge.before["fields"]),
+                "moved": merge.moved_count,
+            },
+        )
+    return merge
+
+
+@action
+def undo_merge(merge, *, acting_user):
+    """Put a merge back exactly: children to their former parents, the merged records out of the
+    bin, the survivor's values as they were; MergeConflict listing what changed since otherwise."""
+    model = merging.MERGEABLE[merge.record_type]
+    survivor = model.all_objects.get(pk=merge.survivor_id)
+    records.require(acting_user, "change", model, survivor)
+    if member_role(acting_user) == Role.REP and merge.created_by_id != acting_user.pk:
+        raise PermissionDenied(_("Reps undo only the merges they made."))
+    with transaction.atomic():
+        merging.undo(merge, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGE_UNDONE,
+            target=survivor,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={"merge": merge.pk, "merged_ids": merge.merged_ids},
+        )
+    return merge

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from customers import actions
+from customers import actions, conversation_actions
 from customers.models import Ticket
 
 # (name, kind, industry, tier, status, email domain or person email, phone, contacts)
@@ -192,4 +192,4 @@ def seed(tenant, users) -> None:
             )
             if ticket.status != Ticket.Status.NEW:  # a conversation under way
                 for message_kind, body in TICKET_MESSAGES:
-                    actions.add_ticket_message(ticket, message_kind, body, acting_user=users["support"])
+                    conversation_actions.add_ticket_message(ticket, message_kind, body, acting_user=users["support"])

@@ -114,6 +114,9 @@ class Customer(SoftDeleteModel):
                 name="customer_phone_digits_trgm",
                 condition=ALIVE,
             ),
+            # The duplicate check's equality probes (customers.duplicates); email: the unique index.
+            models.Index(F("tenant"), PhoneDigits("phone"), name="customer_phone_key", condition=ALIVE),
+            models.Index(F("tenant"), Upper("name"), name="customer_name_key", condition=ALIVE),
         ]
 
     def __str__(self):
@@ -305,7 +308,7 @@ class Ticket(CustomerChild):
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    # SLA: the first reply to the customer (set by customers.actions.add_ticket_message).
+    # SLA: the first reply to the customer (set by customers.conversation_actions.add_ticket_message).
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     # The overdue notice went out (the beat job claims each ticket once; a new due time re-arms it).
     overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True, editable=False)
@@ -377,3 +380,4 @@ for _model in (Customer, Contact):
 
 # A ticket's conversation (its own module: this one is long enough).
 from customers.conversations import TicketMessage, TicketMessagePurgePermission  # noqa: E402, F401
+from customers.merges import Merge  # noqa: E402, F401  (the merge ledger: a model of this app)

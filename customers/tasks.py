@@ -6,7 +6,7 @@ from celery import shared_task
 
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
-from customers.actions import notify_overdue_tickets
+from customers.conversation_actions import notify_overdue_tickets
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def notify_overdue() -> int:
     """Every minute: each company's open tickets past their due time, each notified once
-    (customers.actions.notify_overdue_tickets)."""
+    (customers.conversation_actions.notify_overdue_tickets)."""
     sent = 0
     for tenant in Tenant.objects.order_by("pk"):
         with activate(tenant, process="celery:notify_overdue_tickets", reason="overdue tickets"):

@@ -11,12 +11,11 @@ import json
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.search import PhoneDigits
-from imports.convert import Converter, CustomerFinder, RowError, digits, name_key
+from customers import duplicates
+from imports.convert import Converter, CustomerFinder, RowError
 from imports.files import Table
 from imports.models import Import, ImportRow
 from imports.specs import Spec
@@ -141,26 +140,21 @@ class Planner:
         scope = values.get("customer") if self.spec.scoped_by_customer else None
         keys = []
         for kind in self.spec.keys:
-            raw = values.get(self.spec.name_field if kind == "name" else kind) or ""
-            value = raw.lower() if kind == "email" else digits(raw) if kind == "phone" else name_key(raw)
-            if value and (kind != "phone" or len(value) >= 5):
+            value = duplicates.normalise(kind, values.get(self.spec.name_field if kind == "name" else kind))
+            if value:
                 keys.append((kind, scope, value))
         return keys
 
     def _existing(self, keys) -> dict[tuple, tuple[int, str]]:
-        """{key: (record id, kind)} for the keys an alive record of the company already holds."""
-        found = {}
-        expressions = {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper(self.spec.name_field)}
-        for kind, expression in expressions.items():
-            wanted = {value for key_kind, _scope, value in keys if key_kind == kind}
-            if not wanted:
-                continue
-            rows = self.model.objects.annotate(key=expression).filter(key__in=wanted)
-            fields = ["key", "pk", "customer_id"] if self.spec.scoped_by_customer else ["key", "pk"]
-            for row in rows.order_by("pk").values_list(*fields):
-                scope = row[2] if self.spec.scoped_by_customer else None
-                found.setdefault((kind, scope, row[0]), (row[1], kind))
-        return found
+        """{key: (record id, kind)} for the keys an alive record of the company already holds
+        (the lookup of the check at entry: customers.duplicates)."""
+        found = duplicates.find(
+            self.model.objects.all(),
+            keys,
+            name_field=self.spec.name_field,
+            scope_field="customer_id" if self.spec.scoped_by_customer else None,
+        )
+        return {key: (ids[0], key[0]) for key, ids in found.items()}
 
     def _current(self, ids) -> dict[int, dict]:
         fields = list(self.spec.fields)

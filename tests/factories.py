@@ -14,6 +14,7 @@ from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
 from customers import actions as customer_actions
+from customers import conversation_actions
 from sales import actions as sales_actions
 
 PASSWORD = "correct-horse-battery"
@@ -74,7 +75,7 @@ class RecordMaker:
         values.setdefault("kind", "reply")
         values.setdefault("body", f"Message {next(_sequence)}")
         author = values.pop("author", None)  # the author is whoever writes it
-        return self._run(customer_actions.add_ticket_message, ticket or self.ticket(), acting_user=author, **values)
+        return self._run(conversation_actions.add_ticket_message, ticket or self.ticket(), acting_user=author, **values)
 
     def opportunity(self, customer=None, **values):
         values.setdefault("name", f"Deal {next(_sequence)}")

@@ -34,6 +34,8 @@ SYSTEM_REASONS = frozenset(
         "claimed",
         "released",
         "reclaimed",
+        "merged",
+        "merge undone",
     }
 )
 

@@ -32,6 +32,9 @@ SETTINGS_FIELDS = (
     "pool_max_held",
     "pool_reclaim_days",
     "pool_warn_days",
+    "duplicate_email",
+    "duplicate_phone",
+    "duplicate_name",
 )
 
 

@@ -19,6 +19,10 @@ SLUG_VALIDATOR = RegexValidator(
 )
 
 
+DUPLICATE_POLICIES = [("warn", _("warn, save after confirming")), ("block", _("block"))]
+DUPLICATE_HELP = _("When a new or edited customer or contact has the same value as an existing one.")
+
+
 class Tenant(models.Model):
     """A company using the CRM. Its rows never mix with another tenant's."""
 
@@ -66,6 +70,16 @@ class Tenant(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(364)],
         help_text=_("The owner is told this many days before the customer returns to the pool."),
+    )
+    # Duplicate check at entry (customers.duplicates): per key, warn (save after confirming) or block.
+    duplicate_email = models.CharField(
+        _("same email"), max_length=5, choices=DUPLICATE_POLICIES, default="block", help_text=DUPLICATE_HELP
+    )
+    duplicate_phone = models.CharField(
+        _("same phone"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
+    )
+    duplicate_name = models.CharField(
+        _("same name"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from crm.api.filters import ApiFilterSet, DateTimeFilter, IdFilter
 from crm.api.serializers import RecordSerializer, VisibleRecordField
 from crm.api.viewsets import RecordViewSet
-from customers import actions
+from customers import conversation_actions
 from customers.models import Ticket, TicketMessage
 
 TAGS = ["ticket messages"]
@@ -73,9 +73,9 @@ class TicketMessageViewSet(RecordViewSet):
 
     def create_record(self, values):
         ticket = values.pop("ticket")
-        return actions.add_ticket_message(
+        return conversation_actions.add_ticket_message(
             ticket, values.pop("kind", TicketMessage.Kind.REPLY), values.pop("body"), acting_user=self.request.user
         )
 
     def update_record(self, record, values):
-        return actions.update_ticket_message(record, acting_user=self.request.user, **values)
+        return conversation_actions.update_ticket_message(record, acting_user=self.request.user, **values)

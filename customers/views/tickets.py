@@ -15,7 +15,7 @@ from crm.tenancy.members import display_name
 from crm.web.forms import add_errors
 from crm.web.mixins import RecordCreateView, RecordDetailView, RecordListView, RecordUpdateView, in_order, may
 from crm.web.redirects import safe_next
-from customers import actions
+from customers import actions, conversation_actions
 from customers.filters import TicketFilter
 from customers.forms import TicketAssignForm, TicketForm, TicketMessageForm, TicketStatusForm
 from customers.models import Customer, Ticket, TicketMessage
@@ -172,7 +172,7 @@ class TicketMessageCreateView(TicketChangeView):
 
     def perform(self, form):
         data = form.cleaned_data
-        actions.add_ticket_message(self.object, data["kind"], data["body"], acting_user=self.request.user)
+        conversation_actions.add_ticket_message(self.object, data["kind"], data["body"], acting_user=self.request.user)
         return {
             TicketMessage.Kind.REPLY: _("Reply added."),
             TicketMessage.Kind.NOTE: _("Internal note added."),

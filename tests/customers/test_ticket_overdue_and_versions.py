@@ -12,7 +12,7 @@ from django.utils import timezone
 from activities.models import Kind, Notification
 from activities.notify import message
 from crm.tenancy.context import activate
-from customers import actions
+from customers import actions, conversation_actions
 from customers.models import PENDING_OVERDUE_SQL, Ticket
 from customers.tasks import notify_overdue
 from tests.conftest import login
@@ -83,7 +83,7 @@ def test_concurrent_runs_notify_each_overdue_ticket_exactly_once(records, admin_
         barrier.wait()
         try:
             with activate(records.tenant, process="tests:overdue"):
-                sent.append(actions.notify_overdue_tickets(acting_user=None))
+                sent.append(conversation_actions.notify_overdue_tickets(acting_user=None))
         finally:
             connection.close()
 
