@@ -54,10 +54,30 @@ def update_child(record, *, acting_user, **values):
 # -- customers ------------------------------------------------------------------------------------
 
 
+def owner_unless_given(values: dict, acting_user) -> None:
+    """A new record's owner is whoever adds it, unless `values` name one (as `owner` or `owner_id`)."""
+    if "owner" not in values and "owner_id" not in values:
+        values["owner"] = acting_user
+
+
+# The derived values of a new record: what the rules fill in besides what was entered. One
+# function per type, called by its create action and by the importer (imports.apply) alike,
+# so the two cannot drift; foreign keys may come as objects or as `*_id`.
+
+
+def new_customer_values(values: dict, *, acting_user) -> dict:
+    owner_unless_given(values, acting_user)
+    return values
+
+
+def new_ticket_values(values: dict, *, acting_user) -> dict:
+    values.update(ticket_status_values(Ticket(), values.get("status", Ticket.Status.NEW)))
+    return values
+
+
 @action
 def create_customer(*, acting_user, **values) -> Customer:
-    values.setdefault("owner", acting_user)
-    return records.create(Customer, acting_user=acting_user, **values)
+    return records.create(Customer, acting_user=acting_user, **new_customer_values(values, acting_user=acting_user))
 
 
 @action
@@ -156,7 +176,7 @@ def ticket_status_values(ticket: Ticket, status: str) -> dict:
 
 @action
 def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
-    values.update(ticket_status_values(Ticket(customer=customer), values.get("status", Ticket.Status.NEW)))
+    new_ticket_values(values, acting_user=acting_user)
     return create_child(Ticket, customer, acting_user=acting_user, **values)
 
 

@@ -102,11 +102,16 @@ def _save_rows(tenant_id, rows) -> None:
 
 
 def _create(model, spec, converter, job, user, rows) -> None:
-    records = []
+    derive, records = spec.derive, []
+    # Derived values may name a related record as an object (the owner): written as its id.
+    related = {field.name: field.attname for field in model._meta.concrete_fields if field.is_relation}
     for row in rows:
         values = converter.typed(row.values)
-        if spec.owner_field and f"{spec.owner_field}_id" not in values and user is not None:
-            values[f"{spec.owner_field}_id"] = user.pk
+        if derive is not None:
+            values = derive(values, acting_user=user)
+            for name in related.keys() & values.keys():
+                value = values.pop(name)
+                values[related[name]] = None if value is None else value.pk
         records.append({"tenant_id": job.tenant_id, **values})
     ids = insert_records(model, records)
     for row, pk in zip(rows, ids, strict=True):
