@@ -8,19 +8,17 @@ and the record's updated_at after it: revert refuses a record changed since.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.history.bulk import write_bulk_history
 from imports.convert import Converter
-from imports.inserts import insert_records
+from imports.inserts import insert_records, json_text
 from imports.models import Import, ImportRow
 from imports.specs import Spec
 
@@ -42,7 +40,8 @@ def _jsonable(value):
 def _chunks(rows):
     last = 0
     while True:
-        chunk = list(rows.filter(line__gt=last).order_by("line")[:CHUNK])
+        # Without the file's cells: writing never reads them (a failed line keeps them in the table).
+        chunk = list(rows.filter(line__gt=last).order_by("line").defer("cells")[:CHUNK])
         if not chunk:
             return
         yield chunk
@@ -98,7 +97,7 @@ def _save_rows(tenant_id, rows) -> None:
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(SAVE_ROWS, [json.dumps(data, cls=DjangoJSONEncoder), tenant_id])
+        cursor.execute(SAVE_ROWS, [json_text(data), tenant_id])
 
 
 def _create(model, spec, converter, job, user, rows) -> None:
