@@ -9,7 +9,8 @@ and the record's updated_at after it: revert refuses a record changed since.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
@@ -37,11 +38,30 @@ def _jsonable(value):
     return value
 
 
+@dataclass(slots=True)
+class Line:
+    """An ImportRow being written, as a plain object: a model instance per line (its descriptors,
+    its fields' conversions) cost more than writing it. The file's cells stay in the table."""
+
+    pk: int
+    line: int
+    outcome: str
+    record_id: int | None
+    values: dict
+    before: dict
+    reason: str = ""
+    written_at: datetime | None = None
+
+
+LINE_COLUMNS = ("pk", "line", "outcome", "record_id", "values", "before")
+
+
 def _chunks(rows):
     last = 0
     while True:
-        # Without the file's cells: writing never reads them (a failed line keeps them in the table).
-        chunk = list(rows.filter(line__gt=last).order_by("line").defer("cells")[:CHUNK])
+        chunk = [
+            Line(*columns) for columns in rows.filter(line__gt=last).order_by("line")[:CHUNK].values_list(*LINE_COLUMNS)
+        ]
         if not chunk:
             return
         yield chunk
