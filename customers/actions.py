@@ -54,10 +54,10 @@ def update_child(record, *, acting_user, **values):
 # -- customers ------------------------------------------------------------------------------------
 
 
-def owner_unless_given(values: dict, acting_user) -> None:
+def owner_unless_given(values: dict, added_by) -> None:
     """A new record's owner is whoever adds it, unless `values` name one (as `owner` or `owner_id`)."""
     if "owner" not in values and "owner_id" not in values:
-        values["owner"] = acting_user
+        values["owner"] = added_by
 
 
 # The derived values of a new record: what the rules fill in besides what was entered. One
@@ -65,19 +65,19 @@ def owner_unless_given(values: dict, acting_user) -> None:
 # so the two cannot drift; foreign keys may come as objects or as `*_id`.
 
 
-def new_customer_values(values: dict, *, acting_user) -> dict:
-    owner_unless_given(values, acting_user)
+def new_customer_values(values: dict, *, added_by) -> dict:
+    owner_unless_given(values, added_by)
     return values
 
 
-def new_ticket_values(values: dict, *, acting_user) -> dict:
+def new_ticket_values(values: dict, *, added_by) -> dict:
     values.update(ticket_status_values(Ticket(), values.get("status", Ticket.Status.NEW)))
     return values
 
 
 @action
 def create_customer(*, acting_user, **values) -> Customer:
-    return records.create(Customer, acting_user=acting_user, **new_customer_values(values, acting_user=acting_user))
+    return records.create(Customer, acting_user=acting_user, **new_customer_values(values, added_by=acting_user))
 
 
 @action
@@ -176,7 +176,7 @@ def ticket_status_values(ticket: Ticket, status: str) -> dict:
 
 @action
 def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
-    new_ticket_values(values, acting_user=acting_user)
+    new_ticket_values(values, added_by=acting_user)
     return create_child(Ticket, customer, acting_user=acting_user, **values)
 
 

@@ -127,7 +127,7 @@ def _create(model, spec, converter, job, user, rows) -> None:
     for row in rows:
         values = converter.typed(row.values)
         if derive is not None:
-            values = derive(values, acting_user=user)
+            values = derive(values, added_by=user)
             for name in related.keys() & values.keys():
                 value = values.pop(name)
                 values[related[name]] = None if value is None else value.pk

@@ -45,10 +45,10 @@ def check_lost_reason(opportunity: Opportunity, values: dict) -> None:
         raise ValidationError({"lost_reason": _("Say why the deal was lost: choose a reason or describe it.")})
 
 
-def new_opportunity_values(values: dict, *, acting_user) -> dict:
+def new_opportunity_values(values: dict, *, added_by) -> dict:
     """The derived values of a new deal (its create action and the importer share them): the owner is
     whoever adds it unless given, and its stage sets the probability (unless given) and closed_at."""
-    owner_unless_given(values, acting_user)
+    owner_unless_given(values, added_by)
     stage = values.get("stage", Opportunity.Stage.LEAD)
     values.update(stage_values(Opportunity(), stage, probability=values.get("probability")))
     return values
@@ -56,7 +56,7 @@ def new_opportunity_values(values: dict, *, acting_user) -> dict:
 
 @action
 def create_opportunity(customer: Customer, *, acting_user, **values) -> Opportunity:
-    new_opportunity_values(values, acting_user=acting_user)
+    new_opportunity_values(values, added_by=acting_user)
     check_lost_reason(Opportunity(), values)
     return create_child(Opportunity, customer, acting_user=acting_user, **values)
 
