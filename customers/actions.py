@@ -60,9 +60,30 @@ def update_child(record, *, acting_user, **values):
 CUSTOMER_KEYS_KEPT_ELSEWHERE = ("email",)
 
 
+def owner_unless_given(values: dict, added_by) -> None:
+    """A new record's owner is whoever adds it, unless `values` name one (as `owner` or `owner_id`)."""
+    if "owner" not in values and "owner_id" not in values:
+        values["owner"] = added_by
+
+
+# The derived values of a new record: what the rules fill in besides what was entered. One
+# function per type, called by its create action and by the importer (imports.apply) alike,
+# so the two cannot drift; foreign keys may come as objects or as `*_id`.
+
+
+def new_customer_values(values: dict, *, added_by) -> dict:
+    owner_unless_given(values, added_by)
+    return values
+
+
+def new_ticket_values(values: dict, *, added_by) -> dict:
+    values.update(ticket_status_values(Ticket(), values.get("status", Ticket.Status.NEW)))
+    return values
+
+
 @action
 def create_customer(*, acting_user, **values) -> Customer:
-    values.setdefault("owner", acting_user)
+    values = new_customer_values(values, added_by=acting_user)
     duplicates.refuse_blocked(
         Customer, values, user=acting_user, tenant=current_tenant(), skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
     )
@@ -179,7 +200,7 @@ def ticket_status_values(ticket: Ticket, status: str) -> dict:
 
 @action
 def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
-    values.update(ticket_status_values(Ticket(customer=customer), values.get("status", Ticket.Status.NEW)))
+    new_ticket_values(values, added_by=acting_user)
     return create_child(Ticket, customer, acting_user=acting_user, **values)
 
 

@@ -7,9 +7,10 @@ then one bulk INSERT stores the lines' plans (ImportRow). Nothing else is writte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,7 +47,20 @@ FROM jsonb_to_recordset(%s::jsonb)
 """
 
 
-def insert_rows(job: Import, rows: list[ImportRow]) -> None:
+@dataclass(slots=True)
+class Planned:
+    """One line's plan, as stored in ImportRow: a plain object, since building a model instance
+    per line (its foreign key descriptors, its defaults) cost the preview more than deciding."""
+
+    line: int
+    cells: list
+    outcome: str = ""
+    reason: str = ""
+    record_id: int | None = None
+    values: dict = field(default_factory=dict)
+
+
+def insert_rows(job: Import, rows: list[Planned]) -> None:
     data = [
         {
             "line": row.line,
@@ -59,7 +73,7 @@ def insert_rows(job: Import, rows: list[ImportRow]) -> None:
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_ROWS, [job.tenant_id, job.pk, json.dumps(data, ensure_ascii=False)])
+        cursor.execute(INSERT_ROWS, [job.tenant_id, job.pk, orjson.dumps(data, default=str).decode()])
 
 
 class Planner:
@@ -104,7 +118,7 @@ class Planner:
             raise RowError(" ".join(problems))
         return texts, values
 
-    def plan_chunk(self, chunk) -> list[ImportRow]:
+    def plan_chunk(self, chunk) -> list[Planned]:
         read = []
         for line, cells in chunk:
             try:
@@ -165,15 +179,15 @@ class Planner:
             )
         }
 
-    def _decide(self, line, cells, values, problem, keys, existing, changeable, current) -> ImportRow:
-        row = ImportRow(tenant_id=self.job.tenant_id, batch=self.job, line=line, cells=cells)
-        outcome, reason, record_id = self._outcome(line, values, problem, keys, existing, changeable, current, row)
+    def _decide(self, line, cells, values, problem, keys, existing, changeable, current) -> Planned:
+        row = Planned(line=line, cells=cells)
+        outcome, reason, record_id = self._outcome(line, values, problem, keys, existing, changeable, current)
         row.outcome, row.reason, row.record_id = outcome, reason, record_id
         row.values = values if outcome in ("create", "update") else {}
         self.counts[outcome] += 1
         return row
 
-    def _outcome(self, line, values, problem, keys, existing, changeable, current, row):
+    def _outcome(self, line, values, problem, keys, existing, changeable, current):
         noun = self.model._meta.verbose_name
         if problem:
             return "error", problem, None
