@@ -132,9 +132,8 @@ DATABASES = {
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 # Keep connections between requests: opening one costs more than a list page's queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# A kept connection the server ended is replaced before a request uses it, by a poll of its socket
-# when the request starts (crm/web/connections.py) rather than Django's `SELECT 1` round trip.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+# Django checks a kept connection before a request uses it (`SELECT 1`): a restart fails no request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A list page wants its first 50 rows now: starting parallel workers (about 8 ms) costs more than walking
 # an index to them, and row estimates for search words are rough. This keeps them for truly big scans.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(

@@ -11,15 +11,7 @@ class WebConfig(AppConfig):
     verbose_name = _("Web pages")
 
     def ready(self):
-        from celery.signals import task_prerun
-        from django.core.signals import request_started
-
-        from crm.web.connections import close_ended_connections
         from crm.web.errors import OneLineRefusals
-
-        # Where Django (and Celery's Django fixup, before each task) would check kept connections.
-        request_started.connect(close_ended_connections, dispatch_uid="crm.web.close_ended_connections")
-        task_prerun.connect(close_ended_connections, dispatch_uid="crm.web.close_ended_connections")
 
         # Django logs refusals on django.request and on one django.security.<Error> logger per kind of
         # suspicious request; a logger's filters do not see its children's records, so each gets it.
