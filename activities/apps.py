@@ -14,6 +14,7 @@ class ActivitiesConfig(AppConfig):
         from activities.models import Task
         from crm.records import registry
         from crm.records.registry import EVERYTHING, DemoStep, RecordType
+        from crm.records.signals import records_purged
         from crm.tenancy.roles import Role
         from customers.models import CustomerShare
 
@@ -36,3 +37,4 @@ class ActivitiesConfig(AppConfig):
         registry.add_demo_step(DemoStep(demo.seed, order=30))
         post_create_historical_record.connect(notify.on_history_row, dispatch_uid="activities-assigned")
         post_save.connect(notify.on_share, sender=CustomerShare, dispatch_uid="activities-shared")
+        records_purged.connect(notify.on_purge, dispatch_uid="activities-purged")

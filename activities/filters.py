@@ -9,11 +9,15 @@ from activities.models import Task
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 
 
+def search_tasks(queryset, name, value):
+    """The `q` of the task list (and of the global search, search.engine)."""
+    return queryset.filter(title__icontains=value)
+
+
 class TaskFilter(BootstrapFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
-        field_name="title",
-        lookup_expr="icontains",
+        method=search_tasks,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Title")}),
     )
     state = django_filters.ChoiceFilter(

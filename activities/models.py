@@ -16,6 +16,7 @@ from crm.records.models import (
     tenant_foreign_key,
 )
 from crm.tenancy.models import TenantModel
+from customers.search import trigram_indexes
 
 PARENTS = ("customer", "contact", "opportunity", "ticket")
 
@@ -103,6 +104,7 @@ class Task(SoftDeleteModel):
             *(models.Index(fields=["tenant", parent], name=f"task_tenant_{parent}") for parent in PARENTS),
             models.Index(fields=["tenant", "due_at"], condition=PENDING_DUE, name="task_due_pending"),
             models.Index(fields=["tenant", "remind_at"], condition=PENDING_REMINDER, name="task_remind_pending"),
+            *trigram_indexes("task", ["title"]),  # the task list's (and global search's) `q`
         ]
 
     def __str__(self):
@@ -158,6 +160,8 @@ class Notification(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "user", "-created_at", "-id"], name="notification_inbox"),
             models.Index(fields=["tenant", "user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            # A purge finds the notifications about the records it deletes.
+            models.Index(fields=["tenant", "object_type", "object_id"], name="notification_record"),
         ]
 
     def __str__(self):

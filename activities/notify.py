@@ -9,11 +9,15 @@ history rows every save writes, and shares as they are created.
 from functools import partial
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from activities.models import Kind, Notification, NotificationPreference
 from crm.records.registry import record_type
-from crm.tenancy.context import current_tenant, get_context
+from crm.tenancy.context import activate, current_tenant, current_tenant_or_none, get_context
+
+# What a job_finished notification is about (its object_type): an import, or a restore run.
+JOB_IMPORT, JOB_RESTORE = "import", "restorerun"
 
 # Who a record is assigned to, per record type (a change notifies the new person).
 ASSIGNED_FIELD = {"customer": "owner", "opportunity": "owner", "ticket": "assignee", "task": "assignee"}
@@ -49,6 +53,18 @@ def deliver(recipients, kind: str, *, early: bool = False) -> list[int]:
     return [notification.pk for notification in created]
 
 
+def job_finished(tenant, user_id, object_type: str, object_id: int, label: str) -> None:
+    """The person who started an import or a restore is told it has finished (however it ended:
+    the page it links to says how). Works from any context: the job's worker, or a sweep."""
+    if not user_id or tenant is None:
+        return
+    if getattr(current_tenant_or_none(), "pk", None) == tenant.pk:
+        deliver([(user_id, object_type, object_id, label)], Kind.JOB_FINISHED)
+        return
+    with activate(tenant, process=get_context().process or "notify", reason="job finished"):
+        deliver([(user_id, object_type, object_id, label)], Kind.JOB_FINISHED)
+
+
 def message(notification) -> str:
     """What the notification says, in the active language."""
     label = notification.label
@@ -56,14 +72,34 @@ def message(notification) -> str:
         if notification.early:
             return _("Task “%(label)s” is due soon.") % {"label": label}
         return _("Task “%(label)s” is due now.") % {"label": label}
+    if notification.kind == Kind.POOL_RECLAIM:
+        return _("Customer “%(label)s” returns to the public pool soon: log an interaction to keep it.") % {
+            "label": label
+        }
     if notification.kind == Kind.SHARED:
         return _("Customer “%(label)s” is shared with you.") % {"label": label}
+    if notification.kind == Kind.JOB_FINISHED:
+        if notification.object_type == JOB_RESTORE:
+            return _("Your restore from the backup of %(label)s has finished.") % {"label": label}
+        return _("Your import “%(label)s” has finished.") % {"label": label}
+    if notification.kind == Kind.ASSIGNED and notification.object_id is None and label.isdigit():
+        # A bulk assignment of many customers at once (customers.actions.bulk_assign_owner).
+        return _("%(count)s customers are now assigned to you.") % {"count": label}
+    if notification.kind == Kind.TICKET_REPLY:
+        return _("Ticket “%(label)s” has a new reply.") % {"label": label}
+    if notification.kind == Kind.TICKET_OVERDUE:
+        return _("Ticket “%(label)s” is past its due time.") % {"label": label}
     entry = record_type(notification.object_type)
     noun = entry.verbose_name if entry else notification.object_type
     return _("The %(type)s “%(label)s” is now assigned to you.") % {"type": noun, "label": label}
 
 
 def link(notification) -> str:
+    if notification.kind == Kind.JOB_FINISHED and notification.object_id:
+        name = "backups:restore_status" if notification.object_type == JOB_RESTORE else "imports:detail"
+        return reverse(name, args=[notification.object_id])
+    if notification.kind == Kind.ASSIGNED and notification.object_type == "customer" and not notification.object_id:
+        return f"{reverse('customers:list')}?owner={notification.user_id}"  # a bulk assignment: their customers
     entry = record_type(notification.object_type)
     if entry is None or not notification.object_id:
         return ""
@@ -97,3 +133,15 @@ def on_share(sender, instance, created, raw=False, **kwargs):
         return
     customer = instance.customer
     deliver([(instance.user_id, "customer", customer.pk, customer.name)], Kind.SHARED)
+
+
+def on_purge(sender, tenant_ids, ids, **kwargs):
+    """crm.records.signals.records_purged: a purged record's name leaves the notifications about it too."""
+    from crm.records.erasure import MARK
+
+    entry = record_type(sender)
+    if entry is None:
+        return
+    Notification.all_objects.filter(tenant_id__in=tenant_ids, object_type=entry.name, object_id__in=list(ids)).exclude(
+        label=MARK
+    ).update(label=MARK)

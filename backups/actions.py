@@ -27,13 +27,13 @@ import psycopg2
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record as audit
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import access, basebackup, listing, pitr, postgres, storage, tasks
+from backups import access, basebackup, listing, pitr, postgres, storage, tasks, wal
 from backups.dump import BackupBusy, backup_running, take_backup
 from backups.models import Backup, BaseBackup, RestoreRun
 from backups.restore import QUEUED, mark_stale_restores
@@ -107,10 +107,11 @@ def back_up(*, kind: str = Backup.Kind.MANUAL, os_user: str = "", acting_user) -
 
 
 @action
-def take_base_backup(*, os_user: str = "", acting_user) -> BaseBackup:
-    """A verified physical copy of the cluster now (the start of point-in-time recovery)."""
+def take_base_backup(*, os_user: str = "", incremental: bool = False, acting_user) -> BaseBackup:
+    """A verified physical copy of the cluster now (the start of point-in-time recovery); `incremental`:
+    only what changed since the newest base backup, where the server can."""
     access.require(access.STAFF, acting_user)
-    return basebackup.take_base_backup(user=acting_user, os_user=os_user)
+    return basebackup.take_base_backup(user=acting_user, os_user=os_user, incremental=incremental)
 
 
 @action
@@ -197,6 +198,63 @@ def start_restore(backup: Backup, *, scope: str, customer=None, database=None, a
         target = check_database_name(database)
     else:
         target = tenant.slug
+    return _queue(backup, None, tenant=tenant, scope=scope, target=target, acting_user=acting_user)
+
+
+@action
+def start_restore_to_moment(moment, *, scope: str, customer=None, database=None, acting_user) -> RestoreRun:
+    """Record a restore of the database as it was at `moment` (point-in-time recovery) as queued.
+
+    The same levels and rules as start_restore; the worker first recovers the database to the
+    moment (backups/pitr.py), which becomes the run's backup. A customer's id is checked against
+    the recovered database by the worker (nothing holds it before).
+    """
+    if scope not in RestoreRun.Scope.values:
+        raise ValidationError(
+            {"scope": _("Choose one of: %(scopes)s.") % {"scopes": ", ".join(RestoreRun.Scope.values)}}
+        )
+    access.require(access.ADMINS if scope in IN_PLACE else access.STAFF, acting_user)
+    moment = check_moment(moment)
+    tenant = current_tenant() if scope in IN_PLACE else None
+    if tenant is not None:
+        running = running_restore(tenant)
+        if running is not None:
+            raise RestoreRunning(running)
+    if scope == RestoreRun.Scope.CUSTOMER:
+        target = str(check_customer_id(customer))
+        if int(target) in listing.erased_ids(tenant):
+            message = _("Customer #%(id)s was erased at a person's request; it is never brought back from a backup.")
+            raise ValidationError({"customer": message % {"id": target}})
+    elif scope == RestoreRun.Scope.DATABASE:
+        target = check_database_name(database)
+    else:
+        target = tenant.slug
+    return _queue(None, moment, tenant=tenant, scope=scope, target=target, acting_user=acting_user)
+
+
+def check_moment(moment):
+    """A moment in the point-in-time window: with its time zone, past, and not before the window's start."""
+    if moment is None or timezone.is_naive(moment):
+        raise ValidationError({"moment": _("Enter a date and time.")})
+    status = wal.status()
+    if status.window_start is None:
+        raise ActionConflict(
+            _("No moment can be recovered yet: the first base backup has not been taken."), "no_recovery_window"
+        )
+    if moment > status.now:
+        raise ValidationError({"moment": _("This moment is in the future.")})
+    if moment < status.window_start:
+        message = _("The earliest moment that can be recovered is %(start)s.")
+        raise ValidationError(
+            {
+                "moment": message
+                % {"start": formats.date_format(timezone.localtime(status.window_start), "DATETIME_FORMAT")}
+            }
+        )
+    return moment
+
+
+def _queue(backup, moment, *, tenant, scope: str, target: str, acting_user) -> RestoreRun:
     with transaction.atomic():
         if tenant is not None:
             # One start at a time per company: the second waits here, then finds the first.
@@ -206,6 +264,7 @@ def start_restore(backup: Backup, *, scope: str, customer=None, database=None, a
                 raise RestoreRunning(running)
         run = RestoreRun.objects.create(
             backup=backup,
+            moment=moment,
             tenant=tenant,
             scope=scope,
             target=target,
@@ -214,7 +273,9 @@ def start_restore(backup: Backup, *, scope: str, customer=None, database=None, a
             started_at=timezone.now(),
             created_by=acting_user,
         )
-        request = {"backup": backup.pk, "scope": scope, "run": run.pk}
+        request = {"backup": backup.pk if backup else None, "scope": scope, "run": run.pk}
+        if moment is not None:
+            request["moment"] = moment.isoformat()
         if tenant is not None:
             audit(AuditEvent.Action.RESTORE_REQUESTED, tenant=tenant, target=run, detail=request)
         else:

@@ -14,14 +14,15 @@ import os
 import re
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.events import record as audit
 from audit.models import AuditEvent
-from backups import postgres, wal
+from backups import basestore, postgres, wal
 from backups.models import BaseBackup
 from backups.postgres import BackupError
 from backups.storage import backup_dir, private_directory
@@ -34,34 +35,79 @@ def base_backup_dir() -> Path:
     return private_directory(backup_dir() / "base")
 
 
-def take_base_backup(*, user=None, os_user: str = "") -> BaseBackup:
-    """Copy the cluster now; the row ends good (verified) or failed with the reason."""
+def take_base_backup(*, user=None, os_user: str = "", incremental: bool = False) -> BaseBackup:
+    """Copy the cluster now; the row ends good (verified) or failed with the reason. `incremental`:
+    only what changed since the newest good base backup, where the server can (else a full one)."""
+    parent = incremental_parent() if incremental else None
     base = BaseBackup.objects.create(
-        started_at=timezone.now(), created_by=user if getattr(user, "pk", None) else None, os_user=os_user
+        started_at=timezone.now(),
+        created_by=user if getattr(user, "pk", None) else None,
+        os_user=os_user,
+        parent=parent,
     )
     final = base_backup_dir() / f"base-{base.started_at:%Y%m%dT%H%M%SZ}-{base.pk}"
     partial = final.with_name(f".{final.name}.partial")
     try:
-        _copy_cluster(partial)
-        copied_at = timezone.now()  # the earliest moment this copy recovers to
-        _verify(partial)
-        base.first_segment = _first_segment(partial)
+        try:
+            copied_at, base.first_segment = copy_verified(partial, parent=parent)
+        except BackupError as error:
+            if parent is None:
+                raise
+            # Its WAL summaries do not reach back to the parent (summarize_wal switched on since): a full one.
+            log.warning("incremental base backup %s on %s failed, taking a full one: %s", base.pk, parent.pk, error)
+            shutil.rmtree(partial, ignore_errors=True)
+            BaseBackup.objects.filter(pk=base.pk).update(parent=None)
+            base.parent = None
+            copied_at, base.first_segment = copy_verified(partial)
         os.replace(partial, final)
+        stored, digest = basestore.seal(final)  # encrypted at rest when a key is set
     except (BackupError, OSError) as error:
         shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
         return _finish(base, status=BaseBackup.Status.FAILED, error=str(error))
-    size = sum(path.stat().st_size for path in final.rglob("*") if path.is_file())
+    files = [stored] if stored.is_file() else [path for path in stored.rglob("*") if path.is_file()]
     return _finish(
         base,
         status=BaseBackup.Status.GOOD,
-        path=str(final),
-        size=size,
+        path=str(stored),
+        size=sum(path.stat().st_size for path in files),
         first_segment=base.first_segment,
+        sha256=digest,
+        copy_location=basestore.second_copy(stored),
         finished_at=copied_at,
     )
 
 
-def _copy_cluster(target: Path) -> None:
+def incremental_problem() -> str:
+    """Why this server cannot take incremental base backups ("" when it can)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version_num')::int, current_setting('summarize_wal', true)")
+        version, summarize = cursor.fetchone()
+    if version < 170000:
+        return f"PostgreSQL {version // 10000} takes no incremental base backups (17 and later do): full ones only."
+    if summarize != "on":
+        return "summarize_wal is off, so base backups are full ones (set summarize_wal = on for incrementals)."
+    return ""
+
+
+def incremental_parent() -> BaseBackup | None:
+    """The base backup an incremental one builds on: the newest good one, if the server can."""
+    if incremental_problem():
+        return None
+    newest = BaseBackup.objects.filter(status=BaseBackup.Status.GOOD).order_by("-finished_at", "-id").first()
+    return newest if newest is not None and basestore.manifest_of(newest.path).exists() else None
+
+
+def copy_verified(target: Path, parent: BaseBackup | None = None) -> tuple[datetime, str]:
+    """pg_basebackup into `target` (incremental on `parent`), checked with pg_verifybackup; returns
+    the earliest moment the copy recovers to and the first WAL segment its recovery reads."""
+    _copy_cluster(target, basestore.manifest_of(parent.path) if parent else None)
+    copied_at = timezone.now()
+    verify(target)
+    return copied_at, _first_segment(target)
+
+
+def _copy_cluster(target: Path, parent_manifest: Path | None = None) -> None:
     args, env = postgres.connection_args()
     args = args[: args.index("-d")]  # the whole cluster: no database (pg_basebackup's -d is a connection string)
     # -X none: the WAL comes from the archive, which the server fills before pg_basebackup returns.
@@ -74,20 +120,19 @@ def _copy_cluster(target: Path) -> None:
             "--wal-method=none",
             "--checkpoint=fast",
             "--manifest-checksums=SHA256",
+            *([f"--incremental={parent_manifest}"] if parent_manifest else []),
             *args,
         ],
         env=env,
     )
 
 
-def _verify(target: Path) -> None:
+def verify(target) -> None:
     """Every file against its checksum, and the WAL the copy needs present and readable in the archive."""
     env = postgres.connection_args()[1]
-    with tempfile.TemporaryDirectory(prefix="wal-", dir=target.parent) as unpacked:
-        wal.unpack(_needed_segments(target), Path(unpacked))
-        postgres.run(
-            [postgres.binary("pg_verifybackup"), "--quiet", f"--wal-directory={unpacked}", str(target)], env=env
-        )
+    with basestore.unpacked(target) as copy, tempfile.TemporaryDirectory(prefix="wal-", dir=copy.parent) as segments:
+        wal.unpack(_needed_segments(copy), Path(segments))
+        postgres.run([postgres.binary("pg_verifybackup"), "--quiet", f"--wal-directory={segments}", str(copy)], env=env)
 
 
 def _needed_segments(target: Path) -> list[str]:
@@ -113,14 +158,15 @@ def _finish(base: BaseBackup, **values) -> BaseBackup:
     values.setdefault("finished_at", timezone.now())
     for name, value in values.items():
         setattr(base, name, value)
-    base.save(update_fields=list(values))
     good = base.status == BaseBackup.Status.GOOD
     if not good:
         log.error("base backup %s failed: %s", base.pk, base.error)
-    audit(
-        AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
-        object_type="base_backup",
-        object_id=base.pk,
-        detail={"kind": "physical", "size": base.size},
-    )
+    with transaction.atomic():  # whoever sees it finished also sees its audit event
+        base.save(update_fields=list(values))
+        audit(
+            AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
+            object_type="base_backup",
+            object_id=base.pk,
+            detail={"kind": "physical", "size": base.size},
+        )
     return base

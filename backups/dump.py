@@ -250,14 +250,16 @@ def _finish(backup: Backup, started: float, **values) -> Backup:
     values.update(finished_at=timezone.now(), duration=round(time.monotonic() - started, 3), phase="")
     for name, value in values.items():
         setattr(backup, name, value)
-    backup.save(update_fields=list(values))
     good = backup.status == Backup.Status.GOOD
-    audit(
-        AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
-        object_type="backup",
-        object_id=backup.pk,
-        detail={"kind": backup.kind, "size": backup.size, "duration": backup.duration},
-    )
+    # One transaction: whoever sees the finished backup also sees its audit event.
+    with transaction.atomic():
+        backup.save(update_fields=list(values))
+        audit(
+            AuditEvent.Action.BACKUP_CREATED if good else AuditEvent.Action.BACKUP_FAILED,
+            object_type="backup",
+            object_id=backup.pk,
+            detail={"kind": backup.kind, "size": backup.size, "duration": backup.duration},
+        )
     return backup
 
 

@@ -83,7 +83,9 @@ class RestoreRun(models.Model):
         FAILED = "failed", _("failed")
         REFUSED = "refused", _("refused: conflicts")
 
-    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, related_name="restores")
+    # A restore to a moment has no backup until the worker recovered the database to `moment` (backups/pitr.py).
+    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, null=True, blank=True, related_name="restores")
+    moment = models.DateTimeField(_("as it was at"), null=True, blank=True)
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     target = models.CharField(_("target"), max_length=200, blank=True)
@@ -122,6 +124,14 @@ class BaseBackup(models.Model):
     size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
     # The first WAL segment recovery from this copy reads: older archived segments serve only older copies.
     first_segment = models.CharField(max_length=24, blank=True)
+    # sha256 of its backup_manifest, which holds the sha256 of every file (pg_verifybackup checks them).
+    sha256 = models.CharField(max_length=64, blank=True)
+    copy_location = models.CharField(_("second copy"), max_length=500, blank=True)
+    # An incremental base backup holds only what changed since `parent` (pg_basebackup --incremental,
+    # PostgreSQL 17+); recovery combines the chain back to a full one (pg_combinebackup).
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("based on")
+    )
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -135,3 +145,10 @@ class BaseBackup(models.Model):
 
     def __str__(self):
         return f"Base backup {self.pk} ({self.get_status_display()})"
+
+    def chain(self) -> list["BaseBackup"]:
+        """The full base backup this one builds on, then each incremental up to this one."""
+        chain = [self]
+        while chain[0].parent_id is not None:
+            chain.insert(0, chain[0].parent)
+        return chain

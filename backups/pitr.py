@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -27,17 +27,23 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from backups import dump, postgres, wal
+from backups import basestore, dump, postgres, wal
 from backups.models import Backup, BaseBackup
 from backups.postgres import BackupError
 from crm.tenancy.rls import system_database
 
 PROMOTION_TIMEOUT = 3600  # seconds of WAL replay before giving up
 NOT_REACHED = "recovery ended before configured recovery target was reached"
+# The phases of a recovery, as a restore to a moment records them (backups/presentation.py words them).
+RESTORING_BASE = "restoring the base backup"
+REPLAYING = "replaying the WAL"
+COPYING = "copying the database as it was"
 
 
-def recover(moment: datetime, *, user=None) -> Backup:
-    """A verified logical backup of the database as it was at `moment` (aware), or BackupError."""
+def recover(moment: datetime, *, user=None, progress=None) -> Backup:
+    """A verified logical backup of the database as it was at `moment` (aware), or BackupError.
+    `progress(phase)` is called as each phase above begins."""
+    say = progress or (lambda phase: None)
     if timezone.is_naive(moment):
         raise BackupError("Give the moment with its time zone, e.g. 2026-11-26T14:32:00+08:00.")
     _switch_segment()  # the WAL up to now goes to the archive, so a moment a second ago is reachable
@@ -59,7 +65,8 @@ def recover(moment: datetime, *, user=None) -> Backup:
             f"The WAL archive reaches {status.last_archived_at}, not yet {moment.isoformat()}: "
             "try again in a minute or choose an earlier moment."
         )
-    with scratch_server(base, moment) as source:
+    with scratch_server(base, moment, progress=say) as source:
+        say(COPYING)
         backup = dump.take_backup(
             Backup.Kind.POINT_IN_TIME,
             user=user,
@@ -90,35 +97,52 @@ def _switch_segment() -> None:
 
 
 @contextmanager
-def scratch_server(base: BaseBackup, moment: datetime | None):
+def scratch_server(base: BaseBackup, moment: datetime | None, progress=None):
     """A dump.Source on a server recovered from `base` to `moment` (None: to the archive's end)."""
+    say = progress or (lambda phase: None)
     account = server_account()
     work = Path(tempfile.mkdtemp(prefix="pitr-", dir=scratch_home()))
     sockets = Path(tempfile.mkdtemp(prefix="crm-pitr-"))  # short: a socket path has at most 107 bytes
     data = work / "data"
     try:
-        shutil.copytree(base.path, data, symlinks=True)
+        say(RESTORING_BASE)
+        _lay_out(base, data, work)
         port = _free_port()
         _configure(data, sockets, port, moment)
         for path in (work, data, sockets):
             os.chmod(path, 0o700)
         _hand_over([work, sockets], account)
+        say(REPLAYING)
         try:
-            _start(data, work / "server.log", account)
-        except BackupError as error:
-            if moment is None or NOT_REACHED not in str(error):
-                raise
-            # Nothing committed after `moment` reached the archive, so its end is that moment.
-            _configure(data, sockets, port, None)
-            _start(data, work / "server.log", account)
-        try:
-            _wait_for_promotion(sockets, port, work / "server.log")
+            try:
+                _recover(data, sockets, port, work / "server.log", account)
+            except BackupError as error:
+                if moment is None or NOT_REACHED not in str(error):
+                    raise
+                # Nothing committed after `moment` reached the archive, so its end is that moment.
+                _configure(data, sockets, port, None)
+                _recover(data, sockets, port, work / "server.log", account)
             yield dump.Source(host=str(sockets), port=port, database=settings.DATABASES["default"]["NAME"])
         finally:
             _pg_ctl(data, ["stop", "-m", "immediate"], account, check=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _lay_out(base: BaseBackup, data: Path, work: Path) -> None:
+    """The base backup as a data directory: copied, decrypted, or combined from its chain."""
+    chain = base.chain()
+    if len(chain) > 1:  # a full base backup and its incrementals: pg_combinebackup makes them one
+        with ExitStack() as stack:
+            parts = [stack.enter_context(basestore.unpacked(part.path)) for part in chain]
+            postgres.run([postgres.binary("pg_combinebackup"), "--output", str(data), *map(str, parts)])
+    elif base.path.endswith(basestore.SEALED):  # encrypted at rest: decrypted straight into place
+        data.mkdir()
+        with basestore.unpacked(base.path, into=data):
+            pass
+    else:
+        shutil.copytree(base.path, data, symlinks=True)
 
 
 def scratch_home() -> Path:
@@ -149,9 +173,16 @@ def _configure(data: Path, sockets: Path, port: int, moment: datetime | None) ->
         "port": str(port),
         "listen_addresses": "",
         "unix_socket_directories": str(sockets),
+        # A throw-away server: nothing it writes must survive a crash, so it never waits for the disk
+        # (the end-of-recovery checkpoint included), and does not summarize WAL.
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
     }
-    if moment is not None:
-        lines["recovery_target_time"] = moment.isoformat()
+    if int((data / "PG_VERSION").read_text().strip()) >= 17:  # an unknown setting would stop the server
+        lines["summarize_wal"] = "off"
+    # Empty: to the end of the archive (a later line wins over an earlier target).
+    lines["recovery_target_time"] = moment.isoformat() if moment is not None else ""
     text = "".join(f"{name} = '{value.replace(chr(39), chr(39) * 2)}'\n" for name, value in lines.items())
     with (data / "postgresql.auto.conf").open("a") as handle:  # later lines win over the copied ones
         handle.write("\n# point-in-time recovery\n" + text)
@@ -168,18 +199,30 @@ def _hand_over(paths: list[Path], account: str | None) -> None:
 
 
 def _start(data: Path, log: Path, account: str | None) -> None:
-    result = _pg_ctl(data, ["start", "-w", "-t", str(PROMOTION_TIMEOUT), "-l", str(log)], account, check=False)
+    # The server inherits this environment, and its restore_command with it (an encrypted archive's key).
+    arguments = ["start", "-w", "-t", str(PROMOTION_TIMEOUT), "-l", str(log)]
+    result = _pg_ctl(data, arguments, account, check=False, env={**os.environ, **wal.restore_environment()})
     if result.returncode != 0:
         raise BackupError(f"The scratch server did not start: {_tail(log)}")
 
 
-def _wait_for_promotion(sockets: Path, port: int, log: Path) -> None:
+def _recover(data: Path, sockets: Path, port: int, log: Path, account: str | None) -> None:
+    """Start the scratch server and wait until it has replayed to its target and been promoted."""
+    _start(data, log, account)
+    _wait_for_promotion(data, sockets, port, log)
+
+
+def _wait_for_promotion(data: Path, sockets: Path, port: int, log: Path) -> None:
+    """pg_ctl returns once a recovering server accepts read-only connections; promotion comes later,
+    or the server stops (its target not reached, a segment unreadable): the log says why."""
     deadline = time.monotonic() + PROMOTION_TIMEOUT
     user = system_database().get("USER") or None
     while time.monotonic() < deadline:
         if _promoted(sockets, port, user):
             return
-        time.sleep(0.3)
+        if not (data / "postmaster.pid").exists():
+            raise BackupError(f"The scratch server stopped during recovery: {_tail(log)}")
+        time.sleep(0.1)
     raise BackupError(f"The scratch server did not finish recovery: {_tail(log)}")
 
 
@@ -199,10 +242,11 @@ def _promoted(sockets: Path, port: int, user: str | None) -> bool:
         probe.close()
 
 
-def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool) -> subprocess.CompletedProcess:
+def _pg_ctl(data: Path, args: list[str], account: str | None, *, check: bool, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [postgres.binary("pg_ctl"), "-D", str(data), *args],
         user=account,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -216,7 +260,7 @@ def _tail(log: Path) -> str:
         lines = log.read_text(errors="replace").strip().splitlines()
     except OSError:
         return "no server log"
-    return " ".join(line for line in lines[-4:] if "FATAL" in line or "ERROR" in line) or " ".join(lines[-2:])
+    return " ".join(line for line in lines[-12:] if "FATAL" in line or "ERROR" in line) or " ".join(lines[-2:])
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from backups import listing
+from backups import listing, pitr
 from backups.models import Backup, RestoreRun
 from backups.restore import QUEUED
 from crm.records.registry import record_models
@@ -28,6 +28,9 @@ PHASES = {
     "copying the customer's rows": gettext_lazy("copying the customer's data"),
     "creating the database": gettext_lazy("creating the new database"),
     "restoring into the new database": gettext_lazy("restoring into the new database"),
+    pitr.RESTORING_BASE: gettext_lazy("restoring the base backup into a scratch server"),
+    pitr.REPLAYING: gettext_lazy("replaying the changes up to the moment (WAL)"),
+    pitr.COPYING: gettext_lazy("copying the database as it was at the moment"),
 }
 STATUS_COLOURS = {
     Backup.Status.GOOD: "success",
@@ -92,6 +95,12 @@ STEPS = {
     ),
     RestoreRun.Scope.DATABASE: (QUEUED, "starting", "creating the database", "restoring into the new database"),
 }
+# A restore to a moment first recovers the database as it was (backups/pitr.py), then restores as above.
+RECOVERY_STEPS = (QUEUED, pitr.RESTORING_BASE, pitr.REPLAYING, pitr.COPYING)
+for _scope in RestoreRun.Scope.values:
+    STEPS[f"{_scope}@moment"] = RECOVERY_STEPS + tuple(
+        step for step in STEPS[_scope] if step not in (QUEUED, "starting")
+    )
 
 
 def phase_label(phase: str, work: str = "") -> str:
@@ -131,14 +140,15 @@ def restore_row(run: RestoreRun, name: str = "") -> dict:
         "run": run,
         "target": target_label(run, name),
         "customer_name": name,
-        "phase": phase_label(run.phase, run.scope),
+        "phase": phase_label(run.phase, f"{run.scope}@moment" if run.moment else run.scope),
         "colour": STATUS_COLOURS.get(run.status, "info"),
         "conflicts": report.get("conflicts") or [],
         "rows_restored": sum(count for count in rows.values() if isinstance(count, int)),
         "rows": sorted(rows.items()),
         "set_aside_batch": (report.get("set_aside") or {}).get("batch"),
         "set_aside": sum(((report.get("set_aside") or {}).get("counts") or {}).values()),
-        "backup_when": when(run.backup.started_at),
+        "backup_when": when(run.backup.started_at) if run.backup else "",
+        "moment": when(run.moment),
         "polling": run.status in POLL_STATES,
     }
 
@@ -223,7 +233,7 @@ def customer_names(runs) -> dict[int, str]:
     names = {(tenant_id, pk): name for tenant_id, pk, name in live.values_list("tenant_id", "pk", "name")}
     found = {run_id: names[run.tenant_id, pk] for run_id, (run, pk) in wanted.items() if (run.tenant_id, pk) in names}
     for run_id, (run, pk) in wanted.items():
-        if run_id not in found:
+        if run_id not in found and run.backup is not None:
             name = listing.cached_names(run.backup, run.tenant, [pk]).get(pk)
             if name:
                 found[run_id] = name

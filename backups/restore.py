@@ -245,7 +245,17 @@ def _end(run: RestoreRun, status: str, *, error: str = "", report: dict | None =
         ),  # the first line: PostgreSQL's DETAIL may hold values
     )
     release(run.pk)
+    _tell_who_started(run)
     return run
+
+
+def _tell_who_started(run: RestoreRun) -> None:
+    """A company or customer restore notifies the admin who started it (job_finished), however it ended."""
+    from activities import notify
+
+    if run.tenant_id and run.scope in (RestoreRun.Scope.TENANT, RestoreRun.Scope.CUSTOMER):
+        label = f"{timezone.localtime(run.backup.started_at):%Y-%m-%d %H:%M}"
+        notify.job_finished(run.tenant, run.created_by_id, notify.JOB_RESTORE, run.pk, label)
 
 
 # -- runs whose worker died ---------------------------------------------------------

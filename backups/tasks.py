@@ -4,22 +4,26 @@ backups and restores queued by backups.actions, which run here so a request neve
 import logging
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from audit.events import record_system
 from audit.models import AuditEvent
-from backups import actions, checks, wal
+from backups import actions, checks, pitr, wal, walcopy
+from backups import pitr_drill as pitr_drills
 from backups.drills import drill
 from backups.models import Backup, RestoreRun
 from backups.postgres import BackupError
 from backups.restore import (
     QUEUED,
     _end,
+    _phase,
     good_backup,
     hold,
     mark_stale_restores,
@@ -168,15 +172,21 @@ def run_restore(run_id: int) -> str | None:
     user = run.created_by
     with activate(run.tenant, user=user, process="celery:restore", reason="restored from backup"):
         try:
+            if run.backup_id is None:  # a restore to a moment: first the database as it was then
+                run.backup = recovered(run)
             backup = good_backup(run.backup_id)  # still good, and its file still there
             if run.scope == RestoreRun.Scope.TENANT:
                 run = restore_tenant(backup, run.tenant, user=user, run=run)
             elif run.scope == RestoreRun.Scope.CUSTOMER:
+                if run.moment is not None:  # its id could not be checked before the recovery
+                    actions.check_customer(backup, run.tenant, int(run.target))
                 run = restore_customer(backup, run.tenant, int(run.target), user=user, run=run)
             else:
                 run = restore_database(backup, run.target, user=user, run=run)
         except BackupError as error:
             run = _end(run, RestoreRun.Status.FAILED, error=str(error))
+        except ValidationError as error:  # the customer is not in the database as it was
+            run = _end(run, RestoreRun.Status.FAILED, error=" ".join(error.messages))
         except Exception as error:
             # Never leave the browser polling a run nobody works on any more.
             log.exception("restore %s failed", run_id)
@@ -188,11 +198,19 @@ def run_restore(run_id: int) -> str | None:
 # -- point-in-time recovery (backups/pitr.py) ------------------------------------------
 
 
+def recovered(run: RestoreRun) -> Backup:
+    """The database as it was at the run's moment, as a backup the run then restores from."""
+    backup = pitr.recover(run.moment, user=run.created_by, progress=partial(_phase, run))
+    RestoreRun.objects.filter(pk=run.pk).update(backup=backup)
+    return backup
+
+
 @shared_task(acks_late=False)
-def scheduled_base_backup() -> int:
-    """Weekly, and as soon as archiving runs without one: a verified base backup, then the window."""
+def scheduled_base_backup(incremental: bool = False) -> int:
+    """Weekly, and as soon as archiving runs without one: a verified base backup, then the window.
+    Daily with `incremental`: only what changed since the newest one (a full one where the server cannot)."""
     with activate(None, process="celery:base_backup"):
-        base = actions.take_base_backup(acting_user=None)
+        base = actions.take_base_backup(incremental=incremental, acting_user=None)
         apply_window()
         return base.pk
 
@@ -209,3 +227,20 @@ def watch_wal_archive() -> str:
     if status.archiving and status.window_start is None and cache.add("wal-first-base-backup", 1, timeout=3600):
         scheduled_base_backup.delay()
     return status.problem
+
+
+@shared_task
+def pitr_drill() -> bool:
+    """Weekly: recover the database to a recent moment and compare its counts (backups/pitr_drill.py)."""
+    with activate(None, process="celery:pitr_drill"):
+        result = pitr_drills.pitr_drill()
+        log.info("point-in-time drill to %s: %s", result.moment, "passed" if result.passed else "FAILED")
+        return result.passed
+
+
+@shared_task
+def copy_wal_archive() -> dict:
+    """Every minute: newly archived WAL encrypted at rest (with a key), its checksum beside it, and the
+    second copy (BACKUP_COPY_TO) made and checked (backups/walcopy.py)."""
+    result = walcopy.seal_archive()
+    return {"sealed": len(result.sealed), "copied": result.copied, "problems": result.problems}

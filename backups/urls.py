@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/restore-company/", views.restore_tenant, name="restore_tenant"),
     path("<int:pk>/restore-customer/", views.restore_customer, name="restore_customer"),
     path("<int:pk>/restore-database/", views.restore_database, name="restore_database"),
+    path("restore-to-a-moment/", views.restore_to_moment, name="restore_moment"),
     path("restores/<int:run_id>/", views.restore_status, name="restore_status"),
 ]

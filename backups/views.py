@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from backups import access, actions, presentation, restore, tasks, wal
+from backups import access, actions, pitr_drill, presentation, restore, tasks, wal
 from backups.actions import RestoreRunning
-from backups.forms import CustomerRestoreForm, CustomerSearchForm, DatabaseRestoreForm
+from backups.forms import CustomerRestoreForm, CustomerSearchForm, DatabaseRestoreForm, MomentRestoreForm
 from backups.models import Backup, RestoreRun
 from crm.tenancy.acting import ActionConflict, is_staff
 
@@ -88,6 +88,7 @@ def backup_list(request):
         "is_staff": is_staff(request.user),
         "is_tenant_admin": access.is_tenant_admin(request.membership),
         "pitr": wal.status(),
+        "pitr_drill": pitr_drill.last_drill() if is_staff(request.user) else None,
     }
     return render(request, "backups/list.html", context)
 
@@ -214,3 +215,46 @@ def restore_database(request, pk: int):
         form.add_error(None, error)
     context = {"backup": backup, "backup_when": presentation.when(backup.started_at), "form": form}
     return render(request, "backups/restore_database.html", context)
+
+
+# -- restoring to a moment (point-in-time recovery) ----------------------------------
+
+
+def moment_scopes(request) -> list[tuple[str, str]]:
+    """What this user may bring back as it was at a moment: their company or one customer of it
+    (its admins), the whole database into a new one (staff)."""
+    scopes = []
+    if access.is_tenant_admin(request.membership):
+        scopes += [
+            (RestoreRun.Scope.TENANT.value, _("The whole company %(name)s, in place") % {"name": request.tenant.name}),
+            (RestoreRun.Scope.CUSTOMER.value, _("One customer of the company, with its records")),
+        ]
+    if is_staff(request.user):
+        scopes.append((RestoreRun.Scope.DATABASE.value, _("The whole database, into a new database")))
+    return scopes
+
+
+@backups_page(access.VIEWERS, methods=("GET", "HEAD", "POST"))
+def restore_to_moment(request):
+    """Pick a moment in the window (in the user's time zone) and what to bring back; confirm; start."""
+    form = MomentRestoreForm(request.POST if request.method == "POST" else None, scopes=moment_scopes(request))
+    context = {"form": form, "pitr": wal.status(), "tenant": request.tenant}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        scope = data["scope"]
+        values = {
+            "customer": data["customer"] if scope == RestoreRun.Scope.CUSTOMER else None,
+            "database": data["database"] if scope == RestoreRun.Scope.DATABASE else None,
+        }
+        try:
+            if confirmed(request):
+                run = actions.start_restore_to_moment(data["moment"], scope=scope, acting_user=request.user, **values)
+                return redirect("backups:restore_status", run.pk)
+            actions.check_moment(data["moment"])
+            context.update(confirming=True, scope=scope, moment=presentation.when(data["moment"]), **values)
+        except ActionConflict as conflict:
+            return not_restorable(request, conflict)
+        except ValidationError as error:
+            form.add_error(None, error)
+            context["confirming"] = False
+    return render(request, "backups/restore_moment.html", context)

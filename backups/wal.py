@@ -3,9 +3,11 @@ right now), and which moments can be recovered (the window)."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import shlex
 import shutil
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from backups import crypto, walfetch
 from backups.models import BaseBackup
 from backups.postgres import BackupError
 
@@ -27,21 +30,41 @@ def archive_dir() -> Path:
 
 
 # Segments are archived gzip-compressed as <name>.gz (crm/devservices.py archive_command and
-# docker-compose.yml write them so).
+# docker-compose.yml write them so), and encrypted at rest as <name>.gz.enc when a backup key is
+# set (backups/walcopy.py).
 def restore_command() -> str:
-    """The server's restore_command: a segment from the archive, or a non-zero exit if it is not there."""
+    """The server's restore_command: a segment from the archive (decrypted by backups.walfetch with
+    CRM_WAL_KEY from the server's environment), or a non-zero exit if it is not there."""
     source = shlex.quote(str(archive_dir() / "%f.gz"))
-    return f"test -f {source} && gunzip < {source} > %p"
+    sealed = shlex.quote(str(archive_dir() / "%f.gz.enc"))
+    fetch = f"{shlex.quote(sys.executable)} -m backups.walfetch {sealed} %p"
+    return f"if test -f {source}; then gunzip < {source} > %p; else test -f {sealed} && {fetch}; fi"
+
+
+def restore_environment() -> dict[str, str]:
+    """What the restore_command needs in the recovering server's environment."""
+    key = crypto.configured_key()
+    environment = {"PYTHONPATH": str(settings.BASE_DIR)}
+    if key is not None:
+        environment["CRM_WAL_KEY"] = base64.urlsafe_b64encode(key).decode()
+    return environment
 
 
 def unpack(names: list[str], into: Path) -> None:
-    """Decompress the named segments from the archive into `into` (BackupError names a missing one)."""
+    """Decompress (and decrypt) the named segments from the archive into `into` (BackupError names a missing one)."""
     for name in names:
         packed = archive_dir() / f"{name}.gz"
-        if not packed.exists():
+        sealed = archive_dir() / f"{name}.gz.enc"
+        if packed.exists():
+            with gzip.open(packed, "rb") as source, (into / name).open("wb") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+        elif sealed.exists():
+            key = crypto.configured_key()
+            if key is None:
+                raise crypto.KeyProblem(f"WAL segment {name} is encrypted: set BACKUP_ENCRYPTION_KEY.")
+            walfetch.fetch(sealed, into / name, key)
+        else:
             raise BackupError(f"WAL segment {name} is missing from the archive ({archive_dir()}).")
-        with gzip.open(packed, "rb") as source, (into / name).open("wb") as target:
-            shutil.copyfileobj(source, target, 1024 * 1024)
 
 
 def segments(timeline: int, start_lsn: str, end_lsn: str, segment_size: int) -> list[str]:

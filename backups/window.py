@@ -6,7 +6,6 @@ on legal hold, nothing goes (the archive holds every company's deleted records t
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +13,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from backups import wal
+from backups import basestore, storage, wal, walcopy
 from backups.models import BaseBackup
 from crm.tenancy.models import Tenant
 
-# A segment, or the label pg_basebackup leaves beside one; timeline history files always stay.
-ARCHIVED = re.compile(r"^([0-9A-F]{8})([0-9A-F]{16})(\.[0-9A-F]{8}\.backup)?\.gz$")
+# A segment, or the label pg_basebackup leaves beside one; timeline history files always stay
+# (and, sealed by backups/walcopy.py, encrypted and with its checksum beside it).
+ARCHIVED = re.compile(r"^([0-9A-F]{8})([0-9A-F]{16})(\.[0-9A-F]{8}\.backup)?\.gz(\.enc)?(\.sha256)?$")
 
 
 @dataclass
@@ -37,14 +37,21 @@ def apply_window(days: int | None = None) -> Pruned:
     kept = [base for base in good if base.finished_at >= start]
     before = [base for base in good if base.finished_at < start]
     kept += before[:1]  # it reaches back to the window's start
+    needed = {part.pk for base in kept for part in base.chain()}  # an incremental needs its chain
     for base in before[1:]:
+        if base.pk in needed:
+            continue
         if BaseBackup.objects.filter(pk=base.pk, status=BaseBackup.Status.GOOD).update(status=BaseBackup.Status.PRUNED):
-            shutil.rmtree(base.path, ignore_errors=True)
+            basestore.remove(base.path, base.copy_location)
             pruned.base_backups.append(base.pk)
     if kept:
         # Segment numbers only, as pg_archivecleanup compares them: a later timeline continues the count.
-        needed_from = min(base.first_segment[8:] for base in kept)
+        # The chains' older members stay recoverable too (the window's start counts them): their WAL stays.
+        needed_from = min(base.first_segment[8:] for base in good if base.pk in needed)
         pruned.segments = _remove_segments_before(wal.archive_dir(), needed_from)
+        copy = walcopy.copy_dir()
+        if copy and not storage.is_remote(copy) and Path(copy).is_dir():  # the second copy goes with it
+            _remove_segments_before(Path(copy), needed_from)
     return pruned
 
 

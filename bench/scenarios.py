@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from bench.attachments import attachments, attachments_backup
+from bench.dedupe import dedupe
 from bench.export import export
 from bench.imports import imports
 from bench.load import load
@@ -32,11 +33,16 @@ from bench.pages import (  # noqa: F401 (the page scenarios' names, as before th
     browser_list,
     token_lookup,
 )
+from bench.pitr import pitr
+from bench.pool import pool_reclaim
 from bench.reports import reports
 from bench.restore import company_restore
 from bench.rls import row_level_security
+from bench.search import global_search
 from bench.tasks import reminders
+from bench.tickets import tickets
 from bench.timing import Result, compare, raw, rolled_back, timed
+from bench.webhooks import webhooks
 from crm.tenancy.context import activate
 
 # 3 -------------------------------------------------------------------------------------
@@ -409,10 +415,16 @@ SCENARIOS = {
     "identity": token_lookup,
     "restore": company_restore,
     "reminders": reminders,
+    "search": global_search,  # bench/search.py
     "export": export,
     "imports": imports,
     "reports": reports,
     "attachments": attachments,
     "attachments_backup": attachments_backup,
     "rls": row_level_security,
+    "pool": pool_reclaim,
+    "webhooks": webhooks,
+    "pitr": pitr,
+    "tickets": tickets,
+    "dedupe": dedupe,  # the duplicate check at entry (issue #18)
 }

@@ -82,7 +82,14 @@ def archive_command(wal_dir: Path) -> str:
 # The embedded server archives as production does (docker-compose.yml): point-in-time
 # recovery works under `make run` and is tested under `make test`. New segments zero-filled
 # rather than recycled, so the unused end of a segment switched early compresses to nothing.
-ARCHIVING = {"archive_mode": "on", "archive_timeout": "60", "wal_recycle": "off", "wal_init_zero": "on"}
+# summarize_wal: the WAL summaries incremental base backups are taken against (PostgreSQL 17+).
+ARCHIVING = {
+    "archive_mode": "on",
+    "archive_timeout": "50",
+    "wal_recycle": "off",
+    "wal_init_zero": "on",
+    "summarize_wal": "on",
+}
 
 
 def _archive_wal(server, bin_dir: Path, host: str, port: int, wal_dir: Path) -> bool:

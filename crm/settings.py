@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm.web",
     "crm.api",
     "crm.exports",
+    "crm.savedviews",  # saved views of every list (docs/search.md)
     "customers",  # the apps, which register their record types with the kernel
     "sales",
     "activities",
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "imports",
     "ops",
     "reports",
+    "pool",  # the public customer pool (docs/pool.md)
+    "webhooks",
+    "search",  # the header's global search (docs/search.md)
 ]
 
 MIDDLEWARE = [
@@ -326,8 +330,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week=env.int("BASE_BACKUP_WEEKDAY", default=0), hour=3, minute=0),
     },
     "watch-wal-archive": {"task": "backups.tasks.watch_wal_archive", "schedule": crontab(minute="*/5")},
+    "incremental-base-backup": {
+        "task": "backups.tasks.scheduled_base_backup",
+        "schedule": crontab(hour=env.int("INCREMENTAL_BACKUP_HOUR", default=3), minute=30),
+        "kwargs": {"incremental": True},
+    },
+    "pitr-drill": {
+        "task": "backups.tasks.pitr_drill",
+        "schedule": crontab(day_of_week=env.int("PITR_DRILL_WEEKDAY", default=0), hour=5, minute=0),
+    },
+    "copy-wal-archive": {"task": "backups.tasks.copy_wal_archive", "schedule": 60.0, "options": {"expires": 55}},
     "sweep-dead-backup-work": {"task": "backups.tasks.sweep_dead_work", "schedule": 300.0},
     "task-reminders": {"task": "activities.tasks.send_due_reminders", "schedule": 60.0, "options": {"expires": 55}},
+    # The public pool: warn owners of idle customers, return the idle ones to the pool (docs/pool.md).
+    "pool-reclaim": {"task": "pool.tasks.reclaim_idle_customers", "schedule": crontab(minute=40)},
+    # Tickets: the assignee hears once when an open ticket passes its due time (docs/tickets.md).
+    "overdue-tickets": {"task": "customers.tasks.notify_overdue", "schedule": 60.0, "options": {"expires": 55}},
 }
 
 # REST API v1 (crm/api/): JSON only, one error format, per-token rate limit in Redis.
@@ -421,3 +439,12 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
     )
+
+# -- webhooks (docs/webhooks.md) ---------------------------------------------------------------
+# Private, loopback and link-local targets are refused unless this is on (development, tests).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10)  # seconds per attempt
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=6)  # then the delivery fails
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30)  # doubles after each failure
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)  # finished deliveries stay in the log this long
+CELERY_BEAT_SCHEDULE["webhooks-upkeep"] = {"task": "webhooks.upkeep", "schedule": crontab(minute=40)}

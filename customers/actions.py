@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from audit.events import record as audit
 from audit.models import AuditEvent
 from crm.records import actions as records
-from crm.tenancy.acting import action
+from crm.tenancy.acting import action, member_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.models import Membership
 from crm.tenancy.roles import Role
+from customers import duplicates, merging
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
 
 
@@ -54,14 +55,46 @@ def update_child(record, *, acting_user, **values):
 # -- customers ------------------------------------------------------------------------------------
 
 
+# The duplicate check at entry: keys the company blocks refuse the save (customers.duplicates).
+# A customer's email is unique in the company anyway (its own constraint and message).
+CUSTOMER_KEYS_KEPT_ELSEWHERE = ("email",)
+
+
+def owner_unless_given(values: dict, added_by) -> None:
+    """A new record's owner is whoever adds it, unless `values` name one (as `owner` or `owner_id`)."""
+    if "owner" not in values and "owner_id" not in values:
+        values["owner"] = added_by
+
+
+# The derived values of a new record: what the rules fill in besides what was entered. One
+# function per type, called by its create action and by the importer (imports.apply) alike,
+# so the two cannot drift; foreign keys may come as objects or as `*_id`.
+
+
+def new_customer_values(values: dict, *, added_by) -> dict:
+    owner_unless_given(values, added_by)
+    return values
+
+
+def new_ticket_values(values: dict, *, added_by) -> dict:
+    values.update(ticket_status_values(Ticket(), values.get("status", Ticket.Status.NEW)))
+    return values
+
+
 @action
 def create_customer(*, acting_user, **values) -> Customer:
-    values.setdefault("owner", acting_user)
+    values = new_customer_values(values, added_by=acting_user)
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.create(Customer, acting_user=acting_user, **values)
 
 
 @action
 def update_customer(customer: Customer, *, acting_user, **values) -> Customer:
+    duplicates.refuse_blocked(
+        Customer, values, user=acting_user, tenant=current_tenant(), record=customer, skip=CUSTOMER_KEYS_KEPT_ELSEWHERE
+    )
     return records.update(customer, acting_user=acting_user, **values)
 
 
@@ -110,11 +143,22 @@ def unshare_customer(customer: Customer, user, *, acting_user) -> None:
 
 @action
 def create_contact(customer: Customer, *, acting_user, **values) -> Contact:
+    duplicates.refuse_blocked(Contact, values, user=acting_user, tenant=current_tenant(), customer=customer)
     return create_child(Contact, customer, acting_user=acting_user, **values)
 
 
 @action
 def update_contact(contact: Contact, *, acting_user, **values) -> Contact:
+    customer = values.get("customer") or contact.customer
+    moving = customer.pk != contact.customer_id  # to another customer: every key is checked there
+    duplicates.refuse_blocked(
+        Contact,
+        values,
+        user=acting_user,
+        tenant=current_tenant(),
+        record=None if moving else contact,
+        customer=customer,
+    )
     return update_child(contact, acting_user=acting_user, **values)
 
 
@@ -156,7 +200,7 @@ def ticket_status_values(ticket: Ticket, status: str) -> dict:
 
 @action
 def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
-    values.update(ticket_status_values(Ticket(customer=customer), values.get("status", Ticket.Status.NEW)))
+    new_ticket_values(values, added_by=acting_user)
     return create_child(Ticket, customer, acting_user=acting_user, **values)
 
 
@@ -164,22 +208,31 @@ def create_ticket(customer: Customer, *, acting_user, **values) -> Ticket:
 def update_ticket(ticket: Ticket, *, acting_user, **values) -> Ticket:
     if "status" in values:
         values.update(ticket_status_values(ticket, values["status"]))
+    if "due_at" in values and values["due_at"] != ticket.due_at:
+        values["overdue_notified_at"] = None  # a new due time: its passing is news again
     return update_child(ticket, acting_user=acting_user, **values)
 
 
 @action
-def change_ticket_status(ticket: Ticket, status: str, *, acting_user) -> Ticket:
+def change_ticket_status(ticket: Ticket, status: str, *, acting_user, expected_version=None) -> Ticket:
+    """`expected_version`: the version the person saw (VersionConflict when the ticket moved on)."""
+    if expected_version is not None:
+        ticket.seen_version = expected_version
     return update_ticket(ticket, status=status, acting_user=acting_user)
 
 
 @action
-def assign_ticket(ticket: Ticket, assignee, *, acting_user) -> Ticket:
-    return records.update(ticket, assignee=assignee, acting_user=acting_user)
+def assign_ticket(ticket: Ticket, assignee, *, acting_user, expected_version=None) -> Ticket:
+    return records.update(ticket, assignee=assignee, acting_user=acting_user, expected_version=expected_version)
 
 
 # -- bulk actions on a selection of customers -----------------------------------------------------
 # One set-based UPDATE over the selected rows the acting user may change, with a
 # history row each and one audit event (crm.records.actions.update_many).
+
+
+# A bulk assignment of up to this many customers notifies the new owner of each; more, with one summary.
+ASSIGNED_ONE_BY_ONE = 10
 
 
 @action
@@ -188,7 +241,28 @@ def bulk_assign_owner(customers, owner, *, acting_user) -> int:
     if owner is not None and not Membership.objects.filter(user=owner, tenant=current_tenant()).exists():
         raise ValidationError(_("The owner must be a member of the company."))
     changed = customers.exclude(owner=owner) if owner is not None else customers.exclude(owner__isnull=True)
-    return records.update_many(changed, owner=owner, acting_user=acting_user)
+    with transaction.atomic():
+        allowed = (
+            changed if acting_user is None else changed.filter(pk__in=Customer.objects.for_user(acting_user, "change"))
+        )
+        first = list(allowed.order_by("pk").values_list("pk", flat=True)[: ASSIGNED_ONE_BY_ONE + 1])
+        count = records.update_many(changed, owner=owner, acting_user=acting_user)
+        if count and owner is not None and owner != acting_user:
+            _tell_new_owner(owner, count, first)
+    return count
+
+
+def _tell_new_owner(owner, count: int, first: list[int]) -> None:
+    """The new owner hears of a bulk assignment as of single ones (activities.notify, kind assigned):
+    a notification per customer up to ASSIGNED_ONE_BY_ONE of them, else one saying how many."""
+    from activities import notify
+    from activities.models import Kind
+
+    if count <= ASSIGNED_ONE_BY_ONE:
+        rows = Customer.objects.filter(pk__in=first, owner=owner).order_by("pk").values_list("pk", "name")
+        notify.deliver([(owner.pk, "customer", pk, name) for pk, name in rows], Kind.ASSIGNED)
+    else:
+        notify.deliver([(owner.pk, "customer", None, str(count))], Kind.ASSIGNED)
 
 
 @action
@@ -203,3 +277,54 @@ def bulk_add_tag(customers, tag: str, *, acting_user) -> int:
         tags=Func(F("tags"), Value(tag), function="array_append", output_field=tags),
         acting_user=acting_user,
     )
+
+
+# -- merging duplicates (customers.merging) ------------------------------------------------------------
+
+
+@action
+def merge_records(survivor, others, *, acting_user, choices=None):
+    """Merge `others` into `survivor` (customers, or contacts of one customer): `choices` is
+    {field: id of the record whose value wins}; children and shares move to the survivor, the
+    others go to the recycle bin as one batch. Returns the Merge, which undo_merge reverses."""
+    model = type(survivor)
+    records.require(acting_user, "change", model, survivor)
+    for other in others:
+        records.require(acting_user, "delete", model, other)
+    sources = merging.validate_selection(model, survivor, others, choices or {})
+    with transaction.atomic():
+        merge = merging.perform(model, survivor, others, sources, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGED,
+            target=survivor,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={
+                "merge": merge.pk,
+                "merged_ids": merge.merged_ids,
+                "fields": sorted(merge.before["fields"]),
+                "moved": merge.moved_count,
+            },
+        )
+    return merge
+
+
+@action
+def undo_merge(merge, *, acting_user):
+    """Put a merge back exactly: children to their former parents, the merged records out of the
+    bin, the survivor's values as they were; MergeConflict listing what changed since otherwise."""
+    model = merging.MERGEABLE[merge.record_type]
+    survivor = model.all_objects.get(pk=merge.survivor_id)
+    records.require(acting_user, "change", model, survivor)
+    if member_role(acting_user) == Role.REP and merge.created_by_id != acting_user.pk:
+        raise PermissionDenied(_("Reps undo only the merges they made."))
+    with transaction.atomic():
+        merging.undo(merge, tenant=current_tenant(), user=acting_user)
+        audit(
+            AuditEvent.Action.MERGE_UNDONE,
+            target=survivor,
+            batch=merge.batch,
+            count=len(merge.merged_ids),
+            detail={"merge": merge.pk, "merged_ids": merge.merged_ids},
+        )
+    return merge

@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
         from crm.records.registry import EVERYTHING, DemoStep, RecordType
         from crm.tenancy.roles import Role
         from customers import dashboard, demo
-        from customers.models import Contact, Customer, Interaction, Ticket
+        from customers.models import Contact, Customer, Interaction, Ticket, TicketMessage
 
         registry.register(
             RecordType(
@@ -51,6 +51,17 @@ class CustomersConfig(AppConfig):
                 api_prefix="tickets",
                 api_viewset="customers.api.viewsets.TicketViewSet",
                 personal_fields=("subject", "description"),
+            )
+        )
+        registry.register(
+            RecordType(
+                TicketMessage,
+                bin_parents=("ticket",),  # into the bin (and back) with its ticket's batch
+                label_field="body",
+                rights={**registry.DEFAULT_RIGHTS, Role.SUPPORT: EVERYTHING},  # support answers tickets
+                api_prefix="ticket-messages",
+                api_viewset="customers.api.messages.TicketMessageViewSet",
+                personal_fields=("body",),
             )
         )
         registry.mount_urls("customers/", "customers.urls.customers")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from customers import actions
+from customers import actions, conversation_actions
 from customers.models import Ticket
 
 # (name, kind, industry, tier, status, email domain or person email, phone, contacts)
@@ -121,6 +121,12 @@ TICKET_SUBJECTS = [
     ("请求培训资料", "low"),
     ("Invoice shows the wrong amount", "normal"),
 ]
+# A ticket's conversation: the customer's call logged by the agent, the answer, a note for colleagues.
+TICKET_MESSAGES = [
+    ("customer", "Called again: the problem is still there this morning."),
+    ("reply", "Thank you, we are on it. 我们会在今天下班前给您答复。"),
+    ("note", "Checked with the warehouse; replacement ships tomorrow."),
+]
 INTERACTION_SUMMARIES = [
     ("call", "Discussed renewal terms and next quarter's volume."),
     ("meeting", "现场拜访，演示了新版本功能，客户反馈积极。"),
@@ -174,7 +180,7 @@ def seed(tenant, users) -> None:
             )
         if index % 2 == 0:
             subject, priority = TICKET_SUBJECTS[index // 2 % len(TICKET_SUBJECTS)]
-            actions.create_ticket(
+            ticket = actions.create_ticket(
                 customer,
                 subject=subject,
                 description="",
@@ -184,3 +190,6 @@ def seed(tenant, users) -> None:
                 due_at=now + timedelta(hours=rng.randint(-48, 96)),
                 acting_user=users["support"],
             )
+            if ticket.status != Ticket.Status.NEW:  # a conversation under way
+                for message_kind, body in TICKET_MESSAGES:
+                    conversation_actions.add_ticket_message(ticket, message_kind, body, acting_user=users["support"])

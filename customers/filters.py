@@ -9,21 +9,38 @@ from django.utils.translation import gettext_lazy as _
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
 from customers.models import Contact, Customer, CustomerShare, Interaction, Ticket
-from customers.search import tagged
+from customers.search import matching_or_via_customer, tagged
 
 
 def search(fields, phones=()):
-    """A filter method: `value` icontains any of `fields`, or its digits are in one of `phones`."""
+    """A filter method: `value` icontains any of `fields`, or its digits are in one of `phones`.
+    "customer__name" is searched through the customers' own index (matching_or_via_customer)."""
 
     def method(queryset, name, value):
         query = Q()
         for field in fields:
-            query |= Q(**{f"{field}__icontains": value})
+            if field != "customer__name":
+                query |= Q(**{f"{field}__icontains": value})
         for field in phones:
             query |= Q(**{f"{field}__digits": value})
+        if "customer__name" in fields:
+            return matching_or_via_customer(queryset, query, value)
         return queryset.filter(query)
 
     return method
+
+
+# The `q` search of each list, as filter methods (queryset, name, value); the global search
+# (search.engine) calls the same functions.
+search_customers = search(["name", "email"], phones=["phone"])
+search_contacts = search(["name", "title", "email", "customer__name"], phones=["phone"])
+
+
+def search_tickets(queryset, name, value):
+    value = value.strip()
+    if not value:
+        return queryset
+    return matching_or_via_customer(queryset, Q(subject__icontains=value), value)
 
 
 def visible_customers(request):
@@ -33,7 +50,7 @@ def visible_customers(request):
 class CustomerFilter(BootstrapFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
-        method=search(["name", "email"], phones=["phone"]),
+        method=search_customers,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email or phone")}),
     )
     owner = TenantMemberFilter(label=_("owner"), empty_label=_("Any owner"), null_label=_("No owner"))
@@ -69,7 +86,7 @@ class CustomerChildFilter(BootstrapFilterSet):
 class ContactFilter(CustomerChildFilter):
     q = django_filters.CharFilter(
         label=_("Search"),
-        method=search(["name", "title", "email", "customer__name"], phones=["phone"]),
+        method=search_contacts,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, title, email, phone or customer")}),
     )
 
@@ -102,7 +119,7 @@ UNRESOLVED = "unresolved"
 
 
 class TicketFilter(BootstrapFilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
+    q = django_filters.CharFilter(label=_("Search"), method=search_tickets, max_length=200)
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=[(UNRESOLVED, _("Unresolved (new, open, pending)")), *Ticket.Status.choices],
@@ -133,12 +150,6 @@ class TicketFilter(BootstrapFilterSet):
         fields["q"].widget.attrs.update(placeholder=_("Subject or customer"), type="search")
         fields["overdue"].widget.attrs["class"] = "form-check-input d-block mt-2"
         fields["overdue"].widget.attrs["data-testid"] = "filter-overdue"
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(subject__icontains=value) | Q(customer__name__icontains=value))
 
     def filter_status(self, queryset, name, value):
         if value == UNRESOLVED:

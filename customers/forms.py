@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.follow_up import FollowUpFields
+from crm.tenancy.context import current_tenant
 from crm.web.forms import BootstrapFormMixin, DateTimeInput, MemberChoiceField, TagsField, member_field
+from customers import duplicates
 from customers.actions import parent_choices
-from customers.models import Contact, Customer, Interaction, Ticket
+from customers.models import Contact, Customer, Interaction, Ticket, TicketMessage
 
 
 def customer_email_taken(email: str, *, exclude_pk=None) -> bool:
@@ -25,6 +27,42 @@ def customer_email_taken(email: str, *, exclude_pk=None) -> bool:
     constraint is per tenant.
     """
     return bool(email) and Customer.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+class DuplicateCheckMixin:
+    """The check at entry (customers.duplicates), before saving: a match on a key the company
+    blocks is an error on its field; matches on the other keys are listed, and saving needs the
+    "save anyway" box (which appears with them) ticked. The action checks blocked keys again."""
+
+    # A customer's email is unique in the company: clean_email and the constraint refuse it.
+    kept_elsewhere: tuple[str, ...] = ()
+
+    def add_duplicate_field(self):
+        self.duplicate_matches = []
+        self.fields["save_duplicate"] = forms.BooleanField(
+            label=_("Save anyway: it is not a duplicate"), required=False, widget=forms.HiddenInput
+        )
+
+    def check_duplicates(self, cleaned, *, customer=None, record=None):
+        confirmed = cleaned.pop("save_duplicate", False)
+        if self.errors:
+            return
+        model = self._meta.model
+        matches = duplicates.check(model, cleaned, user=self.user, record=record, customer=customer)
+        self.duplicate_matches = [match for match in matches if match.kind not in self.kept_elsewhere]
+        tenant = current_tenant()
+        for field, messages in duplicates.blocked(self.duplicate_matches, tenant).items():
+            for message in messages:
+                self.add_error(field, message)
+        policy = duplicates.policy(tenant)
+        warned = [match for match in self.duplicate_matches if policy[match.kind] == "warn"]
+        if warned and not confirmed and not self.errors:
+            noun = model._meta.verbose_name
+            self.add_error(
+                None,
+                [_("This %(type)s may already exist:") % {"type": noun}, *(match.describe() for match in warned)],
+            )
+            self.fields["save_duplicate"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
 class MemberFieldsMixin:
@@ -44,7 +82,7 @@ class MemberFieldsMixin:
             self.fields[name] = MemberChoiceField(label=label)
 
 
-class CustomerForm(BootstrapFormMixin, MemberFieldsMixin, forms.ModelForm):
+class CustomerForm(DuplicateCheckMixin, BootstrapFormMixin, MemberFieldsMixin, forms.ModelForm):
     member_fields = {"owner": _("owner")}
     website = forms.URLField(label=_("website"), max_length=300, required=False, assume_scheme="https")
     tags = TagsField(label=_("tags"), help_text=_("Separate tags with commas."))
@@ -70,11 +108,19 @@ class CustomerForm(BootstrapFormMixin, MemberFieldsMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
+    kept_elsewhere = ("email",)
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         if self.instance.pk is None and user is not None:
             self.fields["owner"].initial = user.pk
+        self.add_duplicate_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_duplicates(cleaned, record=self.instance if self.instance.pk else None)
+        return cleaned
 
     def clean_tags(self):
         tags = self.cleaned_data.get("tags") or []
@@ -115,10 +161,22 @@ class CustomerChildForm(BootstrapFormMixin, forms.ModelForm):
         return self.instance.customer if self.instance.customer_id else None
 
 
-class ContactForm(CustomerChildForm):
+class ContactForm(DuplicateCheckMixin, CustomerChildForm):
     class Meta:
         model = Contact
         fields = ["customer", "name", "title", "email", "phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_duplicate_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = self.chosen_customer()
+        moving = self.instance.pk and customer is not None and customer.pk != self.instance.customer_id
+        record = self.instance if self.instance.pk and not moving else None
+        self.check_duplicates(cleaned, customer=customer, record=record)
+        return cleaned
 
 
 class InteractionForm(FollowUpFields, CustomerChildForm):
@@ -228,11 +286,31 @@ class TicketForm(BootstrapFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
 
 
-class TicketStatusForm(BootstrapFormMixin, forms.Form):
+class TicketVersionMixin(forms.Form):
+    """The ticket page's small forms carry the version the page showed: a ticket changed
+    since is left alone (crm.records.versions), never silently overwritten."""
+
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+
+class TicketStatusForm(BootstrapFormMixin, TicketVersionMixin):
     status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
 
 
-class TicketAssignForm(BootstrapFormMixin, forms.Form):
+class TicketMessageForm(BootstrapFormMixin, forms.Form):
+    """A reply, an internal note or a customer's reply logged by the agent (the thread's form)."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=TicketMessage.Kind.choices, initial=TicketMessage.Kind.REPLY, widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class TicketAssignForm(BootstrapFormMixin, TicketVersionMixin):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"] = member_field(label=_("Assignee"), empty_label=_("Unassigned"))

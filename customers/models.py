@@ -20,7 +20,7 @@ from crm.records.models import (
 )
 from crm.tenancy.models import TenantModel
 from customers.querysets import CustomerChildQuerySet, CustomerQuerySet, TicketQuerySet
-from customers.search import DigitsContain, LowerTags, PhoneDigits
+from customers.search import DigitsContain, LowerTags, PhoneDigits, trigram_indexes
 
 EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
     "customer",
@@ -87,6 +87,12 @@ class Customer(SoftDeleteModel):
                 condition=models.Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["tenant", "owner"], name="customer_tenant_owner"),
+            # The public pool (pool/): alive customers without an owner, by name.
+            models.Index(
+                fields=["tenant", "name", "id"],
+                name="customer_pool",
+                condition=models.Q(owner__isnull=True, deleted_at__isnull=True),
+            ),
             models.Index(fields=["tenant", "status", "tier"], name="customer_tenant_status_tier"),
             # The tag filter (any case): customers.search.tagged. btree_gin for the tenant.
             GinIndex(F("tenant"), LowerTags("tags"), name="customer_tenant_tags_ci", condition=ALIVE),
@@ -108,6 +114,9 @@ class Customer(SoftDeleteModel):
                 name="customer_phone_digits_trgm",
                 condition=ALIVE,
             ),
+            # The duplicate check's equality probes (customers.duplicates); email: the unique index.
+            models.Index(F("tenant"), PhoneDigits("phone"), name="customer_phone_key", condition=ALIVE),
+            models.Index(F("tenant"), Upper("name"), name="customer_name_key", condition=ALIVE),
         ]
 
     def __str__(self):
@@ -171,6 +180,9 @@ class CustomerChild(SoftDeleteModel):
         super().save(*args, **kwargs)
 
 
+CONTACT_SEARCH_INDEXES = trigram_indexes("contact", ["name", "title", "email"], phones=["phone"])
+
+
 class Contact(CustomerChild):
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=200, blank=True)
@@ -190,6 +202,7 @@ class Contact(CustomerChild):
         indexes = [
             *soft_delete_indexes("contact"),
             models.Index(fields=["tenant", "customer", "name"], name="contact_tenant_customer"),
+            *CONTACT_SEARCH_INDEXES,  # the contact list's (and global search's) `q`
         ]
 
     def __str__(self):
@@ -251,6 +264,19 @@ class Interaction(CustomerChild):
         return reverse("customers:detail", args=[self.customer_id]) + "#timeline"
 
 
+# Open tickets whose overdue notice has not gone out: the overdue job's partial index holds only these.
+PENDING_OVERDUE = models.Q(
+    status__in=("new", "open", "pending"),
+    deleted_at__isnull=True,
+    due_at__isnull=False,
+    overdue_notified_at__isnull=True,
+)
+# The same condition as SQL, for the job's claiming UPDATE (the planner matches it to the index).
+PENDING_OVERDUE_SQL = (
+    "status IN ('new', 'open', 'pending') AND deleted_at IS NULL AND due_at IS NOT NULL AND overdue_notified_at IS NULL"
+)
+
+
 class Ticket(CustomerChild):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -282,6 +308,10 @@ class Ticket(CustomerChild):
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # SLA: the first reply to the customer (set by customers.conversation_actions.add_ticket_message).
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    # The overdue notice went out (the beat job claims each ticket once; a new due time re-arms it).
+    overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -299,6 +329,8 @@ class Ticket(CustomerChild):
             models.Index(fields=["tenant", "status", "due_at"], name="ticket_tenant_status_due"),
             models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
             models.Index(fields=["tenant", "customer"], name="ticket_tenant_customer"),
+            *trigram_indexes("ticket", ["subject"]),  # the ticket list's (and global search's) `q`
+            models.Index(fields=["tenant", "due_at"], condition=PENDING_OVERDUE, name="ticket_overdue_pending"),
         ]
 
     def __str__(self):
@@ -344,3 +376,8 @@ class TicketPurgePermission(PurgePermissionBase):
 
 for _model in (Customer, Contact):
     _model._meta.get_field("phone").register_lookup(DigitsContain)
+
+
+# A ticket's conversation (its own module: this one is long enough).
+from customers.conversations import TicketMessage, TicketMessagePurgePermission  # noqa: E402, F401
+from customers.merges import Merge  # noqa: E402, F401  (the merge ledger: a model of this app)

@@ -44,3 +44,17 @@ class TicketQuerySet(CustomerChildQuerySet):
         from customers.models import Ticket
 
         return self.filter(status__in=Ticket.OPEN_STATUSES)
+
+
+class TicketMessageQuerySet(SoftDeleteQuerySet):
+    """A ticket's messages: whoever sees the ticket reads them; reps and support change their own."""
+
+    def restrict(self, membership, action):
+        from customers.models import Ticket
+
+        if action == "restore" and membership.role in (Role.REP, Role.SUPPORT):
+            return self.filter(deleted_by=membership.user)
+        visible = self.filter(ticket__in=Ticket.all_objects.restrict(membership, "view").values("pk"))
+        if action != "view" and membership.role in (Role.REP, Role.SUPPORT):
+            return visible.filter(author=membership.user)
+        return visible

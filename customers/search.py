@@ -52,3 +52,66 @@ class LowerTags(models.Func):
 def tagged(queryset, tag: str):
     """Rows carrying `tag`, in any case."""
     return queryset.alias(lower_tags=LowerTags("tags")).filter(lower_tags__contains=[tag.strip().lower()])
+
+
+def trigram_indexes(model_name: str, columns=(), phones=()) -> list:
+    """GIN trigram indexes for a list's `q` search, tenant first, alive rows only: UPPER(column)
+    for "contains, any case" (Django's icontains compares UPPER), the digits for phones."""
+    from django.contrib.postgres.indexes import GinIndex, OpClass
+    from django.db.models import F, Q
+    from django.db.models.functions import Upper
+
+    alive = Q(deleted_at__isnull=True)
+    return [
+        *(
+            GinIndex(
+                F("tenant"),
+                OpClass(Upper(column), name="gin_trgm_ops"),
+                name=f"{model_name}_{column}_trgm",
+                condition=alive,
+            )
+            for column in columns
+        ),
+        *(
+            GinIndex(
+                F("tenant"),
+                OpClass(PhoneDigits(column), name="gin_trgm_ops"),
+                name=f"{model_name}_{column}_digits_trgm",
+                condition=alive,
+            )
+            for column in phones
+        ),
+    ]
+
+
+def trigram_index_sql(table: str, model_name: str, columns=(), phones=()) -> list[tuple[str, str]]:
+    """(CREATE, DROP) of trigram_indexes(...): Django wraps "expression opclass" in parentheses,
+    which PostgreSQL refuses, so migrations create them by SQL (see migration 0006)."""
+    made = [(f"{model_name}_{column}_trgm", f'UPPER("{column}")') for column in columns]
+    made += [(f"{model_name}_{column}_digits_trgm", PHONE_DIGITS_SQL % f'"{column}"') for column in phones]
+    return [
+        (
+            f'CREATE INDEX "{name}" ON "{table}" USING gin ("tenant_id", {expression} gin_trgm_ops) '
+            'WHERE "deleted_at" IS NULL',
+            f'DROP INDEX "{name}"',
+        )
+        for name, expression in made
+    ]
+
+
+def matching_or_via_customer(queryset, own: models.Q, value: str):
+    """The rows of `queryset` (a customer's children: contacts, deals, tickets) matching `own`
+    or whose customer's name contains `value`.
+
+    Written as one OR across the join (`own | Q(customer__name__icontains=value)`), every
+    child of the company is joined and tested. Here each side is index-backed on its own
+    and the two id sets are unioned: the child's trigram indexes for `own`; the customers'
+    name index, then the children's (tenant, customer) index, for the customer's name.
+    """
+    from customers.models import Customer
+
+    model = queryset.model
+    customers = Customer.objects.filter(name__icontains=value).order_by().values("pk")
+    via_customer = model.objects.filter(customer__in=customers).order_by().values("pk")
+    ids = model.objects.filter(own).order_by().values("pk").union(via_customer)
+    return queryset.filter(pk__in=ids)

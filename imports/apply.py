@@ -8,19 +8,18 @@ and the record's updated_at after it: revert refuses a record changed since.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.history.bulk import write_bulk_history
 from imports.convert import Converter
-from imports.inserts import insert_records
+from imports.inserts import insert_records, json_text
 from imports.models import Import, ImportRow
 from imports.specs import Spec
 
@@ -39,10 +38,30 @@ def _jsonable(value):
     return value
 
 
+@dataclass(slots=True)
+class Line:
+    """An ImportRow being written, as a plain object: a model instance per line (its descriptors,
+    its fields' conversions) cost more than writing it. The file's cells stay in the table."""
+
+    pk: int
+    line: int
+    outcome: str
+    record_id: int | None
+    values: dict
+    before: dict
+    reason: str = ""
+    written_at: datetime | None = None
+
+
+LINE_COLUMNS = ("pk", "line", "outcome", "record_id", "values", "before")
+
+
 def _chunks(rows):
     last = 0
     while True:
-        chunk = list(rows.filter(line__gt=last).order_by("line")[:CHUNK])
+        chunk = [
+            Line(*columns) for columns in rows.filter(line__gt=last).order_by("line")[:CHUNK].values_list(*LINE_COLUMNS)
+        ]
         if not chunk:
             return
         yield chunk
@@ -98,15 +117,20 @@ def _save_rows(tenant_id, rows) -> None:
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(SAVE_ROWS, [json.dumps(data, cls=DjangoJSONEncoder), tenant_id])
+        cursor.execute(SAVE_ROWS, [json_text(data), tenant_id])
 
 
 def _create(model, spec, converter, job, user, rows) -> None:
-    records = []
+    derive, records = spec.derive, []
+    # Derived values may name a related record as an object (the owner): written as its id.
+    related = {field.name: field.attname for field in model._meta.concrete_fields if field.is_relation}
     for row in rows:
         values = converter.typed(row.values)
-        if spec.owner_field and f"{spec.owner_field}_id" not in values and user is not None:
-            values[f"{spec.owner_field}_id"] = user.pk
+        if derive is not None:
+            values = derive(values, added_by=user)
+            for name in related.keys() & values.keys():
+                value = values.pop(name)
+                values[related[name]] = None if value is None else value.pk
         records.append({"tenant_id": job.tenant_id, **values})
     ids = insert_records(model, records)
     for row, pk in zip(rows, ids, strict=True):

@@ -19,21 +19,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.tenancy.models import Membership
+from customers.duplicates import name_key  # the one normalisation of duplicate keys
 
 TAG_SEPARATORS = re.compile(r"[,;，；、]")
-NON_DIGITS = re.compile(r"\D")
 
 
 class RowError(Exception):
     """This row cannot be imported: str() is the reason."""
-
-
-def digits(phone: str) -> str:
-    return NON_DIGITS.sub("", phone or "")
-
-
-def name_key(name: str) -> str:
-    return " ".join((name or "").split()).upper()
 
 
 def _choice_table(field) -> dict[str, str]:

@@ -9,11 +9,19 @@ Every column gets the model field's default when the row does not give it, as Mo
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
+
+_DJANGO_DEFAULT = DjangoJSONEncoder().default
+
+
+def json_text(data) -> str:
+    """`data` as JSON text for a jsonb parameter: orjson (C) writes dates, times and UUIDs itself,
+    several times faster than the standard library; the rest (Decimal, durations, lazy text) as
+    Django's encoder writes it. Date-times keep their microseconds."""
+    return orjson.dumps(data, default=_DJANGO_DEFAULT).decode()
 
 
 def insert_records(model, rows: list[dict]) -> list[int]:
@@ -44,5 +52,5 @@ def insert_records(model, rows: list[dict]) -> list[int]:
     selected = ", ".join(f"v.{quote(field.attname)}" for field in columns)
     sql = f"INSERT INTO {quote(table)} ({names}) SELECT {selected} FROM jsonb_to_recordset(%s::jsonb) AS v({typed})"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)])
+        cursor.execute(sql, [json_text(data)])
     return ids

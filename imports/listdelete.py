@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from customers.duplicates import digits
 from customers.search import PhoneDigits
-from imports.convert import digits
 
 KINDS = [("id", _("ids")), ("email", _("emails")), ("phone", _("phone numbers"))]
 MAX_VALUES = 1000  # the recycle bin's confirmation takes at most this many records

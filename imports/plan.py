@@ -7,16 +7,16 @@ then one bulk INSERT stores the lines' plans (ImportRow). Nothing else is writte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection
-from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.search import PhoneDigits
-from imports.convert import Converter, CustomerFinder, RowError, digits, name_key
+from customers import duplicates
+from imports.convert import Converter, CustomerFinder, RowError
 from imports.files import Table
 from imports.models import Import, ImportRow
 from imports.specs import Spec
@@ -47,7 +47,20 @@ FROM jsonb_to_recordset(%s::jsonb)
 """
 
 
-def insert_rows(job: Import, rows: list[ImportRow]) -> None:
+@dataclass(slots=True)
+class Planned:
+    """One line's plan, as stored in ImportRow: a plain object, since building a model instance
+    per line (its foreign key descriptors, its defaults) cost the preview more than deciding."""
+
+    line: int
+    cells: list
+    outcome: str = ""
+    reason: str = ""
+    record_id: int | None = None
+    values: dict = field(default_factory=dict)
+
+
+def insert_rows(job: Import, rows: list[Planned]) -> None:
     data = [
         {
             "line": row.line,
@@ -60,7 +73,7 @@ def insert_rows(job: Import, rows: list[ImportRow]) -> None:
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_ROWS, [job.tenant_id, job.pk, json.dumps(data, ensure_ascii=False)])
+        cursor.execute(INSERT_ROWS, [job.tenant_id, job.pk, orjson.dumps(data, default=str).decode()])
 
 
 class Planner:
@@ -105,7 +118,7 @@ class Planner:
             raise RowError(" ".join(problems))
         return texts, values
 
-    def plan_chunk(self, chunk) -> list[ImportRow]:
+    def plan_chunk(self, chunk) -> list[Planned]:
         read = []
         for line, cells in chunk:
             try:
@@ -141,26 +154,21 @@ class Planner:
         scope = values.get("customer") if self.spec.scoped_by_customer else None
         keys = []
         for kind in self.spec.keys:
-            raw = values.get(self.spec.name_field if kind == "name" else kind) or ""
-            value = raw.lower() if kind == "email" else digits(raw) if kind == "phone" else name_key(raw)
-            if value and (kind != "phone" or len(value) >= 5):
+            value = duplicates.normalise(kind, values.get(self.spec.name_field if kind == "name" else kind))
+            if value:
                 keys.append((kind, scope, value))
         return keys
 
     def _existing(self, keys) -> dict[tuple, tuple[int, str]]:
-        """{key: (record id, kind)} for the keys an alive record of the company already holds."""
-        found = {}
-        expressions = {"email": Lower("email"), "phone": PhoneDigits("phone"), "name": Upper(self.spec.name_field)}
-        for kind, expression in expressions.items():
-            wanted = {value for key_kind, _scope, value in keys if key_kind == kind}
-            if not wanted:
-                continue
-            rows = self.model.objects.annotate(key=expression).filter(key__in=wanted)
-            fields = ["key", "pk", "customer_id"] if self.spec.scoped_by_customer else ["key", "pk"]
-            for row in rows.order_by("pk").values_list(*fields):
-                scope = row[2] if self.spec.scoped_by_customer else None
-                found.setdefault((kind, scope, row[0]), (row[1], kind))
-        return found
+        """{key: (record id, kind)} for the keys an alive record of the company already holds
+        (the lookup of the check at entry: customers.duplicates)."""
+        found = duplicates.find(
+            self.model.objects.all(),
+            keys,
+            name_field=self.spec.name_field,
+            scope_field="customer_id" if self.spec.scoped_by_customer else None,
+        )
+        return {key: (ids[0], key[0]) for key, ids in found.items()}
 
     def _current(self, ids) -> dict[int, dict]:
         fields = list(self.spec.fields)
@@ -171,15 +179,15 @@ class Planner:
             )
         }
 
-    def _decide(self, line, cells, values, problem, keys, existing, changeable, current) -> ImportRow:
-        row = ImportRow(tenant_id=self.job.tenant_id, batch=self.job, line=line, cells=cells)
-        outcome, reason, record_id = self._outcome(line, values, problem, keys, existing, changeable, current, row)
+    def _decide(self, line, cells, values, problem, keys, existing, changeable, current) -> Planned:
+        row = Planned(line=line, cells=cells)
+        outcome, reason, record_id = self._outcome(line, values, problem, keys, existing, changeable, current)
         row.outcome, row.reason, row.record_id = outcome, reason, record_id
         row.values = values if outcome in ("create", "update") else {}
         self.counts[outcome] += 1
         return row
 
-    def _outcome(self, line, values, problem, keys, existing, changeable, current, row):
+    def _outcome(self, line, values, problem, keys, existing, changeable, current):
         noun = self.model._meta.verbose_name
         if problem:
             return "error", problem, None

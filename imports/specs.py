@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,14 +19,21 @@ class Spec:
     keys: tuple[str, ...]
     # Duplicates count within one customer (contacts, opportunities), or the whole company.
     scoped_by_customer: bool = False
-    owner_field: str = ""  # set to the importing user when the file gives none
     name_field: str = "name"  # what the "name" duplicate key compares (a ticket's subject)
+    # The function its create action fills derived values with (an owner, a stage's probability):
+    # the importer calls the same one for each record it creates, so the two cannot drift.
+    new_values: str = ""
 
     @property
     def model(self):
         from django.apps import apps
 
         return apps.get_model(self.model_path)
+
+    @property
+    def derive(self):
+        """`new_values` imported: values -> values with the derived ones filled in (None: none)."""
+        return import_string(self.new_values) if self.new_values else None
 
 
 SPECS = {
@@ -48,7 +56,7 @@ SPECS = {
         ),
         required=("name",),
         keys=("email", "phone", "name"),
-        owner_field="owner",
+        new_values="customers.actions.new_customer_values",
     ),
     "contact": Spec(
         "contact",
@@ -75,7 +83,7 @@ SPECS = {
         required=("customer", "name"),
         keys=("name",),
         scoped_by_customer=True,
-        owner_field="owner",
+        new_values="sales.actions.new_opportunity_values",
     ),
     "ticket": Spec(
         "ticket",
@@ -85,6 +93,7 @@ SPECS = {
         keys=("name",),
         scoped_by_customer=True,
         name_field="subject",
+        new_values="customers.actions.new_ticket_values",
     ),
 }
 TYPE_CHOICES = [

@@ -60,11 +60,23 @@ def work(tenant_id: int, job_id: int, step: str, user_id: int | None, and_run: b
             message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             fallback = Import.Status.UPLOADED if step == "preview" else Import.Status.PREVIEWED
             Import.objects.filter(pk=job_id).update(status=fallback, message=message[:2000])
+            _tell_who_started(job, step)
             return "refused"
         except Exception:
             log.exception("Import %s failed", job_id)
             Import.objects.filter(pk=job_id).update(
                 status=Import.Status.FAILED, message=_("The import failed; nothing was written.")
             )
+            _tell_who_started(job, step)
             raise
+        _tell_who_started(job, step)
     return "done"
+
+
+def _tell_who_started(job: Import, step: str) -> None:
+    """An import written on a worker notifies whoever started it (job_finished), however it ended.
+    (A preview is not the end of an import; a small import runs in the request, in front of them.)"""
+    from activities import notify
+
+    if step == "run":
+        notify.job_finished(job.tenant, job.created_by_id, notify.JOB_IMPORT, job.pk, job.filename)

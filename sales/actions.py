@@ -13,7 +13,7 @@ from crm.records import actions as records
 from crm.tenancy.acting import action, require_role
 from crm.tenancy.context import current_tenant
 from crm.tenancy.roles import TENANT_ADMIN_ROLES
-from customers.actions import create_child, update_child
+from customers.actions import create_child, owner_unless_given, update_child
 from customers.models import Customer
 from sales.models import LostReason, Opportunity
 
@@ -45,11 +45,18 @@ def check_lost_reason(opportunity: Opportunity, values: dict) -> None:
         raise ValidationError({"lost_reason": _("Say why the deal was lost: choose a reason or describe it.")})
 
 
+def new_opportunity_values(values: dict, *, added_by) -> dict:
+    """The derived values of a new deal (its create action and the importer share them): the owner is
+    whoever adds it unless given, and its stage sets the probability (unless given) and closed_at."""
+    owner_unless_given(values, added_by)
+    stage = values.get("stage", Opportunity.Stage.LEAD)
+    values.update(stage_values(Opportunity(), stage, probability=values.get("probability")))
+    return values
+
+
 @action
 def create_opportunity(customer: Customer, *, acting_user, **values) -> Opportunity:
-    values.setdefault("owner", acting_user)
-    stage = values.get("stage", Opportunity.Stage.LEAD)
-    values.update(stage_values(Opportunity(customer=customer), stage, probability=values.get("probability")))
+    new_opportunity_values(values, added_by=acting_user)
     check_lost_reason(Opportunity(), values)
     return create_child(Opportunity, customer, acting_user=acting_user, **values)
 

@@ -6,13 +6,22 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.web.filters import BootstrapFilterSet, TenantMemberFilter
 from crm.web.forms import DateInput
+from customers.search import matching_or_via_customer
 from sales.models import Opportunity
+
+
+def search_deals(queryset, name, value):
+    """The `q` of the deal list and the board (and of the global search, search.engine)."""
+    value = value.strip()
+    if not value:
+        return queryset
+    return matching_or_via_customer(queryset, Q(name__icontains=value), value)
 
 
 class BoardFilter(BootstrapFilterSet):
     """Who and which customer: the board shows every stage, so it filters by these only."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
+    q = django_filters.CharFilter(label=_("Search"), method=search_deals, max_length=200)
     owner = TenantMemberFilter(label=_("Owner"), empty_label=_("Anyone"), null_label=_("No owner"))
 
     class Meta:
@@ -24,12 +33,6 @@ class BoardFilter(BootstrapFilterSet):
         self.form.fields["q"].widget.attrs.update(
             placeholder=_("Deal or customer"), type="search", **{"data-testid": "filter-search"}
         )
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))
 
 
 class OpportunityFilter(BoardFilter):

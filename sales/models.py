@@ -10,6 +10,7 @@ from crm.history.tracing import TracedHistory
 from crm.records.models import PurgePermissionBase, soft_delete_indexes, tenant_foreign_key
 from crm.tenancy.models import TenantModel
 from customers.models import CustomerChild
+from customers.search import trigram_indexes
 
 CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as CNY or USD."))
 
@@ -74,6 +75,7 @@ class Opportunity(CustomerChild):
             models.Index(fields=["tenant", "stage", "owner"], name="opportunity_tenant_stage"),
             models.Index(fields=["tenant", "customer"], name="opportunity_tenant_customer"),
             models.Index(fields=["tenant", "owner", "stage"], name="opportunity_tenant_owner"),
+            *trigram_indexes("opportunity", ["name"]),  # the list's (and global search's) `q`
         ]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.utils import timezone
 
 from activities import actions as activity_actions
@@ -13,6 +14,7 @@ from crm.tenancy.actions import add_member
 from crm.tenancy.context import activate
 from crm.tenancy.models import Tenant
 from customers import actions as customer_actions
+from customers import conversation_actions
 from sales import actions as sales_actions
 
 PASSWORD = "correct-horse-battery"
@@ -68,6 +70,13 @@ class RecordMaker:
         values.setdefault("due_at", timezone.now() + timedelta(days=1))
         return self._run(customer_actions.create_ticket, customer or self.customer(), **values)
 
+    def ticketmessage(self, ticket=None, **values):
+        """A message on `ticket` (default: a new ticket), written by the maker's actor (or `author`)."""
+        values.setdefault("kind", "reply")
+        values.setdefault("body", f"Message {next(_sequence)}")
+        author = values.pop("author", None)  # the author is whoever writes it
+        return self._run(conversation_actions.add_ticket_message, ticket or self.ticket(), acting_user=author, **values)
+
     def opportunity(self, customer=None, **values):
         values.setdefault("name", f"Deal {next(_sequence)}")
         values.setdefault("amount", Decimal("1000.00"))
@@ -92,6 +101,24 @@ class RecordMaker:
 
         files = [SimpleUploadedFile(name, content)]
         return self._run(attach_files, record or self.customer(), files)[0]
+
+    def endpoint(self, **values):
+        """A webhook (generic JSON) to a local receiver that need not exist."""
+        from webhooks.actions import create_endpoint
+
+        values.setdefault("name", f"Webhook {next(_sequence)}")
+        values.setdefault("url", "http://127.0.0.1:9/hook")
+        values.setdefault("events", ["customer.created"])
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE=True):
+            return self._run(create_endpoint, **values)[0]
+
+    def savedview(self, **values):
+        """A saved view of the customer list, private unless shared=True."""
+        from crm.savedviews.actions import save_view
+
+        values.setdefault("name", f"View {next(_sequence)}")
+        values.setdefault("query", "status=active&sort=name")
+        return self._run(save_view, values.pop("list_name", "customers:list"), **values)
 
     def any(self, model_name, **values):
         return getattr(self, model_name)(**values)

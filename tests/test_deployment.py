@@ -88,7 +88,7 @@ def test_backups_wal_and_attachments_live_on_named_volumes():
     assert "wal:/wal" in SERVICES["db"]["volumes"]
     db = " ".join(command_of(SERVICES["db"]))
     # Gzipped as backups/wal.py reads them, a segment at least every minute (the recovery point).
-    assert "archive_mode=on" in db and "archive_timeout=60" in db and "gzip -1 < %p > /wal/%f.gz" in db
+    assert "archive_mode=on" in db and "archive_timeout=50" in db and "gzip -1 < %p > /wal/%f.gz" in db
     for name in ("web", "worker", "beat"):
         assert "wal:/wal" in SERVICES[name]["volumes"], name
     assert SERVICES["worker"]["environment"]["WAL_ARCHIVE_DIR"] == "/wal"

@@ -86,7 +86,11 @@ class RestoreRunSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     url = serializers.CharField(help_text="This restore in the API (poll it until status is no longer running).")
-    backup = serializers.IntegerField(help_text="The backup restored from.")
+    backup = serializers.IntegerField(
+        allow_null=True,
+        help_text="The backup restored from (a restore to a moment: the recovered one, null until recovered).",
+    )
+    moment = serializers.DateTimeField(allow_null=True, help_text="A restore to a moment: the moment.")
     scope = serializers.ChoiceField(choices=RestoreRun.Scope.choices)
     target = serializers.CharField(help_text="The company's slug, the customer's id or the new database's name.")
     customer = serializers.IntegerField(allow_null=True, help_text="scope customer: the customer's id.")
@@ -282,6 +286,7 @@ def restore_data(run: RestoreRun, customer_name: str = "") -> dict:
         "id": run.pk,
         "url": reverse("api:backup-restore-run-detail", args=[run.pk]),
         "backup": run.backup_id,
+        "moment": run.moment,
         "scope": run.scope,
         "target": run.target,
         "customer": int(run.target) if is_customer and run.target.isascii() and run.target.isdigit() else None,

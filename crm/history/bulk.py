@@ -22,7 +22,9 @@ def write_bulk_history(model, rows, history_type: str, reason: str, *, cleared=(
     if not hasattr(model, "history") or (isinstance(rows, list | tuple | set) and not rows):
         return 0
     history_model = model.history.model
-    tracked = [field.attname for field in model._meta.concrete_fields]
+    # A field the history leaves out (simple-history's excluded_fields, such as a secret) is not copied.
+    kept = {field.attname for field in history_model._meta.concrete_fields}
+    tracked = [field.attname for field in model._meta.concrete_fields if field.attname in kept]
     quote = connection.ops.quote_name
     context = get_context()
     columns = [

@@ -30,6 +30,12 @@ SYSTEM_REASONS = frozenset(
         "audit retention",
         "imported",
         "import reverted",
+        # the public pool (pool/)
+        "claimed",
+        "released",
+        "reclaimed",
+        "merged",
+        "merge undone",
     }
 )
 

@@ -48,6 +48,10 @@ REASONS = {
     "purged": gettext_lazy("Deleted permanently"),
     "seeded": gettext_lazy("Demo data"),
     "retention": gettext_lazy("Retention clean-up"),
+    # the public pool (pool/)
+    "claimed": gettext_lazy("Claimed from the pool"),
+    "released": gettext_lazy("Released to the pool"),
+    "reclaimed": gettext_lazy("Returned to the pool"),
 }
 REASON_STYLES = {
     "created": "success",

@@ -9,6 +9,7 @@ from crm.history.bulk import write_bulk_history
 from crm.records.erasure import erase_history
 from crm.records.permissions import end_grants
 from crm.records.registry import cascade_order
+from crm.records.signals import records_purged
 from crm.records.softdelete import Counts, collect_cascade, lock_tenant, type_name
 from crm.records.versions import NEXT_VERSION
 from crm.tenancy.acting import ActionConflict
@@ -69,4 +70,5 @@ def _hard_delete(model, tenants, ids, *, handled) -> int:
                 _("%(type)s rows still point at these records.") % {"type": related._meta.verbose_name_plural}
             )
     model.all_objects.filter(pk__in=ids)._raw_delete(connection.alias)
+    records_purged.send(sender=model, tenant_ids=tenants, ids=ids)
     return ended

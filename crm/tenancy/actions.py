@@ -21,7 +21,21 @@ from crm.tenancy.roles import TENANT_ADMIN_ROLES, Role
 
 User = get_user_model()
 
-SETTINGS_FIELDS = ("name", "retention_days", "legal_hold", "mfa_required")
+SETTINGS_FIELDS = (
+    "name",
+    "retention_days",
+    "legal_hold",
+    "mfa_required",
+    # the public pool (pool/)
+    "pool_enabled",
+    "pool_claims_per_day",
+    "pool_max_held",
+    "pool_reclaim_days",
+    "pool_warn_days",
+    "duplicate_email",
+    "duplicate_phone",
+    "duplicate_name",
+)
 
 
 def validate_role(role: str) -> str:

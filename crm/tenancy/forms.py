@@ -4,7 +4,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy import account_actions
-from crm.tenancy.models import ApiToken, Tenant, time_zone_choices
+from crm.tenancy.models import DUPLICATE_HELP, DUPLICATE_POLICIES, ApiToken, Tenant, time_zone_choices
 from crm.web.forms import BootstrapFormMixin, DatalistInput, DateTimeInput
 
 
@@ -45,6 +45,51 @@ class TenantSettingsForm(BootstrapFormMixin, forms.Form):
         choices=Tenant._meta.get_field("mfa_required").choices,
         help_text=Tenant._meta.get_field("mfa_required").help_text,
     )
+    # The public pool (pool/). An empty number keeps the current value.
+    pool_enabled = forms.BooleanField(
+        label=_("Public pool"), required=False, help_text=Tenant._meta.get_field("pool_enabled").help_text
+    )
+    pool_claims_per_day = forms.IntegerField(
+        label=_("Claims per rep per day"), required=False, min_value=1, max_value=1000
+    )
+    pool_max_held = forms.IntegerField(
+        label=_("Customers a rep may hold"),
+        required=False,
+        min_value=1,
+        max_value=100000,
+        help_text=Tenant._meta.get_field("pool_max_held").help_text,
+    )
+    pool_reclaim_days = forms.IntegerField(
+        label=_("Return to the pool after (days)"),
+        required=False,
+        min_value=2,
+        max_value=365,
+        help_text=Tenant._meta.get_field("pool_reclaim_days").help_text,
+    )
+    pool_warn_days = forms.IntegerField(
+        label=_("Warn the owner (days before)"),
+        required=False,
+        min_value=1,
+        max_value=364,
+        help_text=Tenant._meta.get_field("pool_warn_days").help_text,
+    )
+    # The duplicate check at entry, per key; left out of a post, a setting stays as it is.
+    duplicate_email = forms.ChoiceField(
+        label=_("Same email"), required=False, choices=DUPLICATE_POLICIES, help_text=DUPLICATE_HELP
+    )
+    duplicate_phone = forms.ChoiceField(
+        label=_("Same phone"), required=False, choices=DUPLICATE_POLICIES, help_text=DUPLICATE_HELP
+    )
+    duplicate_name = forms.ChoiceField(
+        label=_("Same name"), required=False, choices=DUPLICATE_POLICIES, help_text=DUPLICATE_HELP
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("duplicate_email", "duplicate_phone", "duplicate_name"):
+            if not cleaned.get(name):
+                cleaned.pop(name, None)
+        return cleaned
 
 
 class ApiTokenForm(BootstrapFormMixin, forms.Form):

@@ -3,6 +3,7 @@ import secrets
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -16,6 +17,10 @@ SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     _("Use 1 to 50 lower-case letters, digits and hyphens, starting and ending with a letter or digit."),
 )
+
+
+DUPLICATE_POLICIES = [("warn", _("warn, save after confirming")), ("block", _("block"))]
+DUPLICATE_HELP = _("When a new or edited customer or contact has the same value as an existing one.")
 
 
 class Tenant(models.Model):
@@ -40,6 +45,42 @@ class Tenant(models.Model):
         blank=True,
         help_text=_("Members it applies to enrol at their next sign-in, and then give a code at each."),
     )
+    # The public customer pool (公海, pool/): customers without an owner, claimed by reps within
+    # limits; a customer whose owner logged no interaction for a while returns to it.
+    pool_enabled = models.BooleanField(
+        _("public pool"), default=False, help_text=_("Customers without an owner are in the pool, for reps to claim.")
+    )
+    pool_claims_per_day = models.PositiveSmallIntegerField(
+        _("claims per rep per day"), default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    pool_max_held = models.PositiveIntegerField(
+        _("customers a rep may hold"),
+        default=200,
+        validators=[MinValueValidator(1), MaxValueValidator(100000)],
+        help_text=_("A rep who owns this many customers claims no more from the pool."),
+    )
+    pool_reclaim_days = models.PositiveSmallIntegerField(
+        _("return to the pool after (days)"),
+        default=30,
+        validators=[MinValueValidator(2), MaxValueValidator(365)],
+        help_text=_("A customer whose owner logged no interaction for this many days returns to the pool."),
+    )
+    pool_warn_days = models.PositiveSmallIntegerField(
+        _("warn the owner (days before)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(364)],
+        help_text=_("The owner is told this many days before the customer returns to the pool."),
+    )
+    # Duplicate check at entry (customers.duplicates): per key, warn (save after confirming) or block.
+    duplicate_email = models.CharField(
+        _("same email"), max_length=5, choices=DUPLICATE_POLICIES, default="block", help_text=DUPLICATE_HELP
+    )
+    duplicate_phone = models.CharField(
+        _("same phone"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
+    )
+    duplicate_name = models.CharField(
+        _("same name"), max_length=5, choices=DUPLICATE_POLICIES, default="warn", help_text=DUPLICATE_HELP
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -55,6 +96,12 @@ class Tenant(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        warn, reclaim = self.pool_warn_days, self.pool_reclaim_days
+        if warn is not None and reclaim is not None and warn >= reclaim:
+            raise ValidationError({"pool_warn_days": _("Warn fewer days before the return than the days it takes.")})
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -97,7 +97,8 @@ def company_settings(request):
     )
     if form.is_bound and form.is_valid():
         try:
-            actions.update_tenant_settings(tenant, acting_user=request.user, **form.cleaned_data)
+            values = {name: value for name, value in form.cleaned_data.items() if value is not None}
+            actions.update_tenant_settings(tenant, acting_user=request.user, **values)
         except ValidationError as error:
             add_errors(form, error)
         else:

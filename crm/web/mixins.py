@@ -20,6 +20,7 @@ from django.views.generic import DetailView, FormView, ListView
 from crm.exports import pages as exports
 from crm.history.versions import changes_since
 from crm.records.versions import VersionConflict
+from crm.savedviews import lists as saved_views
 from crm.tenancy.acting import ActionConflict
 from crm.tenancy.roles import role_may
 from crm.web import pagination
@@ -130,10 +131,14 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
     # e.g. (tenant, name, id) WHERE deleted_at IS NULL. The capped count of an unfiltered list in
     # that order is then an index-only scan, where an unordered count reads the table's pages.
     count_in_default_order = False
+    # The list header offers saved views (crm.savedviews): a list with a filter set has them.
+    saved_views = True
 
     def get(self, request, *args, **kwargs):
         if exports.wants_export(request):  # the Export buttons: the same rows, as a file
             return exports.export_list(self)
+        if opened := saved_views.opening(self):  # the default view, or a view picked by ?view=
+            return opened
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -195,6 +200,7 @@ class RecordListView(RestrictedQuerysetMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        context.update(saved_views.context(self))
         return context
 
 

@@ -109,7 +109,11 @@ class TicketSerializer(RecordSerializer):
             "assignee",
             "due_at",
             "resolved_at",
+            "first_response_at",
             *SERVER_SET,
         )
-        read_only_fields = ("id", "resolved_at", *SERVER_SET)
-        extra_kwargs = {"resolved_at": {"help_text": "Set when the status becomes resolved or closed."}}
+        read_only_fields = ("id", "resolved_at", "first_response_at", *SERVER_SET)
+        extra_kwargs = {
+            "resolved_at": {"help_text": "Set when the status becomes resolved or closed."},
+            "first_response_at": {"help_text": "Set by the first reply to the customer (/api/v1/ticket-messages/)."},
+        }

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from crm.api.viewsets import RecordViewSet
 from customers import actions
 from customers.api.filters import ContactFilterSet, CustomerFilterSet, InteractionFilterSet, TicketFilterSet
+from customers.api.merges import MergeEndpoints
 from customers.api.serializers import ContactSerializer, CustomerSerializer, InteractionSerializer, TicketSerializer
 from customers.api.shares import ShareEndpoints
 from customers.models import Contact, Customer, Interaction, Ticket
@@ -25,7 +26,7 @@ def _documented(name: str):
 
 
 @_documented("customers")
-class CustomerViewSet(ShareEndpoints, RecordViewSet):
+class CustomerViewSet(MergeEndpoints, ShareEndpoints, RecordViewSet):
     """Customers the user can see (reps: their own and those shared with them)."""
 
     model = Customer
@@ -43,7 +44,7 @@ class CustomerViewSet(ShareEndpoints, RecordViewSet):
 
 
 @_documented("contacts")
-class ContactViewSet(RecordViewSet):
+class ContactViewSet(MergeEndpoints, RecordViewSet):
     """Contacts of the customers the user can see."""
 
     model = Contact

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import children, customers, sharing
+from customers.views import children, customers, merging, sharing
 
 app_name = "customers"
 
@@ -8,6 +8,13 @@ urlpatterns = [
     path("", customers.CustomerListView.as_view(), name="list"),
     path("new/", customers.CustomerCreateView.as_view(), name="create"),
     path("bulk/", customers.CustomerBulkView.as_view(), name="bulk"),
+    # Duplicates and merges (customers.views.merging)
+    path("duplicates/", merging.duplicates_page, name="duplicates"),
+    path("merge/", merging.merge_page, name="merge"),
+    path("contacts/duplicates/", merging.duplicates_page, {"kind": "contact"}, name="contact_duplicates"),
+    path("contacts/merge/", merging.merge_page, {"kind": "contact"}, name="contact_merge"),
+    path("merges/<int:pk>/", merging.merge_result, name="merge_result"),
+    path("merges/<int:pk>/undo/", merging.undo_merge, name="merge_undo"),
     path("<int:pk>/", customers.CustomerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", customers.CustomerUpdateView.as_view(), name="edit"),
     path("<int:pk>/share/", sharing.share, name="share"),

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.TicketUpdateView.as_view(), name="edit"),
     path("<int:pk>/status/", views.TicketStatusView.as_view(), name="status"),
     path("<int:pk>/assign/", views.TicketAssignView.as_view(), name="assign"),
+    path("<int:pk>/messages/", views.TicketMessageCreateView.as_view(), name="message"),
 ]

@@ -61,12 +61,19 @@ class CustomerListView(RecordListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         mark_shared_with_me(self.request.user, context["object_list"])
-        context["members"] = list(tenant_members()) if context["can_change_any"] else []
+        context["members"] = list(page_members(self.filterset)) if context["can_change_any"] else []
         context["bulk_actions"] = CustomerBulkForm.ACTIONS
         context["rows"] = customer_rows(
             context["object_list"], context["changeable_ids"], selectable=context["can_change_any"]
         )
         return context
+
+
+def page_members(filterset):
+    """The company's members for the bulk owner select: the owner filter's own choices (a QuerySet keeps
+    what it read, so its select then shows them without reading them again): one query for both."""
+    field = filterset.form.fields.get("owner") if filterset is not None else None
+    return tenant_members() if field is None else field.queryset
 
 
 def mark_shared_with_me(user, customers) -> None:

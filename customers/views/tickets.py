@@ -10,14 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.records.versions import VersionConflict
 from crm.tenancy.members import display_name
 from crm.web.forms import add_errors
 from crm.web.mixins import RecordCreateView, RecordDetailView, RecordListView, RecordUpdateView, in_order, may
 from crm.web.redirects import safe_next
-from customers import actions
+from customers import actions, conversation_actions
 from customers.filters import TicketFilter
-from customers.forms import TicketAssignForm, TicketForm, TicketStatusForm
-from customers.models import Customer, Ticket
+from customers.forms import TicketAssignForm, TicketForm, TicketMessageForm, TicketStatusForm
+from customers.models import Customer, Ticket, TicketMessage
 
 ORDERED_CHOICES = {
     "status": in_order("status", Ticket.Status.values),
@@ -77,10 +78,20 @@ class TicketDetailView(TicketPermissionMixin, RecordDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = self.object
-        context.setdefault("status_form", TicketStatusForm(initial={"status": ticket.status}))
-        context.setdefault("assign_form", TicketAssignForm(initial={"assignee": ticket.assignee_id}))
+        version = {"version": ticket.version}  # the small forms say which version they change
+        context.setdefault("status_form", TicketStatusForm(initial={"status": ticket.status, **version}))
+        context.setdefault("assign_form", TicketAssignForm(initial={"assignee": ticket.assignee_id, **version}))
+        context.setdefault("message_form", TicketMessageForm())
         context["statuses"] = Ticket.Status.choices
         context["is_overdue"] = bool(ticket.is_open and ticket.due_at and ticket.due_at < timezone.now())
+        # The thread, oldest first, in one query (the author's name with it).
+        context["thread"] = (
+            TicketMessage.objects.for_user(self.request.user, "view")
+            .filter(ticket=ticket)
+            .select_related("author")
+            .order_by("created_at", "id")
+        )
+        context["can_write_messages"] = may(self.request, "add", TicketMessage)
         return context
 
 
@@ -100,6 +111,15 @@ class TicketChangeView(TicketDetailView):
                 message = self.perform(form)
             except ValidationError as error:
                 add_errors(form, error)
+            except VersionConflict:
+                # The page showed an older ticket: nothing is written; show the ticket as it is now.
+                messages.warning(
+                    request,
+                    _(
+                        "The ticket changed since you loaded the page, so your change was not made; it is shown as it is now."
+                    ),
+                )
+                return HttpResponseRedirect(self.object.get_absolute_url())
             else:
                 messages.success(request, message)
                 return HttpResponseRedirect(safe_next(request, self.object.get_absolute_url()))
@@ -113,7 +133,12 @@ class TicketStatusView(TicketChangeView):
     context_form_name = "status_form"
 
     def perform(self, form):
-        ticket = actions.change_ticket_status(self.object, form.cleaned_data["status"], acting_user=self.request.user)
+        ticket = actions.change_ticket_status(
+            self.object,
+            form.cleaned_data["status"],
+            acting_user=self.request.user,
+            expected_version=form.cleaned_data["version"],
+        )
         return _("Status changed to %(status)s.") % {"status": ticket.get_status_display()}
 
 
@@ -123,12 +148,36 @@ class TicketAssignView(TicketChangeView):
 
     def perform(self, form):
         assignee = form.cleaned_data["assignee"]
-        actions.assign_ticket(self.object, assignee, acting_user=self.request.user)
+        actions.assign_ticket(
+            self.object, assignee, acting_user=self.request.user, expected_version=form.cleaned_data["version"]
+        )
         if assignee is None:
             return _("The ticket is now unassigned.")
         if assignee == self.request.user:
             return _("The ticket is now assigned to you.")
         return _("The ticket is now assigned to %(name)s.") % {"name": display_name(assignee)}
+
+
+class TicketMessageCreateView(TicketChangeView):
+    """Add a reply, an internal note or a logged customer reply to the thread."""
+
+    action = "view"  # whoever sees the ticket may answer it, if their role adds messages
+    form_class = TicketMessageForm
+    context_form_name = "message_form"
+
+    def post(self, request, *args, **kwargs):
+        if not may(request, "add", TicketMessage):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        conversation_actions.add_ticket_message(self.object, data["kind"], data["body"], acting_user=self.request.user)
+        return {
+            TicketMessage.Kind.REPLY: _("Reply added."),
+            TicketMessage.Kind.NOTE: _("Internal note added."),
+            TicketMessage.Kind.CUSTOMER: _("The customer's reply is logged."),
+        }[data["kind"]]
 
 
 class TicketFormMixin(TicketPermissionMixin):

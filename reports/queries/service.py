@@ -1,6 +1,7 @@
-"""Support's report: tickets opened and resolved per week, the backlog by priority, resolution times."""
+"""Support's report: SLA times per assignee, tickets opened and resolved per week, the backlog by priority,
+resolution times."""
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
@@ -101,4 +102,77 @@ def tickets(user, filters: Filters) -> list[Table]:
             ],
             resolution,
         ),
+        *_sla_tables(scoped, start, end),
+    ]
+
+
+# -- SLA: first response and resolution times, median and 90th percentile, per assignee -----------------
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont: the value below which `fraction` of the rows fall (NULLs ignored)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _hours(since: str, until: str) -> Func:
+    return Func(F(until) - F(since), template="EXTRACT(EPOCH FROM %(expressions)s) / 3600.0", output_field=FloatField())
+
+
+def _sla_aggregates(start, end) -> dict:
+    responded = Q(first_response_at__gte=start, first_response_at__lt=end)
+    resolved = Q(resolved_at__gte=start, resolved_at__lt=end)
+    response, resolution = _hours("created_at", "first_response_at"), _hours("created_at", "resolved_at")
+    return {
+        "responded": Count("id", filter=responded),
+        "response_median": Percentile(response, 0.5, filter=responded),
+        "response_p90": Percentile(response, 0.9, filter=responded),
+        "resolved": Count("id", filter=resolved),
+        "resolution_median": Percentile(resolution, 0.5, filter=resolved),
+        "resolution_p90": Percentile(resolution, 0.9, filter=resolved),
+    }
+
+
+def _rounded(row: dict) -> dict:
+    for key in ("response_median", "response_p90", "resolution_median", "resolution_p90"):
+        row[key] = round(row[key], 2) if row[key] is not None else None
+    return row
+
+
+def _sla_tables(scoped, start, end) -> list[Table]:
+    """Tickets first answered, and tickets resolved, in the period: how long each took from its
+    opening, in hours (median and 90th percentile), per assignee and for everyone."""
+    in_period = scoped.filter(
+        Q(first_response_at__gte=start, first_response_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
+    )
+    names = ("assignee", "assignee__username", "assignee__first_name", "assignee__last_name")
+    rows = list(in_period.values(*names).annotate(**_sla_aggregates(start, end)).order_by("assignee__username"))
+    for row in rows:
+        full = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
+        row["name"] = full or row["assignee__username"] or str(_("Unassigned"))
+        _rounded(row)
+    everyone = _rounded(in_period.aggregate(**_sla_aggregates(start, end)))
+    rows.append({**everyone, "name": str(_("Everyone"))})
+    return [
+        Table(
+            "sla",
+            _("First response and resolution time by assignee (hours)"),
+            [
+                Column("name", _("Assignee")),
+                Column("responded", _("First responses"), "int"),
+                Column("response_median", _("Median first response (h)"), "decimal"),
+                Column("response_p90", _("90th percentile first response (h)"), "decimal"),
+                Column("resolved", _("Resolved"), "int"),
+                Column("resolution_median", _("Median resolution (h)"), "decimal"),
+                Column("resolution_p90", _("90th percentile resolution (h)"), "decimal"),
+            ],
+            rows,
+            Chart("bar", "name", ("response_median", "resolution_median")),
+            note=_("Counted from the ticket's opening; first responses and resolutions that fall in the period."),
+        )
     ]

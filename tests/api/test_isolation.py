@@ -13,6 +13,7 @@ import io
 import re
 import uuid
 import zipfile
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import models
@@ -36,6 +37,7 @@ RESOURCES = {
     "interactions": "interaction",
     "opportunities": "opportunity",
     "tickets": "ticket",
+    "ticket-messages": "ticketmessage",
     "tasks": "task",
     "attachments": "attachment",
 }
@@ -76,6 +78,7 @@ def make_tenant_b(other_records):
     alive["opportunity"] = b.opportunity(customer)
     alive["task"] = b.task(customer=customer)
     alive["attachment"] = b.attachment(alive["ticket"])
+    alive["ticketmessage"] = b.ticketmessage(alive["ticket"])
     doomed = b.customer()
     deleted["customer"] = doomed
     deleted["contact"] = b.contact(doomed)
@@ -84,6 +87,7 @@ def make_tenant_b(other_records):
     deleted["opportunity"] = b.opportunity(doomed)
     deleted["task"] = b.task(customer=doomed)
     deleted["attachment"] = b.attachment(doomed)
+    deleted["ticketmessage"] = b.ticketmessage(deleted["ticket"])
     with activate(b.tenant, user=b.actor):
         batch = recyclebin.delete(type(doomed).objects.filter(pk=doomed.pk), acting_user=b.actor)
         history_ids = {name: record.history.first().history_id for name, record in alive.items()}
@@ -160,13 +164,21 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
                     body = {"name": "x", "owner": b_user.pk}
                 yield template, body, "invalid"
             return
+        if template.endswith("/duplicates/"):  # the check at entry: B's values match nothing of A's
+            record = alive[name]
+            keys = {key: getattr(record, key) for key in ("name", "email", "phone") if getattr(record, key, "")}
+            if name == "contact":
+                yield f"{template}?{urlencode({'customer': alive['customer'].pk, **keys})}", None, "denied"
+                keys["customer"] = mine.pk
+            yield f"{template}?{urlencode(keys)}", None, "no_matches"
+            return
         if template.endswith("bulk-delete/"):
             yield template, {"ids": [alive[name].pk]}, "denied"
             yield template, {"ids": [deleted[name].pk, MISSING]}, "denied"
             return
         for pk in (alive[name].pk, deleted[name].pk, MISSING):
             path = template.replace("{id}", str(pk)).replace("{history_id}", str(history_ids[name]))
-            path = path.replace("{user_id}", str(b_user.pk))
+            path = path.replace("{user_id}", str(b_user.pk)).replace("{merge_id}", str(MISSING))
             body = {"name": "x", "summary": "x", "subject": "x"} if method in ("put", "patch") else None
             yield path, body, "denied"
         # A's own record with B's history version.
@@ -278,6 +290,8 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         text = b"".join(archive.read(name) for name in archive.namelist()).decode("utf-8", "replace")
         assert alive["customer"].name not in text and deleted["customer"].name not in text, where
+    elif expect == "no_matches":
+        assert response.status_code == 200 and response.json() == [], where
     elif expect == "whoami":
         assert response.status_code == 200 and response.json()["tenant"] != other_records.tenant.slug, where
     else:

@@ -44,7 +44,9 @@ MODEL_FIELDS = {
     "contact": {"customer", "name", "title", "email", "phone"},
     "interaction": {"customer", "contact", "kind", "summary", "occurred_at", "author"},
     "ticket": {"customer", "subject", "description", "status", "priority", "assignee", "due_at", "resolved_at"},
+    "ticketmessage": {"ticket", "kind", "body", "author", "created_at"},
     "task": {"title", "notes", "due_at", "remind_before", "assignee", "priority", "done", "customer", "ticket"},
+    "savedview": {"list_name", "name", "query", "shared", "user", "is_default", "url"},
     "opportunity": {
         "customer",
         "name",

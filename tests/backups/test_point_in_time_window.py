@@ -74,3 +74,18 @@ def test_nothing_goes_while_a_company_is_on_legal_hold(archive, tmp_path, tenant
 
     assert apply_window().base_backups == []
     assert len(list(archive.iterdir())) == 9 and BaseBackup.objects.filter(status="good").count() == 2
+
+
+def test_an_incremental_in_the_window_keeps_its_whole_chain_and_the_chains_wal(archive, tmp_path):
+    unused = base_backup(tmp_path, days_ago=50, first=5)
+    full = base_backup(tmp_path, days_ago=40, first=10)
+    base_backup(tmp_path, days_ago=20, first=20)  # the newest before the window's start
+    incremental = base_backup(tmp_path, days_ago=3, first=30)
+    BaseBackup.objects.filter(pk=incremental.pk).update(parent=full)
+    archived(archive, *(f"{segment(n)}.gz" for n in (5, 10, 20, 30)))
+
+    pruned = apply_window()
+
+    assert pruned.base_backups == [unused.pk], "the full one the incremental builds on stays, though older"
+    assert BaseBackup.objects.get(pk=full.pk).status == BaseBackup.Status.GOOD
+    assert sorted(path.name for path in archive.iterdir()) == [f"{segment(n)}.gz" for n in (10, 20, 30)]

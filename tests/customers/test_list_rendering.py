@@ -283,18 +283,21 @@ def test_the_list_asks_the_database_only_what_the_page_shows(records, admin_user
     client = login(admin_user)
     client.get(reverse("customers:list"))
     with CaptureQueriesContext(connection) as queries:
-        client.get(reverse("customers:list"))
+        page = client.get(reverse("customers:list")).content.decode()
+    assert page.count(f'<option value="{admin_user.pk}"') == 2  # in the owner filter and in "Assign owner"
     asked = [re.search(r'FROM "(\w+)"', query["sql"]).group(1) for query in queries.captured_queries]
     assert asked == [
         "django_session",
         "auth_user",  # the signed-in user
         "tenancy_membership",  # all of their memberships: the page's company and the switcher, one query
+        # The list's saved views, with EXISTS(... FROM savedviews_defaultview) marking my default:
+        # one query (crm.savedviews.lists).
+        "savedviews_defaultview",
         "customers_customer",  # the capped count
         "customers_customer",  # the page, with its owners
         "customers_customershare",  # which of the page's customers are shared with me
-        "auth_user",  # the members for "Assign owner"
+        "auth_user",  # the company's members: the owner filter's choices, and "Assign owner" shows the same
         "activities_notification",  # the header's bell: unread notifications, one count
-        "auth_user",  # the members for the owner filter
     ], [query["sql"] for query in queries.captured_queries]
 
 

@@ -167,3 +167,15 @@ def test_the_report_checks_every_table_at_report_time_tied_to_the_event_hash(ten
     report = erasure_report(event.pk)
     assert not report["complete"] and report["left"] == history.objects.filter(id=person[Customer]).count()
     assert MARK in str(history.objects.filter(id=person[Customer]).values_list("name", flat=True)[0])
+
+
+def test_the_notifications_about_an_erased_person_no_longer_name_them(tenant, records, admin_user):
+    from activities.models import Notification
+
+    rep = make_member(tenant, role="rep")
+    erased = records.customer(name="Zhang Wei", owner=rep)
+    kept = records.customer(name="Bob Ltd", owner=rep)
+    with activate(tenant, user=admin_user):
+        actions.erase(Customer, erased.pk, acting_user=admin_user)
+    labels = dict(Notification.all_objects.filter(user=rep).values_list("object_id", "label"))
+    assert labels == {erased.pk: MARK, kept.pk: "Bob Ltd"}

@@ -18,7 +18,7 @@ from crm.records.registry import record_types
 from crm.recyclebin import actions as recyclebin
 from crm.recyclebin.actions import Item
 from crm.tenancy.context import activate, amend
-from customers.models import Contact, Customer, CustomerPurgePermission, Interaction, Ticket
+from customers.models import Contact, Customer, CustomerPurgePermission, Interaction, Ticket, TicketMessage
 from sales.models import Opportunity
 from tests.factories import make_member
 
@@ -47,6 +47,8 @@ def person(records, in_tenant):
         Ticket: records.ticket(customer, subject="Zhang Wei's refund", description="Card ending 1234").pk,
         Opportunity: records.opportunity(customer, name="Zhang Wei renewal", lost_reason="moved abroad").pk,
     }
+    ticket = Ticket.all_objects.get(pk=family[Ticket])
+    family[TicketMessage] = records.ticketmessage(ticket, kind="customer", body="Zhang Wei: refund to card 1234").pk
     customer.delete()
     return family
 
@@ -57,9 +59,12 @@ def test_every_record_type_declares_its_personal_fields():
         "contact": ("name", "title", "email", "phone"),
         "interaction": ("summary",),
         "ticket": ("subject", "description"),
+        "ticketmessage": ("body",),
         "opportunity": ("name", "lost_reason"),
         "attachment": ("name",),  # a file's name may name a person; its bytes go with the purge
         "task": ("title", "notes"),
+        "endpoint": (),  # a webhook: a company's configuration, nobody's personal data
+        "savedview": ("name", "query"),  # its search text may name a person
     }
 
 

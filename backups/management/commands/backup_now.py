@@ -33,15 +33,22 @@ class Command(CrmCommand):
             action="store_true",
             help="A base backup of the whole cluster (point-in-time recovery); prints `Base backup <id> <path>`.",
         )
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="With --physical: only what changed since the newest base backup (PostgreSQL 17+, summarize_wal).",
+        )
 
-    def handle(self, username=None, physical=False, **options):
+    def handle(self, username=None, physical=False, incremental=False, **options):
         user = None
         if username is not None:
             user = get_user_model().objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise fail(f"Unknown user: {username}")
+        if incremental and not physical:
+            raise fail("--incremental needs --physical.")
         if physical:
-            return self.base_backup(user)
+            return self.base_backup(user, incremental)
         try:
             with activate(None, user=user, process="cli:backup_now"):
                 backup = actions.back_up(kind=Backup.Kind.MANUAL, os_user=os_account(), acting_user=user)
@@ -51,10 +58,10 @@ class Command(CrmCommand):
             raise fail(f"Backup {backup.pk} failed: {backup.error}")
         self.stdout.write(f"Backup {backup.pk} {backup.path}")
 
-    def base_backup(self, user) -> None:
+    def base_backup(self, user, incremental: bool) -> None:
         try:
             with activate(None, user=user, process="cli:backup_now"):
-                base = actions.take_base_backup(os_user=os_account(), acting_user=user)
+                base = actions.take_base_backup(os_user=os_account(), incremental=incremental, acting_user=user)
         except (BackupError, PermissionDenied) as error:
             raise fail(str(error)) from None
         if base.status != base.Status.GOOD:

@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from backups import wal
+from backups import basebackup, wal
 from crm.tenancy.cli import CrmCommand
 
 
@@ -21,6 +21,8 @@ class Command(CrmCommand):
         self.stdout.write(f"Archiving: {'on' if status.archiving else 'off'}")
         self.stdout.write(f"Window: {moment(status.window_start)} to {moment(status.window_end)}")
         self.stdout.write(f"Newest archived segment: {age} old")
+        why_not = basebackup.incremental_problem()
+        self.stdout.write(f"Incremental base backups: {'off: ' + why_not if why_not else 'on'}")
         if status.last_failed_at:
             self.stdout.write(f"Last archiving failure: {moment(status.last_failed_at)}")
         if status.problem:

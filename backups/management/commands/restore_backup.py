@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -32,6 +33,11 @@ class Command(CrmCommand):
             raise fail("Give either --into-database NAME or --tenant SLUG (with --customer ID for one customer).")
         if customer and not tenant:
             raise fail("--customer needs --tenant.")
+        if database and moment is not None:  # before the recovery, which takes minutes
+            try:
+                actions.check_database_name(database)
+            except ValidationError as error:
+                raise fail(" ".join(error.messages)) from None
         try:
             backup = good_backup(backup_id) if moment is None else self.recovered(moment)
             if database:

@@ -4,6 +4,6 @@ from crm.records.migration_ops import TenantWall
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenancy", "0004_people_invitations_and_deactivation")]
+    dependencies = [("tenancy", "0006_duplicate_check_settings")]
 
     operations = [TenantWall()]
