@@ -123,6 +123,13 @@ def test_a_token_of_tenant_a_cannot_reach_anything_of_tenant_b(api, records, oth
         target="beta",
         started_at=timezone.now(),
     )
+    # Both companies have a public pool, and B a customer in it.
+    for company in (tenant, other_records.tenant):
+        company.pool_enabled = True
+        company.save(update_fields=["pool_enabled"])
+    other_records.customer(name="In B's pool", owner=None)
+    alive["savedview"] = other_records.savedview(shared=True)  # B's company-wide view and webhook
+    alive["endpoint"] = other_records.endpoint()
     before = snapshot(other_records.tenant)
 
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
@@ -271,6 +278,28 @@ def requests_for(template, method, alive, deleted, batch, history_ids, b_event, 
             for pk in (b_import.pk, MISSING):
                 yield template.replace("{id}", str(pk)), {} if method == "post" else None, "denied"
         return
+    if resource in ("saved-views", "webhooks"):  # B's shared view and webhook stay B's
+        name = {"saved-views": "savedview", "webhooks": "endpoint"}[resource]
+        if template == f"/api/v1/{resource}/":
+            yield template, None if method == "get" else {}, "list" if method == "get" else "invalid"
+        elif template.endswith("bulk-delete/"):
+            yield template, {"ids": [alive[name].pk]}, "denied"
+        else:
+            version = alive[name].history.first().history_id
+            for pk in (alive[name].pk, MISSING):
+                path = template.replace("{id}", str(pk)).replace("{history_id}", str(version))
+                yield path, {"name": "x"} if method in ("put", "patch") else None, "denied"
+        return
+    if resource == "search":  # B's customer is found by name in B only
+        yield f"{template}?{urlencode({'q': alive['customer'].name})}", None, "search"
+        return
+    if resource == "pool":  # A's pool only; B's customers cannot be claimed from it
+        if template == "/api/v1/pool/":
+            yield template, None, "list"
+        else:
+            for pk in (alive["customer"].pk, deleted["customer"].pk, MISSING):
+                yield template.replace("{id}", str(pk)), None, "denied"
+        return
     raise AssertionError(f"the isolation walk does not know {method.upper()} {template}: add it")
 
 
@@ -290,6 +319,10 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         text = b"".join(archive.read(name) for name in archive.namelist()).decode("utf-8", "replace")
         assert alive["customer"].name not in text and deleted["customer"].name not in text, where
+    elif expect == "search":
+        assert response.status_code == 200, where
+        found = {(group["type"], row["id"]) for group in response.json()["groups"] for row in group["results"]}
+        assert not found & {(name, record.pk) for name, record in alive.items()}, where
     elif expect == "no_matches":
         assert response.status_code == 200 and response.json() == [], where
     elif expect == "whoami":
@@ -314,6 +347,10 @@ def assert_isolated(response, expect, method, path, alive, deleted, other_record
                 assert not Import.all_objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
             elif path.startswith("/api/v1/tokens/"):
                 assert ("token", row["id"]) not in b_ids, where
+            elif path.startswith(("/api/v1/saved-views/", "/api/v1/webhooks/")):
+                assert row["id"] not in {alive["savedview"].pk, alive["endpoint"].pk}, where
+            elif path.startswith("/api/v1/pool/"):
+                assert not Customer.all_objects.filter(pk=row["id"], tenant=other_records.tenant).exists(), where
             elif path.startswith("/api/v1/approvals/"):
                 assert ("approval", row["id"]) not in b_ids, where
             elif path.startswith("/api/v1/backups/"):  # backups (of the whole database) and restores

@@ -94,6 +94,8 @@ def test_an_imported_ticket_gets_the_resolved_time_its_status_derives(tenant, ad
 
 def test_an_imported_contact_equals_the_contact_created_through_the_action(tenant, admin_user, records):
     acme = records.customer(name="Acme", email="acme@example.com")
+    tenant.duplicate_email = "warn"  # the second Ann is made on purpose
+    tenant.save(update_fields=["duplicate_email"])
     record = imported(tenant, admin_user, "contacts", ["客户", "联系人", "邮箱"], ["Acme", "Ann", "ann@example.com"])
     same = created(tenant, admin_user, customer_actions.create_contact, acme, name="Ann", email="ann@example.com")
     assert fields_of(record) == fields_of(same)
