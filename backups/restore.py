@@ -254,7 +254,9 @@ def _tell_who_started(run: RestoreRun) -> None:
     from activities import notify
 
     if run.tenant_id and run.scope in (RestoreRun.Scope.TENANT, RestoreRun.Scope.CUSTOMER):
-        label = f"{timezone.localtime(run.backup.started_at):%Y-%m-%d %H:%M}"
+        # A restore to a moment has no backup until its recovery is done: the moment names it.
+        when = run.backup.started_at if run.backup else run.moment
+        label = f"{timezone.localtime(when):%Y-%m-%d %H:%M}"
         notify.job_finished(run.tenant, run.created_by_id, notify.JOB_RESTORE, run.pk, label)
 
 

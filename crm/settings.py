@@ -290,6 +290,8 @@ PITR_WINDOW_DAYS = env.int("PITR_WINDOW_DAYS", default=14)
 
 # Celery: Redis broker; beat's schedule is static (one beat process only).
 CELERY_BROKER_URL = REDIS_URL
+# The queue tasks go to and workers take from: installations sharing one Redis keep apart by it.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = REDIS_URL
 # Acknowledged on receipt: Redis never re-delivers a dump outliving the visibility timeout (and the lock).
 CELERY_TASK_ACKS_LATE = False

@@ -32,6 +32,9 @@ def environment(cache_prefix, **extra) -> dict:
         "CACHE_KEY_PREFIX": cache_prefix,
         "LOG_FORMAT": "json",
         "DJANGO_SETTINGS_MODULE": "crm.settings",
+        # Their own queue: what this beat sends (the backup jobs among them) reaches no other worker,
+        # and no task another test left behind reaches these processes.
+        "CELERY_QUEUE": f"ops-{cache_prefix}",
         **extra,
     }
 
