@@ -48,6 +48,7 @@ from crm.recyclebin.requests import (
     retention_note,
     url_pk,
 )
+from crm.savedviews import lists as saved_views
 from crm.tenancy.context import current_tenant
 from crm.tenancy.members import display_name, tenant_managers
 from crm.tenancy.roles import Role, role_may
@@ -150,6 +151,9 @@ def bin_list(request):
     types = restorable_types(request)
     if not types:
         raise PermissionDenied(_("Your role may not restore records, so you have no recycle bin."))
+    views_page = saved_views.ListPage(request, BinFilterForm)
+    if opened := saved_views.opening(views_page):  # the default view, or a view picked by ?view=
+        return opened
     form = BinFilterForm(
         request.GET or None,
         type_choices=[(name, capfirst(model._meta.verbose_name_plural)) for name, model in types.items()],
@@ -177,8 +181,12 @@ def bin_list(request):
             "can_empty": is_admin(request) and not tenant.legal_hold,
             "can_purge_any": any(row["can_purge"] for row in rows),
             "batch_filter": form.cleaned_data.get("batch") if form.is_bound and form.is_valid() else None,
+            **saved_views.context(views_page),
         },
     )
+
+
+bin_list.saved_views = True  # crm.savedviews: the bin's filters can be saved as views
 
 
 def bin_rows(request, entries: list[dict], tenant) -> list[dict]:

@@ -37,14 +37,20 @@ def clean_query(query: str) -> str:
 
 
 def check_list(list_name: str) -> str:
-    """A list page that offers saved views (crm.web.mixins.RecordListView), by its URL name."""
+    """A list page that offers saved views, by its URL name: a RecordListView (crm.web.mixins), or a
+    function view marked `saved_views = True` (the recycle bin)."""
     from crm.web.mixins import RecordListView
 
     try:
-        view_class = getattr(resolve(reverse(list_name)).func, "view_class", None)
+        view = resolve(reverse(list_name)).func
     except (NoReverseMatch, ValueError):
-        view_class = None
-    if not (view_class and issubclass(view_class, RecordListView) and view_class.saved_views):
+        view = None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        offers = issubclass(view_class, RecordListView) and view_class.saved_views
+    else:
+        offers = getattr(view, "saved_views", False) is True
+    if not offers:
         raise ValidationError({"list_name": _("There is no such list.")})
     return list_name
 

@@ -12,6 +12,17 @@ from crm.savedviews.actions import clean_query
 from crm.savedviews.models import DefaultView, SavedView
 
 
+class ListPage:
+    """A list page that is no RecordListView (the recycle bin's function view), as the functions
+    below read one: its request, and the form or filter set its query string fills."""
+
+    saved_views = True
+
+    def __init__(self, request, filters):
+        self.request = request
+        self.filterset_class = filters
+
+
 def enabled(list_view) -> bool:
     return bool(list_view.saved_views and list_view.filterset_class and list_view.request.resolver_match)
 

@@ -19,6 +19,7 @@ LISTS = [
     "sales:list",
     "tickets:list",
     "tasks:list",
+    "bin:list",
 ]
 
 
@@ -149,3 +150,23 @@ def test_the_list_reads_its_saved_views_in_one_query_however_many(records, admin
     with django_assert_max_num_queries(len(few)):
         page = client.get(reverse("customers:list"), {"view": ""}).content.decode()
     assert page.count("Theirs ") == 8
+
+
+def test_the_recycle_bin_opens_with_its_default_view_and_shows_only_what_it_filters(records, admin_user):
+    from crm.recyclebin import actions as recyclebin
+    from customers.models import Customer
+
+    kept, other = records.customer(name="Umbrella"), records.customer(name="Initech")
+    with activate(records.tenant, user=admin_user):
+        recyclebin.delete(Customer.objects.filter(pk__in=[kept.pk, other.pk]), acting_user=admin_user)
+    client = login(admin_user)
+    save(client, "bin:list", "Umbrella only", "q=Umbrella")
+    view = stored(records.tenant, name="Umbrella only")
+    client.post(reverse("savedviews:default", args=[view.pk]))
+
+    opened = client.get(reverse("bin:list"))
+    assert opened.status_code == 302 and opened["Location"] == view.get_absolute_url()
+    shown = client.get(view.get_absolute_url()).content.decode()
+    assert "Umbrella" in shown and "Initech" not in shown
+    everything = client.get(reverse("bin:list"), {"view": ""}).content.decode()
+    assert "Umbrella" in everything and "Initech" in everything
