@@ -89,20 +89,7 @@ class CustomerForm(DuplicateCheckMixin, BootstrapFormMixin, MemberFieldsMixin, f
 
     class Meta:
         model = Customer
-        fields = [
-            "kind",
-            "name",
-            "email",
-            "phone",
-            "website",
-            "industry",
-            "tier",
-            "status",
-            "owner",
-            "tags",
-            "address",
-            "notes",
-        ]
+        fields = list(Customer.ENTERED_FIELDS)
         widgets = {
             "address": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 4}),
@@ -164,7 +151,7 @@ class CustomerChildForm(BootstrapFormMixin, forms.ModelForm):
 class ContactForm(DuplicateCheckMixin, CustomerChildForm):
     class Meta:
         model = Contact
-        fields = ["customer", "name", "title", "email", "phone"]
+        fields = ["customer", *Contact.ENTERED_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

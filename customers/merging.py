@@ -29,24 +29,8 @@ from crm.tenancy.acting import ActionConflict
 from customers.merges import Merge
 from customers.models import Contact, Customer, CustomerShare
 
-# The fields whose value a merge chooses, per record type.
-MERGE_FIELDS = {
-    "customer": (
-        "kind",
-        "name",
-        "email",
-        "phone",
-        "website",
-        "industry",
-        "address",
-        "tier",
-        "status",
-        "owner",
-        "tags",
-        "notes",
-    ),
-    "contact": ("name", "title", "email", "phone"),
-}
+# The fields whose value a merge chooses, per record type: what a person enters.
+MERGE_FIELDS = {"customer": Customer.ENTERED_FIELDS, "contact": Contact.ENTERED_FIELDS}
 MERGEABLE = {"customer": Customer, "contact": Contact}
 MAX_MERGED = 20
 

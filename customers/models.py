@@ -32,6 +32,12 @@ EMAIL_UNIQUE, EMAIL_UNIQUE_CHECK = alive_unique(
 
 
 class Customer(SoftDeleteModel):
+    # What a person enters, in the form's order; a merge chooses each one's value (customers.merging).
+    ENTERED_FIELDS = (
+        *("kind", "name", "email", "phone", "website", "industry"),
+        *("tier", "status", "owner", "tags", "address", "notes"),
+    )
+
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         PERSON = "person", _("Person")
@@ -184,6 +190,8 @@ CONTACT_SEARCH_INDEXES = trigram_indexes("contact", ["name", "title", "email"], 
 
 
 class Contact(CustomerChild):
+    ENTERED_FIELDS = ("name", "title", "email", "phone")  # besides its customer, as Customer's
+
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=200, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
